@@ -1,0 +1,72 @@
+//! Who is calling. The operator presents the admin bearer token from configuration; it is
+//! compared as a SHA-256 hash in constant time and never logged.
+
+use std::future::{ready, Ready};
+
+use actix_web::{web, FromRequest, HttpRequest};
+use subtle::ConstantTimeEq;
+
+use crate::crypto::digest::sha256;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// Proof that the caller is the operator (the e-licence management department).
+#[derive(Debug, Clone, Copy)]
+pub struct Operator;
+
+/// The bearer token of a request, if any.
+pub fn bearer(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
+    let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("invalid_token", "malformed Authorization header"))?;
+    match text.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() => {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(ApiError::unauthorized(
+            "invalid_token",
+            "expected Authorization: Bearer <token>",
+        )),
+    }
+}
+
+/// Compares a presented token with a stored SHA-256 hash in constant time.
+pub fn token_matches(token: &str, hash: &[u8; 32]) -> bool {
+    sha256(token.as_bytes()).ct_eq(hash).into()
+}
+
+impl FromRequest for Operator {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        ready(operator(req))
+    }
+}
+
+fn operator(req: &HttpRequest) -> Result<Operator, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+    let token = bearer(req)?
+        .ok_or_else(|| ApiError::unauthorized("missing_token", "an operator token is required"))?;
+    if token_matches(token, &state.admin_token_hash) {
+        Ok(Operator)
+    } else {
+        Err(ApiError::unauthorized(
+            "invalid_token",
+            "the token is not valid for this route",
+        ))
+    }
+}
+
+/// A fresh random 256-bit token, hex-encoded.
+pub fn random_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}

@@ -1,0 +1,72 @@
+//! Command line: `serve` (default), `migrate`, `keygen`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::crypto::keys::KeyPair;
+use crate::startup::Application;
+use crate::{storage, telemetry};
+
+/// The registry and verification service for electronic licences (电子证照).
+#[derive(Debug, Parser)]
+#[command(name = "elicence", version)]
+pub struct Cli {
+    /// Configuration file (TOML); `elicence.toml` in the working directory is read when present.
+    #[arg(long, global = true, env = "ELICENCE_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Write a new Ed25519 key as PKCS#8 PEM and print its Multikey.
+    Keygen {
+        /// Where to write the key; refuses to overwrite.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config).await,
+        Command::Migrate => migrate(cli.config).await,
+        Command::Keygen { out } => keygen(&out),
+    }
+}
+
+async fn serve(config: Option<PathBuf>) -> anyhow::Result<()> {
+    let settings = Settings::load(config)?;
+    telemetry::init(settings.log_format);
+    let listen = settings.listen.clone();
+    let app = Application::build(settings).await?;
+    tracing::info!(%listen, port = app.port(), "elicence listening");
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn migrate(config: Option<PathBuf>) -> anyhow::Result<()> {
+    let settings = Settings::load(config)?;
+    telemetry::init(settings.log_format);
+    let store = storage::connect(&settings.database_url).await?;
+    store.migrate().await?;
+    println!("migrations applied ({})", store.backend());
+    Ok(())
+}
+
+fn keygen(out: &std::path::Path) -> anyhow::Result<()> {
+    let key = KeyPair::write_new(out).with_context(|| format!("writing {}", out.display()))?;
+    println!("{}", key.multikey());
+    eprintln!("wrote {} (PKCS#8 PEM, mode 0600)", out.display());
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! Settings: defaults, then an optional file, then `ELICENCE_*` environment variables.
+//!
+//! Secrets are held in [`SecretString`] so that `Debug` output and logs never show them.
+
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Everything the service needs to start, typed and complete.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// `host:port` to listen on; port 0 picks a free port (tests).
+    pub listen: String,
+    /// `sqlite://…` or `postgres://…`; the scheme chooses the storage backend.
+    pub database_url: String,
+    /// Where generated data lives (the SQLite file, the generated admin token).
+    pub data_dir: PathBuf,
+    /// Where the registry's signing keys live.
+    pub keys_dir: PathBuf,
+    /// The operator's bearer token; generated into `data_dir` when absent.
+    pub admin_token: Option<SecretString>,
+    /// Base URL used in QR codes and as the did:web host.
+    pub public_url: String,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Directory of seed licence types; seeding is skipped when it does not exist.
+    pub seed_dir: PathBuf,
+    /// Whether to seed the directory at start-up.
+    pub seed: bool,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] config::ConfigError),
+    #[error("invalid public URL {0:?}: expected http(s)://host[:port]")]
+    PublicUrl(String),
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (or `elicence.toml` when present), then the environment.
+    pub fn load(file: Option<PathBuf>) -> Result<Self, SettingsError> {
+        let mut builder = config::Config::builder()
+            .set_default("listen", "127.0.0.1:8080")?
+            .set_default("database_url", "sqlite://data/registry.db")?
+            .set_default("data_dir", "data")?
+            .set_default("keys_dir", "keys")?
+            .set_default("public_url", "http://127.0.0.1:8080")?
+            .set_default("log_format", "text")?
+            .set_default("body_limit", 1024 * 1024)?
+            .set_default("seed_dir", default_seed_dir())?
+            .set_default("seed", true)?;
+        match file {
+            Some(path) => builder = builder.add_source(config::File::from(path).required(true)),
+            None => {
+                builder = builder.add_source(config::File::with_name("elicence").required(false))
+            }
+        }
+        let settings: Settings = builder
+            .add_source(config::Environment::with_prefix("ELICENCE").try_parsing(true))
+            .build()?
+            .try_deserialize()?;
+        settings.validate()
+    }
+
+    fn validate(self) -> Result<Self, SettingsError> {
+        if self.did_web_host().is_none() {
+            return Err(SettingsError::PublicUrl(self.public_url));
+        }
+        Ok(self)
+    }
+
+    /// The host part of the public URL, encoded for did:web (`host%3Aport`).
+    pub fn did_web_host(&self) -> Option<String> {
+        did_web_host(&self.public_url)
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn public_base(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+}
+
+/// did:web host for a base URL: the authority, with `:` percent-encoded as did:web requires.
+pub fn did_web_host(public_url: &str) -> Option<String> {
+    let rest = public_url
+        .strip_prefix("https://")
+        .or_else(|| public_url.strip_prefix("http://"))?;
+    let authority = rest.split('/').next().filter(|a| !a.is_empty())?;
+    if authority.contains(['@', '?', '#', ' ']) {
+        return None;
+    }
+    Some(authority.replace(':', "%3A"))
+}
+
+fn default_seed_dir() -> String {
+    let local = PathBuf::from("schemas/licence-types");
+    if local.is_dir() {
+        return local.to_string_lossy().into_owned();
+    }
+    concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/licence-types").to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_web_host_encodes_port() {
+        assert_eq!(
+            did_web_host("http://127.0.0.1:8080").as_deref(),
+            Some("127.0.0.1%3A8080")
+        );
+        assert_eq!(
+            did_web_host("https://registry.example.gov.cn/").as_deref(),
+            Some("registry.example.gov.cn")
+        );
+        assert_eq!(did_web_host("ftp://x"), None);
+        assert_eq!(did_web_host("https://"), None);
+    }
+
+    #[test]
+    fn debug_redacts_admin_token() {
+        let mut s = Settings::load(None).expect("defaults load");
+        s.admin_token = Some(SecretString::from("super-secret-token"));
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("super-secret-token"));
+    }
+}

@@ -1,0 +1,5 @@
+//! The registry's domain: identifiers, licence types and their schemas. No HTTP, no SQL.
+
+pub mod identifiers;
+pub mod licence_type;
+pub mod schema;

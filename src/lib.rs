@@ -1,0 +1,20 @@
+//! elicence: the registry and verification service for electronic licences (电子证照).
+//!
+//! The binary is thin (`src/main.rs`); everything lives here so that tests and tools can build
+//! the same [`startup::Application`].
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod log;
+pub mod metrics;
+pub mod routes;
+pub mod seed;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;
+mod telemetry_mw;

@@ -1,0 +1,13 @@
+//! The registry's transparency log: one append-only Merkle tree with RFC 9162 hashing, and the
+//! signed checkpoints that commit to it.
+//!
+//! [`merkle`] owns the hashing, the storage model (complete aligned subtrees, addressed by
+//! [`merkle::NodeId`]), the right-edge frontier used to append ([`merkle::CompactRange`]), proof
+//! planning and assembly (a proof is one batched read of O(log n) nodes), and proof
+//! verification. [`checkpoint`] owns the C2SP signed-note checkpoint format the registry signs
+//! with its Ed25519 key. Neither knows about SQL or HTTP: a store persists the `(NodeId, Hash)`
+//! pairs that [`merkle::CompactRange::append`] returns and answers the node lists that
+//! [`merkle::ProofPlan::nodes`] asks for.
+
+pub mod checkpoint;
+pub mod merkle;

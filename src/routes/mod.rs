@@ -1,0 +1,16 @@
+//! HTTP routes, one file per resource. Handlers extract, parse, call domain and storage, answer.
+
+use actix_web::web;
+
+pub mod catalogue;
+pub mod health;
+pub mod licence_types;
+pub mod openapi;
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    health::configure(cfg);
+    openapi::configure(cfg);
+    licence_types::configure(cfg);
+    catalogue::configure(cfg);
+}

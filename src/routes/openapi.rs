@@ -1,0 +1,43 @@
+//! The API document, generated from the handlers' annotations.
+
+use actix_web::{web, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{catalogue, health, licence_types};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "elicence", description = "Registry and verification service for electronic licences (电子证照)"),
+    paths(
+        health::health, health::ready, health::metrics, openapi,
+        licence_types::list, licence_types::create, licence_types::show, licence_types::add_version,
+        licence_types::schema, licence_types::publish, licence_types::deprecate, licence_types::transfer,
+        catalogue::catalogue_json, catalogue::catalogue_csv,
+    ),
+    modifiers(&Security),
+    tags((name = "service"), (name = "directory", description = "目录清单: the directory of licence types"))
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "operator",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/openapi.json", web::get().to(openapi));
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "service", responses((status = 200, description = "OpenAPI 3.1 document")))]
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

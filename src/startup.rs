@@ -1,0 +1,165 @@
+//! Start-up: open the store, run migrations, load or create keys and the admin token, seed the
+//! directory, and bind the HTTP server.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::crypto::digest::sha256;
+use crate::crypto::keys::KeyPair;
+use crate::storage::{self, Store};
+use crate::{extract, metrics, routes, seed};
+
+/// Shared, read-only state of one service instance.
+pub struct AppState {
+    pub settings: Settings,
+    pub store: Arc<dyn Store>,
+    /// SHA-256 of the operator token; the token itself is not kept.
+    pub admin_token_hash: [u8; 32],
+    /// The registry's own signing key (checkpoints, receipts, trust bundles).
+    pub registry_key: KeyPair,
+}
+
+/// A bound, not yet running, HTTP service.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Prepares storage, keys and seed data, and binds the listener (port 0 picks one).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = storage::connect(&settings.database_url)
+            .await
+            .context("opening the database")?;
+        store.migrate().await.context("running migrations")?;
+        let key_path = settings.keys_dir.join("registry.pem");
+        let (registry_key, created) = KeyPair::load_or_create(&key_path)
+            .with_context(|| format!("loading the registry key {}", key_path.display()))?;
+        if created {
+            tracing::info!(path = %key_path.display(), key = %registry_key.multikey(), "created the registry signing key");
+        }
+        let admin_token_hash = admin_token_hash(&settings)?;
+        if settings.seed {
+            let report = seed::seed_directory(store.as_ref(), &settings.seed_dir).await?;
+            tracing::info!(added = report.added, present = report.present, "directory seeded");
+        }
+        let listener = TcpListener::bind(&settings.listen)
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            settings,
+            store,
+            admin_token_hash,
+            registry_key,
+        });
+        let server = run(listener, state.clone())?;
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The state shared by the handlers (tests reach the store through it).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
+    let limit = state.settings.body_limit;
+    let prometheus = metrics::handle();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap_fn(metrics::record)
+            .wrap_fn(crate::telemetry_mw::echo_request_id)
+            .wrap(TracingLogger::default())
+            .app_data(state.clone())
+            .app_data(web::Data::new(prometheus.clone()))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(limit)
+                    .error_handler(extract::json_error),
+            )
+            .app_data(web::PayloadConfig::new(limit))
+            .app_data(web::QueryConfig::default().error_handler(extract::query_error))
+            .app_data(web::PathConfig::default().error_handler(extract::path_error))
+            .configure(routes::configure)
+            .default_service(web::to(crate::error::unknown_route))
+    })
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// The operator token's hash: from configuration, or from `data_dir/admin-token`, created with
+/// a fresh random value on first start. The token is never logged; only its file path is.
+fn admin_token_hash(settings: &Settings) -> anyhow::Result<[u8; 32]> {
+    if let Some(token) = &settings.admin_token {
+        anyhow::ensure!(
+            token.expose_secret().len() >= 16,
+            "ELICENCE_ADMIN_TOKEN must be at least 16 characters"
+        );
+        return Ok(sha256(token.expose_secret().as_bytes()));
+    }
+    let path = settings.data_dir.join("admin-token");
+    let token = read_or_create_token(&path)?;
+    Ok(sha256(token.as_bytes()))
+}
+
+fn read_or_create_token(path: &Path) -> anyhow::Result<String> {
+    if path.exists() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let token = text.trim().to_owned();
+        anyhow::ensure!(token.len() >= 16, "{} holds no usable token", path.display());
+        return Ok(token);
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let token = crate::auth::random_token();
+    write_private(path, &token).with_context(|| format!("writing {}", path.display()))?;
+    tracing::warn!(path = %path.display(), "no admin token configured: generated one and wrote it to this file");
+    eprintln!(
+        "elicence: generated an operator (admin) token; it is in {}",
+        path.display()
+    );
+    Ok(token)
+}
+
+/// Writes a secret file readable by its owner only.
+pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}

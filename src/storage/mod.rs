@@ -1,0 +1,149 @@
+//! Storage: one [`Store`] trait, two implementations (SQLite, the embedded default, and
+//! PostgreSQL for scale-out), chosen by the database URL's scheme.
+//!
+//! Both implementations share their SQL (written with `$N` placeholders, which both drivers
+//! accept) through the `sql_store!` macro in [`shared`]; only connection set-up, migrations and
+//! locking differ.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::domain::identifiers::TypeCode;
+use crate::domain::licence_type::{
+    LicenceType, NewLicenceType, Transfer, TypeFilter, TypeStatus,
+};
+
+#[macro_use]
+mod shared;
+#[macro_use]
+mod directory;
+pub mod postgres;
+pub mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// What a store can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("unsupported database URL scheme in {0:?}: use sqlite:// or postgres://")]
+    UnknownScheme(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
+        Self::Corrupt(what.to_string())
+    }
+}
+
+/// Connection-pool figures for `/metrics`.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+}
+
+/// Everything the registry keeps: one trait made of one part per area, each implemented for
+/// both backends by its own macro. Every method is one transaction.
+pub trait Store: CoreStore + DirectoryStore {}
+
+impl<T: CoreStore + DirectoryStore> Store for T {}
+
+/// Connection-level operations.
+#[async_trait]
+pub trait CoreStore: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Applies pending migrations.
+    async fn migrate(&self) -> Result<(), StoreError>;
+    /// Answers when the database is reachable.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Pool figures for metrics.
+    fn pool_stats(&self) -> PoolStats;
+}
+
+/// The directory of licence types.
+#[async_trait]
+pub trait DirectoryStore: Send + Sync + 'static {
+    /// Creates a type with schema version 1. `Conflict` when the code exists.
+    async fn insert_licence_type(
+        &self,
+        new: &NewLicenceType,
+        status: TypeStatus,
+        digest: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// One type with its versions and transfers.
+    async fn licence_type(&self, code: &TypeCode) -> Result<Option<LicenceType>, StoreError>;
+    /// A page of types matching the filter, and the total number matching.
+    async fn list_licence_types(
+        &self,
+        filter: &TypeFilter,
+    ) -> Result<(Vec<LicenceType>, u64), StoreError>;
+    /// Adds the next schema version; answers its number.
+    async fn add_schema_version(
+        &self,
+        code: &TypeCode,
+        schema: &Value,
+        digest: &str,
+        at: DateTime<Utc>,
+    ) -> Result<u32, StoreError>;
+    /// The schema document of one version.
+    async fn schema_document(
+        &self,
+        code: &TypeCode,
+        version: u32,
+    ) -> Result<Option<Value>, StoreError>;
+    /// Moves a type from `from` to `to`; `Conflict` when it is no longer in `from`.
+    async fn set_type_status(
+        &self,
+        code: &TypeCode,
+        from: TypeStatus,
+        to: TypeStatus,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Reassigns the defining authority, recording the transfer.
+    async fn transfer_licence_type(
+        &self,
+        code: &TypeCode,
+        transfer: &Transfer,
+    ) -> Result<(), StoreError>;
+}
+
+/// Opens the store the URL names: `sqlite:` or `postgres:` / `postgresql:`.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else {
+        let scheme: String = url.split(':').next().unwrap_or("").chars().take(20).collect();
+        Err(StoreError::UnknownScheme(scheme))
+    }
+}
+
+/// Maps constraint violations to the store's own errors.
+pub(crate) fn classify(err: sqlx::Error, what: &str) -> StoreError {
+    if let sqlx::Error::Database(db) = &err {
+        if db.is_unique_violation() {
+            return StoreError::Conflict(format!("{what} already exists"));
+        }
+        if db.is_foreign_key_violation() {
+            return StoreError::NotFound(format!("what {what} refers to"));
+        }
+    }
+    StoreError::Database(err)
+}
