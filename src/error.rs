@@ -157,8 +157,10 @@ impl ResponseError for ApiError {
             "code": self.code(),
             "detail": detail,
         });
-        if let (Self::Conflict { extra, .. } | Self::Unprocessable { extra, .. }, Value::Object(map)) =
-            (self, &mut body)
+        if let (
+            Self::Conflict { extra, .. } | Self::Unprocessable { extra, .. },
+            Value::Object(map),
+        ) = (self, &mut body)
         {
             map.extend(extra.clone());
         }

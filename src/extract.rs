@@ -47,9 +47,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for StrictJson<T> {
             }
             let bytes = read_limited(&mut payload, limit).await?;
             let raw = parse_body(&bytes, limit)?;
-            let value = serde_json::from_value(raw.clone()).map_err(|e| {
-                ApiError::bad_request("invalid_request_body", clip(&e.to_string()))
-            })?;
+            let value = serde_json::from_value(raw.clone())
+                .map_err(|e| ApiError::bad_request("invalid_request_body", clip(&e.to_string())))?;
             Ok(Self { value, raw })
         })
     }
@@ -59,7 +58,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for StrictJson<T> {
 pub fn parse_body(bytes: &[u8], limit: usize) -> Result<Value, ApiError> {
     strict_json::parse(bytes, limit).map_err(|e| match e {
         StrictJsonError::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
-        StrictJsonError::DuplicateKey { .. } => ApiError::bad_request("duplicate_key", e.to_string()),
+        StrictJsonError::DuplicateKey { .. } => {
+            ApiError::bad_request("duplicate_key", e.to_string())
+        }
         other => ApiError::bad_request("malformed_json", other.to_string()),
     })
 }

@@ -32,13 +32,17 @@ pub async fn seed_directory(store: &dyn Store, dir: &Path) -> anyhow::Result<See
         .collect();
     files.sort();
     for path in files {
-        let (new, status) = read_seed(&path).with_context(|| format!("seed file {}", path.display()))?;
+        let (new, status) =
+            read_seed(&path).with_context(|| format!("seed file {}", path.display()))?;
         if store.licence_type(&new.code).await?.is_some() {
             report.present += 1;
             continue;
         }
         let digest = digest_value(new.schema.document());
-        match store.insert_licence_type(&new, status, &digest, Utc::now()).await {
+        match store
+            .insert_licence_type(&new, status, &digest, Utc::now())
+            .await
+        {
             Ok(()) => report.added += 1,
             // Another instance seeded it at the same moment.
             Err(StoreError::Conflict(_)) => report.present += 1,

@@ -50,7 +50,11 @@ impl Application {
         let admin_token_hash = admin_token_hash(&settings)?;
         if settings.seed {
             let report = seed::seed_directory(store.as_ref(), &settings.seed_dir).await?;
-            tracing::info!(added = report.added, present = report.present, "directory seeded");
+            tracing::info!(
+                added = report.added,
+                present = report.present,
+                "directory seeded"
+            );
         }
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
@@ -129,10 +133,14 @@ fn admin_token_hash(settings: &Settings) -> anyhow::Result<[u8; 32]> {
 
 fn read_or_create_token(path: &Path) -> anyhow::Result<String> {
     if path.exists() {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let token = text.trim().to_owned();
-        anyhow::ensure!(token.len() >= 16, "{} holds no usable token", path.display());
+        anyhow::ensure!(
+            token.len() >= 16,
+            "{} holds no usable token",
+            path.display()
+        );
         return Ok(token);
     }
     if let Some(parent) = path.parent() {

@@ -1,5 +1,7 @@
 //! The registry's domain: identifiers, licence types and their schemas. No HTTP, no SQL.
 
+pub mod authorisation;
 pub mod identifiers;
+pub mod issuer;
 pub mod licence_type;
 pub mod schema;

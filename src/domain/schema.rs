@@ -104,12 +104,7 @@ impl CompiledSchema {
 }
 
 fn check_holder_fields(object: &serde_json::Map<String, Value>) -> Result<(), SchemaError> {
-    let declared = |name: &str| {
-        object
-            .get("properties")
-            .and_then(|p| p.get(name))
-            .is_some()
-    };
+    let declared = |name: &str| object.get("properties").and_then(|p| p.get(name)).is_some();
     let required = |name: &str| {
         object
             .get("required")

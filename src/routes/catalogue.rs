@@ -76,10 +76,15 @@ pub async fn catalogue_csv(state: web::Data<AppState>) -> Result<HttpResponse, A
         Ok(())
     };
     write(&mut out).map_err(|e| ApiError::Internal(e.into()))?;
-    let bytes = out.into_inner().map_err(|e| ApiError::Internal(anyhow::anyhow!("csv: {e}")))?;
+    let bytes = out
+        .into_inner()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("csv: {e}")))?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", "attachment; filename=\"catalogue.csv\""))
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"catalogue.csv\"",
+        ))
         .body(bytes))
 }
 

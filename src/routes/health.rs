@@ -24,7 +24,10 @@ pub async fn health() -> HttpResponse {
     (status = 200, description = "ready"), (status = 503, description = "database unreachable")))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match state.store.ping().await {
-        Ok(()) => Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": state.store.backend()}))),
+        Ok(()) => {
+            Ok(HttpResponse::Ok()
+                .json(json!({"status": "ready", "database": state.store.backend()})))
+        }
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             Err(ApiError::Unavailable)
@@ -34,10 +37,15 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus metrics", content_type = "text/plain")))]
-pub async fn metrics(state: web::Data<AppState>, handle: web::Data<PrometheusHandle>) -> HttpResponse {
+pub async fn metrics(
+    state: web::Data<AppState>,
+    handle: web::Data<PrometheusHandle>,
+) -> HttpResponse {
     let pool = state.store.pool_stats();
-    metrics::gauge!("db_pool_connections", "backend" => state.store.backend()).set(f64::from(pool.size));
-    metrics::gauge!("db_pool_idle_connections", "backend" => state.store.backend()).set(f64::from(pool.idle));
+    metrics::gauge!("db_pool_connections", "backend" => state.store.backend())
+        .set(f64::from(pool.size));
+    metrics::gauge!("db_pool_idle_connections", "backend" => state.store.backend())
+        .set(f64::from(pool.idle));
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(handle.render())

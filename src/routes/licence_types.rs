@@ -9,8 +9,8 @@ use crate::auth::Operator;
 use crate::crypto::digest::digest_value;
 use crate::domain::identifiers::{TypeCode, Uscc};
 use crate::domain::licence_type::{
-    parse_authority, HolderCategory, LicenceType, NewLicenceType, NewLicenceTypeRequest,
-    Transfer, TypeFilter, TypeStatus,
+    parse_authority, HolderCategory, LicenceType, NewLicenceType, NewLicenceTypeRequest, Transfer,
+    TypeFilter, TypeStatus,
 };
 use crate::domain::schema::CompiledSchema;
 use crate::error::ApiError;
@@ -21,11 +21,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/licence-types", web::get().to(list))
         .route("/v1/licence-types", web::post().to(create))
         .route("/v1/licence-types/{code}", web::get().to(show))
-        .route("/v1/licence-types/{code}/versions", web::post().to(add_version))
-        .route("/v1/licence-types/{code}/versions/{version}/schema", web::get().to(schema))
+        .route(
+            "/v1/licence-types/{code}/versions",
+            web::post().to(add_version),
+        )
+        .route(
+            "/v1/licence-types/{code}/versions/{version}/schema",
+            web::get().to(schema),
+        )
         .route("/v1/licence-types/{code}/publish", web::post().to(publish))
-        .route("/v1/licence-types/{code}/deprecate", web::post().to(deprecate))
-        .route("/v1/licence-types/{code}/transfer", web::post().to(transfer));
+        .route(
+            "/v1/licence-types/{code}/deprecate",
+            web::post().to(deprecate),
+        )
+        .route(
+            "/v1/licence-types/{code}/transfer",
+            web::post().to(transfer),
+        );
 }
 
 /// Query of the directory list.
@@ -51,32 +63,60 @@ impl TryFrom<ListQuery> for TypeFilter {
     fn try_from(q: ListQuery) -> Result<Self, ApiError> {
         let status = q
             .status
-            .map(|s| TypeStatus::parse(&s).ok_or_else(|| ApiError::bad_request("invalid_query", "status must be draft, published or deprecated")))
+            .map(|s| {
+                TypeStatus::parse(&s).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_query",
+                        "status must be draft, published or deprecated",
+                    )
+                })
+            })
             .transpose()?;
         let holder_category = q
             .holder_category
-            .map(|c| HolderCategory::try_from(c).map_err(|e| ApiError::bad_request("invalid_query", e)))
+            .map(|c| {
+                HolderCategory::try_from(c).map_err(|e| ApiError::bad_request("invalid_query", e))
+            })
             .transpose()?;
         let authority = q
             .authority
-            .map(|a| a.parse::<Uscc>().map_err(|e| ApiError::bad_request("invalid_query", format!("authority: {e}"))))
+            .map(|a| {
+                a.parse::<Uscc>()
+                    .map_err(|e| ApiError::bad_request("invalid_query", format!("authority: {e}")))
+            })
             .transpose()?;
         let per_page = q.per_page.unwrap_or(20);
         let page = q.page.unwrap_or(1);
         if !(1..=100).contains(&per_page) || page == 0 || page > 100_000 {
-            return Err(ApiError::bad_request("invalid_query", "page ≥ 1 and 1 ≤ perPage ≤ 100"));
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "page ≥ 1 and 1 ≤ perPage ≤ 100",
+            ));
         }
         if q.q.as_ref().is_some_and(|t| t.chars().count() > 100) {
-            return Err(ApiError::bad_request("invalid_query", "q: at most 100 characters"));
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "q: at most 100 characters",
+            ));
         }
-        Ok(TypeFilter { status, holder_category, authority, text: q.q, offset: (page - 1) * per_page, limit: per_page })
+        Ok(TypeFilter {
+            status,
+            holder_category,
+            authority,
+            text: q.q,
+            offset: (page - 1) * per_page,
+            limit: per_page,
+        })
     }
 }
 
 /// Lists the directory with filters and paging.
 #[utoipa::path(get, path = "/v1/licence-types", tag = "directory", params(ListQuery), responses(
     (status = 200, description = "a page of licence types"), (status = 400, description = "invalid filter")))]
-pub async fn list(state: web::Data<AppState>, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let filter = TypeFilter::try_from(query.into_inner())?;
     let (items, total) = state.store.list_licence_types(&filter).await?;
     let items: Vec<Value> = items.iter().map(|t| present(t, &state)).collect();
@@ -100,7 +140,10 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let mut request = body.value;
     if request.status.take().is_some() {
-        return Err(ApiError::bad_request("invalid_field", "status is set by publish / deprecate, not on creation"));
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "status is set by publish / deprecate, not on creation",
+        ));
     }
     let new = NewLicenceType::try_from(request).map_err(type_error)?;
     let digest = digest_value(new.schema.document());
@@ -109,7 +152,10 @@ pub async fn create(
         .insert_licence_type(&new, TypeStatus::Draft, &digest, Utc::now())
         .await
         .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict { .. } => ApiError::conflict("type_code_taken", format!("licence type {} already exists", new.code)),
+            ApiError::Conflict { .. } => ApiError::conflict(
+                "type_code_taken",
+                format!("licence type {} already exists", new.code),
+            ),
             other => other,
         })?;
     let created = fetch(&state, &new.code).await?;
@@ -121,7 +167,10 @@ pub async fn create(
 /// One licence type with every schema version and transfer.
 #[utoipa::path(get, path = "/v1/licence-types/{code}", tag = "directory", params(("code" = String, Path, description = "21-character type code")), responses(
     (status = 200, description = "the type"), (status = 400, description = "not a type code"), (status = 404, description = "unknown type")))]
-pub async fn show(state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn show(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let code = parse_code(&code)?;
     Ok(HttpResponse::Ok().json(present(&fetch(&state, &code).await?, &state)))
 }
@@ -147,11 +196,18 @@ pub async fn add_version(
     let code = parse_code(&code)?;
     let existing = fetch(&state, &code).await?;
     if existing.status == TypeStatus::Deprecated {
-        return Err(ApiError::conflict("type_deprecated", "a deprecated type takes no new schema versions"));
+        return Err(ApiError::conflict(
+            "type_deprecated",
+            "a deprecated type takes no new schema versions",
+        ));
     }
-    let compiled = CompiledSchema::compile(body.value.schema).map_err(|e| ApiError::unprocessable(e.code(), e.to_string()))?;
+    let compiled = CompiledSchema::compile(body.value.schema)
+        .map_err(|e| ApiError::unprocessable(e.code(), e.to_string()))?;
     let digest = digest_value(compiled.document());
-    let version = state.store.add_schema_version(&code, compiled.document(), &digest, Utc::now()).await?;
+    let version = state
+        .store
+        .add_schema_version(&code, compiled.document(), &digest, Utc::now())
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", schema_path(&code, version)))
         .json(json!({"code": code, "version": version, "digest": digest, "schemaUrl": schema_url(&state, &code, version)})))
@@ -161,43 +217,76 @@ pub async fn add_version(
 #[utoipa::path(get, path = "/v1/licence-types/{code}/versions/{version}/schema", tag = "directory",
     params(("code" = String, Path, description = "type code"), ("version" = u32, Path, description = "schema version")),
     responses((status = 200, description = "the schema", content_type = "application/schema+json"), (status = 404, description = "no such version")))]
-pub async fn schema(state: web::Data<AppState>, path: web::Path<(String, u32)>) -> Result<HttpResponse, ApiError> {
+pub async fn schema(
+    state: web::Data<AppState>,
+    path: web::Path<(String, u32)>,
+) -> Result<HttpResponse, ApiError> {
     let (code, version) = path.into_inner();
     let code = parse_code(&code)?;
     let document = state
         .store
         .schema_document(&code, version)
         .await?
-        .ok_or_else(|| ApiError::not_found("schema_version_not_found", format!("licence type {code} has no schema version {version}")))?;
-    Ok(HttpResponse::Ok().content_type("application/schema+json").body(document.to_string()))
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "schema_version_not_found",
+                format!("licence type {code} has no schema version {version}"),
+            )
+        })?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .body(document.to_string()))
 }
 
 /// draft → published.
 #[utoipa::path(post, path = "/v1/licence-types/{code}/publish", tag = "directory", security(("operator" = [])),
     params(("code" = String, Path, description = "type code")), responses((status = 200, description = "published"), (status = 409, description = "illegal transition")))]
-pub async fn publish(_: Operator, state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn publish(
+    _: Operator,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     change_status(&state, &code, TypeStatus::Published).await
 }
 
 /// published → deprecated.
 #[utoipa::path(post, path = "/v1/licence-types/{code}/deprecate", tag = "directory", security(("operator" = [])),
     params(("code" = String, Path, description = "type code")), responses((status = 200, description = "deprecated"), (status = 409, description = "illegal transition")))]
-pub async fn deprecate(_: Operator, state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn deprecate(
+    _: Operator,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     change_status(&state, &code, TypeStatus::Deprecated).await
 }
 
-async fn change_status(state: &AppState, code: &str, to: TypeStatus) -> Result<HttpResponse, ApiError> {
+async fn change_status(
+    state: &AppState,
+    code: &str,
+    to: TypeStatus,
+) -> Result<HttpResponse, ApiError> {
     let code = parse_code(code)?;
     let current = fetch(state, &code).await?;
     if !current.status.can_become(to) {
         return Err(ApiError::conflict(
             "illegal_status_transition",
-            format!("licence type {code} is {} and cannot become {}", current.status.as_str(), to.as_str()),
+            format!(
+                "licence type {code} is {} and cannot become {}",
+                current.status.as_str(),
+                to.as_str()
+            ),
         ));
     }
-    state.store.set_type_status(&code, current.status, to, Utc::now()).await.map_err(|_| {
-        ApiError::conflict("illegal_status_transition", format!("licence type {code} changed status concurrently"))
-    })?;
+    state
+        .store
+        .set_type_status(&code, current.status, to, Utc::now())
+        .await
+        .map_err(|_| {
+            ApiError::conflict(
+                "illegal_status_transition",
+                format!("licence type {code} changed status concurrently"),
+            )
+        })?;
     Ok(HttpResponse::Ok().json(present(&fetch(state, &code).await?, state)))
 }
 
@@ -223,27 +312,47 @@ pub async fn transfer(
     let request = body.value;
     let to = parse_authority(request.defining_authority).map_err(type_error)?;
     if to == current.defining_authority {
-        return Err(ApiError::conflict("same_authority", "the type already has this defining authority"));
+        return Err(ApiError::conflict(
+            "same_authority",
+            "the type already has this defining authority",
+        ));
     }
-    if request.reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-        return Err(ApiError::bad_request("invalid_field", "reason: at most 500 characters"));
+    if request
+        .reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > 500)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "reason: at most 500 characters",
+        ));
     }
-    let transfer = Transfer { from: current.defining_authority, to, effective_at: Utc::now(), reason: request.reason };
+    let transfer = Transfer {
+        from: current.defining_authority,
+        to,
+        effective_at: Utc::now(),
+        reason: request.reason,
+    };
     state.store.transfer_licence_type(&code, &transfer).await?;
     Ok(HttpResponse::Ok().json(present(&fetch(&state, &code).await?, &state)))
 }
 
 pub(crate) fn parse_code(text: &str) -> Result<TypeCode, ApiError> {
-    text.parse()
-        .map_err(|e| ApiError::bad_request("invalid_type_code", format!("{:?} is not a licence-type code: {e}", text.chars().take(40).collect::<String>())))
+    text.parse().map_err(|e| {
+        ApiError::bad_request(
+            "invalid_type_code",
+            format!(
+                "{:?} is not a licence-type code: {e}",
+                text.chars().take(40).collect::<String>()
+            ),
+        )
+    })
 }
 
 pub(crate) async fn fetch(state: &AppState, code: &TypeCode) -> Result<LicenceType, ApiError> {
-    state
-        .store
-        .licence_type(code)
-        .await?
-        .ok_or_else(|| ApiError::not_found("licence_type_not_found", format!("no licence type {code}")))
+    state.store.licence_type(code).await?.ok_or_else(|| {
+        ApiError::not_found("licence_type_not_found", format!("no licence type {code}"))
+    })
 }
 
 fn type_error(e: crate::domain::licence_type::LicenceTypeError) -> ApiError {
@@ -259,7 +368,11 @@ fn schema_path(code: &TypeCode, version: u32) -> String {
 }
 
 fn schema_url(state: &AppState, code: &TypeCode, version: u32) -> String {
-    format!("{}{}", state.settings.public_base(), schema_path(code, version))
+    format!(
+        "{}{}",
+        state.settings.public_base(),
+        schema_path(code, version)
+    )
 }
 
 /// The API form of a type: the stored fields plus links to each schema version.
@@ -267,7 +380,11 @@ pub(crate) fn present(t: &LicenceType, state: &AppState) -> Value {
     let mut value = serde_json::to_value(t).unwrap_or(Value::Null);
     if let Some(versions) = value.get_mut("versions").and_then(Value::as_array_mut) {
         for v in versions.iter_mut() {
-            let n = v.get("version").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+            let n = v
+                .get("version")
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0);
             v["schemaUrl"] = Value::String(schema_url(state, &t.code, n));
         }
     }

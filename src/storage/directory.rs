@@ -49,7 +49,6 @@ pub(crate) const TYPE_WHERE: &str = "($1 IS NULL OR status = $1) \
      AND ($3 IS NULL OR authority_uscc = $3) \
      AND ($4 IS NULL OR LOWER(name_zh) LIKE $4 ESCAPE '\\' OR LOWER(name_en) LIKE $4 ESCAPE '\\')";
 
-
 /// Implements [`DirectoryStore`](super::DirectoryStore) for a store with a `pool` field.
 macro_rules! directory_store {
     ($store:ty) => {

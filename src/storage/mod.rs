@@ -12,9 +12,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::identifiers::TypeCode;
-use crate::domain::licence_type::{
-    LicenceType, NewLicenceType, Transfer, TypeFilter, TypeStatus,
-};
+use crate::domain::licence_type::{LicenceType, NewLicenceType, Transfer, TypeFilter, TypeStatus};
 
 #[macro_use]
 mod shared;
@@ -130,7 +128,13 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         Ok(Arc::new(PgStore::connect(url).await?))
     } else {
-        let scheme: String = url.split(':').next().unwrap_or("").chars().take(20).collect();
+        let scheme: String = url
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(20)
+            .collect();
         Err(StoreError::UnknownScheme(scheme))
     }
 }

@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 
-
 /// Truncates to microseconds, the precision both backends keep.
 pub(crate) fn now_micros(at: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::SubsecRound;
@@ -17,27 +16,25 @@ macro_rules! core_store {
     ($store:ty) => {
         #[async_trait]
         impl CoreStore for $store {
-        fn backend(&self) -> &'static str {
-            Self::BACKEND
-        }
-
-        async fn migrate(&self) -> Result<(), StoreError> {
-            self.run_migrations().await
-        }
-
-        async fn ping(&self) -> Result<(), StoreError> {
-            sqlx::query("SELECT 1").execute(&self.pool).await?;
-            Ok(())
-        }
-
-        fn pool_stats(&self) -> PoolStats {
-            PoolStats {
-                size: self.pool.size(),
-                idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            fn backend(&self) -> &'static str {
+                Self::BACKEND
             }
-        }
 
+            async fn migrate(&self) -> Result<(), StoreError> {
+                self.run_migrations().await
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            fn pool_stats(&self) -> PoolStats {
+                PoolStats {
+                    size: self.pool.size(),
+                    idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+                }
+            }
         }
     };
 }
-

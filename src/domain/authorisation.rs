@@ -1,0 +1,109 @@
+//! Authorisations: an issuer may issue given licence types in a jurisdiction during
+//! [from, until), as granted by a competent authority. Withdrawn or ended, never deleted: a
+//! licence is judged by the authorisation in force at its `validFrom`.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::identifiers::{DivisionCode, JurisdictionScope, TypeCode, Uscc};
+
+/// One grant.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Authorisation {
+    /// Registry-assigned id (a UUID).
+    pub id: String,
+    pub issuer: Uscc,
+    pub type_codes: Vec<TypeCode>,
+    pub jurisdiction: JurisdictionScope,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: Option<DateTime<Utc>>,
+    /// The granting authority's USCC.
+    pub granted_by: Uscc,
+    pub granted_at: DateTime<Utc>,
+    /// From this time on the authorisation no longer covers anything.
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawal_reason: Option<String>,
+}
+
+impl Authorisation {
+    /// The end of the window in force: the earlier of `validUntil` and the withdrawal.
+    pub fn ends_at(&self) -> Option<DateTime<Utc>> {
+        match (self.valid_until, self.withdrawn_at) {
+            (Some(u), Some(w)) => Some(u.min(w)),
+            (u, w) => u.or(w),
+        }
+    }
+
+    /// Whether this grant lets `issuer` issue `type_code` in `division` at time `at`.
+    pub fn covers(
+        &self,
+        issuer: &Uscc,
+        type_code: &TypeCode,
+        division: &DivisionCode,
+        at: DateTime<Utc>,
+    ) -> bool {
+        &self.issuer == issuer
+            && self.type_codes.contains(type_code)
+            && self.jurisdiction.covers(division)
+            && self.valid_from <= at
+            && self.ends_at().is_none_or(|end| at < end)
+    }
+}
+
+/// The first grant among `grants` that covers the licence, if any.
+pub fn covering<'a>(
+    grants: &'a [Authorisation],
+    issuer: &Uscc,
+    type_code: &TypeCode,
+    division: &DivisionCode,
+    at: DateTime<Utc>,
+) -> Option<&'a Authorisation> {
+    grants
+        .iter()
+        .find(|g| g.covers(issuer, type_code, division, at))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(y: i32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0)
+            .single()
+            .expect("valid date")
+    }
+
+    fn grant() -> Authorisation {
+        Authorisation {
+            id: "a".into(),
+            issuer: "11220000013544541J".parse().expect("vector"),
+            type_codes: vec!["11100000000013338W032".parse().expect("vector")],
+            jurisdiction: "2201".parse().expect("scope"),
+            valid_from: at(2024),
+            valid_until: Some(at(2030)),
+            granted_by: "11100000000013338W".parse().expect("vector"),
+            granted_at: at(2024),
+            withdrawn_at: None,
+            withdrawal_reason: None,
+        }
+    }
+
+    #[test]
+    fn covers_type_place_and_time() {
+        let mut g = grant();
+        let issuer = g.issuer.clone();
+        let code = g.type_codes[0].clone();
+        let inside: DivisionCode = "220102".parse().expect("division");
+        let outside: DivisionCode = "220203".parse().expect("division");
+        assert!(g.covers(&issuer, &code, &inside, at(2025)));
+        assert!(!g.covers(&issuer, &code, &outside, at(2025)));
+        assert!(!g.covers(&issuer, &code, &inside, at(2023)));
+        assert!(!g.covers(&issuer, &code, &inside, at(2030)));
+        g.withdrawn_at = Some(at(2026));
+        assert!(g.covers(&issuer, &code, &inside, at(2025)));
+        assert!(!g.covers(&issuer, &code, &inside, at(2027)));
+    }
+}
