@@ -13,7 +13,11 @@ use crate::storage::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{detail}")]
-    BadRequest { code: &'static str, detail: String },
+    BadRequest {
+        code: &'static str,
+        detail: String,
+        extra: Map<String, Value>,
+    },
     #[error("{detail}")]
     Unauthorized { code: &'static str, detail: String },
     #[error("{detail}")]
@@ -49,6 +53,7 @@ impl ApiError {
         Self::BadRequest {
             code,
             detail: detail.into(),
+            extra: Map::new(),
         }
     }
 
@@ -89,9 +94,12 @@ impl ApiError {
         }
     }
 
-    /// Adds a member to the problem document (409 and 422 only).
+    /// Adds a member to the problem document (400, 409 and 422 only).
     pub fn with(mut self, key: &str, value: Value) -> Self {
-        if let Self::Conflict { extra, .. } | Self::Unprocessable { extra, .. } = &mut self {
+        if let Self::BadRequest { extra, .. }
+        | Self::Conflict { extra, .. }
+        | Self::Unprocessable { extra, .. } = &mut self
+        {
             extra.insert(key.to_owned(), value);
         }
         self
@@ -158,7 +166,9 @@ impl ResponseError for ApiError {
             "detail": detail,
         });
         if let (
-            Self::Conflict { extra, .. } | Self::Unprocessable { extra, .. },
+            Self::BadRequest { extra, .. }
+            | Self::Conflict { extra, .. }
+            | Self::Unprocessable { extra, .. },
             Value::Object(map),
         ) = (self, &mut body)
         {

@@ -25,6 +25,9 @@ pub struct AppState {
     pub admin_token_hash: [u8; 32],
     /// The registry's own signing key (checkpoints, receipts, trust bundles).
     pub registry_key: KeyPair,
+    /// The key `POST /credentials/issue` signs with (interoperability testing only, never
+    /// licences); its DID is the bare `did:key` of its Multikey.
+    pub vcapi_key: KeyPair,
 }
 
 /// A bound, not yet running, HTTP service.
@@ -41,12 +44,12 @@ impl Application {
             .await
             .context("opening the database")?;
         store.migrate().await.context("running migrations")?;
-        let key_path = settings.keys_dir.join("registry.pem");
-        let (registry_key, created) = KeyPair::load_or_create(&key_path)
-            .with_context(|| format!("loading the registry key {}", key_path.display()))?;
-        if created {
-            tracing::info!(path = %key_path.display(), key = %registry_key.multikey(), "created the registry signing key");
-        }
+        let registry_key = load_key(&settings, "registry.pem", "the registry signing key")?;
+        let vcapi_key = load_key(
+            &settings,
+            "vcapi-issuer.pem",
+            "the VC-API interoperability issuer key",
+        )?;
         let admin_token_hash = admin_token_hash(&settings)?;
         if settings.seed {
             let report = seed::seed_directory(store.as_ref(), &settings.seed_dir).await?;
@@ -64,6 +67,7 @@ impl Application {
             store,
             admin_token_hash,
             registry_key,
+            vcapi_key,
         });
         let server = run(listener, state.clone())?;
         Ok(Self {
@@ -114,6 +118,17 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// Loads `keys_dir/<file>`, creating a fresh key there on first start.
+fn load_key(settings: &Settings, file: &str, what: &str) -> anyhow::Result<KeyPair> {
+    let path = settings.keys_dir.join(file);
+    let (key, created) = KeyPair::load_or_create(&path)
+        .with_context(|| format!("loading {what} {}", path.display()))?;
+    if created {
+        tracing::info!(path = %path.display(), key = %key.multikey(), "created {what}");
+    }
+    Ok(key)
 }
 
 /// The operator token's hash: from configuration, or from `data_dir/admin-token`, created with

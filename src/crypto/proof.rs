@@ -8,9 +8,12 @@
 //! without `proofValue`; its `@context`, when present, must be a prefix of the
 //! document's `@context`.
 //!
-//! A document carries exactly one proof: a `proof` object, or an array of
-//! exactly one. Proof sets and chains are refused (`proof_multiple`) rather
-//! than half-checked.
+//! [`prepare`] and [`verify`] take exactly one proof: a `proof` object, or an
+//! array of exactly one; more are refused (`proof_multiple`) rather than
+//! half-checked. [`prepare_set`] checks a proof set (an array of proofs, each
+//! made independently over the document without `proof`) for callers that
+//! require every proof to verify. Proof chains (`previousProof`) are not
+//! supported: a chained proof fails as `signature_invalid`.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use ed25519_dalek::{Signature, VerifyingKey, SIGNATURE_LENGTH};
@@ -229,6 +232,25 @@ pub fn prepare(document: &Value) -> Result<PreparedProof, ProofError> {
         created,
         proof_purpose,
     })
+}
+
+/// Checks every proof of a proof set (or a single proof) and computes each
+/// signed message. An empty array is [`ProofError::Missing`]; the caller must
+/// require every returned proof to verify.
+pub fn prepare_set(document: &Value) -> Result<Vec<PreparedProof>, ProofError> {
+    let fields = document.as_object().ok_or(ProofError::DocumentNotObject)?;
+    match fields.get("proof").ok_or(ProofError::Missing)? {
+        Value::Array(proofs) if proofs.is_empty() => Err(ProofError::Missing),
+        Value::Array(proofs) => proofs
+            .iter()
+            .map(|proof| {
+                let mut single = fields.clone();
+                single.insert("proof".into(), proof.clone());
+                prepare(&Value::Object(single))
+            })
+            .collect(),
+        _ => Ok(vec![prepare(document)?]),
+    }
 }
 
 /// Verifies the document's proof with the key `resolve` returns for its

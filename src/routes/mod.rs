@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod health;
 pub mod licence_types;
 pub mod openapi;
+pub mod vcapi;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -13,4 +14,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     openapi::configure(cfg);
     licence_types::configure(cfg);
     catalogue::configure(cfg);
+    vcapi::configure(cfg);
 }

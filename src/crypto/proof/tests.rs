@@ -355,3 +355,29 @@ fn signing_refuses_bad_input() {
         ProofError::VerificationMethodMissing
     );
 }
+
+#[test]
+fn prepare_set_checks_each_proof_of_a_set() {
+    let signed = json("eddsa-jcs-2022/signedJCS.json");
+    let w3c_proof = signed["proof"].clone();
+    let mut unsigned = signed.clone();
+    unsigned.as_object_mut().unwrap().shift_remove("proof");
+    let other = KeyPair::from(SigningKey::from_bytes(&[5; 32]));
+    let method = format!("did:key:{0}#{0}", other.multikey());
+    let created = Utc.with_ymd_and_hms(2025, 3, 1, 8, 30, 0).unwrap();
+    let second = sign(&unsigned, &other, &ProofOptions::assertion(&method, created)).unwrap();
+    let mut set = unsigned.clone();
+    set["proof"] = json!([w3c_proof, second["proof"].clone()]);
+
+    let prepared = prepare_set(&set).unwrap();
+    assert_eq!(prepared.len(), 2);
+    for proof in prepared {
+        let key = did_key(&proof.verification_method).unwrap();
+        assert!(proof.verify_with(&key).is_ok());
+    }
+    assert_eq!(prepare_set(&signed).unwrap().len(), 1);
+    set["proof"][1]["type"] = json!("Ed25519Signature2020");
+    assert_eq!(prepare_set(&set).unwrap_err(), ProofError::Type);
+    set["proof"] = json!([]);
+    assert_eq!(prepare_set(&set).unwrap_err(), ProofError::Missing);
+}
