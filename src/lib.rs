@@ -17,5 +17,5 @@ pub mod seed;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
-pub mod vcapi;
 mod telemetry_mw;
+pub mod vcapi;

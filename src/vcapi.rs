@@ -146,7 +146,11 @@ impl TryFrom<Value> for IssueRequest {
 
 /// Completes a credential for the hosted key (issuer, id, issuance date, VC 1.1 context) and
 /// signs it with an `assertionMethod` proof created at `options.created` or `now`.
-pub fn issue(request: IssueRequest, key: &KeyPair, now: DateTime<Utc>) -> Result<Value, VcApiError> {
+pub fn issue(
+    request: IssueRequest,
+    key: &KeyPair,
+    now: DateTime<Utc>,
+) -> Result<Value, VcApiError> {
     let IssueRequest {
         mut credential,
         version,
@@ -162,7 +166,10 @@ pub fn issue(request: IssueRequest, key: &KeyPair, now: DateTime<Utc>) -> Result
         }
     }
     if !credential.contains_key("id") {
-        credential.insert("id".into(), format!("urn:uuid:{}", uuid::Uuid::new_v4()).into());
+        credential.insert(
+            "id".into(),
+            format!("urn:uuid:{}", uuid::Uuid::new_v4()).into(),
+        );
     }
     let date_member = match version {
         VcVersion::V1 => {
@@ -274,7 +281,9 @@ where
         .and_then(|host| parse_issuer_did(did, host))
         .ok_or_else(|| unresolved("only did:key and this registry's did:web issuers resolve"))?;
     if fragment.is_empty() {
-        return Err(unresolved("a registry issuer method names its key in the fragment"));
+        return Err(unresolved(
+            "a registry issuer method names its key in the fragment",
+        ));
     }
     let key = lookup(uscc, fragment.to_owned())
         .await?

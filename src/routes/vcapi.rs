@@ -19,7 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Issues a credential with the registry-hosted interoperability key (`did:key`, eddsa-jcs-2022).
-#[utoipa::path(post, path = "/credentials/issue", tag = "vc-api", responses(
+#[utoipa::path(post, path = "/credentials/issue", tag = "vc-api", operation_id = "vcapi_issue", responses(
     (status = 201, description = "`{verifiableCredential}`: the credential, completed and signed"),
     (status = 400, description = "not `{credential, options?}`, no credentialSubject, or invalid options.created"),
     (status = 422, description = "the credential already carries a proof")))]
@@ -33,7 +33,7 @@ pub async fn issue(
 }
 
 /// Verifies every Data Integrity proof (eddsa-jcs-2022) of a credential.
-#[utoipa::path(post, path = "/credentials/verify", tag = "vc-api", responses(
+#[utoipa::path(post, path = "/credentials/verify", tag = "vc-api", operation_id = "vcapi_verify", responses(
     (status = 200, description = "`{verified: true, checks: [\"proof\"], warnings: [], errors: []}`"),
     (status = 400, description = "not `{verifiableCredential, options?}`, or the credential is not an object (`verified: false`)"),
     (status = 422, description = "a proof does not verify (`verified: false` and the reason's code)")))]

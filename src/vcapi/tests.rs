@@ -47,7 +47,10 @@ fn issue_sets_the_id_of_an_issuer_object_and_keeps_given_dates() {
     credential["validFrom"] = json!("2020-01-01T00:00:00Z");
     let options = json!({"created": "2024-01-01T00:00:00+08:00", "unknown": 1});
     let signed = issue_body(json!({"credential": credential, "options": options}), &key).unwrap();
-    assert_eq!(signed["issuer"], json!({"id": did_key(&key), "name": "Example"}));
+    assert_eq!(
+        signed["issuer"],
+        json!({"id": did_key(&key), "name": "Example"})
+    );
     assert_eq!(signed["validFrom"], "2020-01-01T00:00:00Z");
     assert_eq!(signed["proof"]["created"], "2024-01-01T00:00:00+08:00");
 }
@@ -61,7 +64,10 @@ fn issue_adds_the_data_integrity_context_to_v1_once() {
         "credentialSubject": {"id": "did:example:1"}
     });
     let signed = issue_body(json!({"credential": credential}), &key).unwrap();
-    assert_eq!(signed["@context"], json!([VC_V1_CONTEXT, DATA_INTEGRITY_V2_CONTEXT]));
+    assert_eq!(
+        signed["@context"],
+        json!([VC_V1_CONTEXT, DATA_INTEGRITY_V2_CONTEXT])
+    );
     assert_eq!(signed["issuanceDate"], "2025-06-01T12:00:00Z");
     assert!(signed.get("validFrom").is_none());
 }
@@ -70,19 +76,41 @@ fn issue_adds_the_data_integrity_context_to_v1_once() {
 fn issue_refuses_malformed_requests() {
     let key = KeyPair::generate();
     let mut no_subject = v2_credential();
-    no_subject.as_object_mut().unwrap().remove("credentialSubject");
+    no_subject
+        .as_object_mut()
+        .unwrap()
+        .remove("credentialSubject");
     let cases = [
         (json!([]), "not_an_object"),
         (json!({}), "credential_missing"),
         (json!({"credential": "x"}), "not_an_object"),
-        (json!({"credential": no_subject}), "credential_subject_missing"),
-        (json!({"credential": {"credentialSubject": {}}}), "invalid_context"),
-        (json!({"credential": v2_credential(), "options": []}), "invalid_option"),
+        (
+            json!({"credential": no_subject}),
+            "credential_subject_missing",
+        ),
+        (
+            json!({"credential": {"credentialSubject": {}}}),
+            "invalid_context",
+        ),
+        (
+            json!({"credential": v2_credential(), "options": []}),
+            "invalid_option",
+        ),
     ];
     for (body, code) in cases {
-        assert_eq!(issue_body(body.clone(), &key).unwrap_err().code(), code, "{body}");
+        assert_eq!(
+            issue_body(body.clone(), &key).unwrap_err().code(),
+            code,
+            "{body}"
+        );
     }
-    for created in ["yesterday", "2024-01-01T00:00:00", "2024-01-01 00:00:00Z", "2024-13-01T00:00:00Z", "2024-01-01t00:00:00z"] {
+    for created in [
+        "yesterday",
+        "2024-01-01T00:00:00",
+        "2024-01-01 00:00:00Z",
+        "2024-13-01T00:00:00Z",
+        "2024-01-01t00:00:00z",
+    ] {
         let body = json!({"credential": v2_credential(), "options": {"created": created}});
         let err = issue_body(body, &key).unwrap_err();
         assert_eq!(err.code(), "invalid_option", "{created}");
@@ -98,7 +126,9 @@ async fn verify_checks_purpose_and_resolves_did_key() {
     assert!(verify(&request, None, now(), no_registry).await.is_ok());
     let other = json!({"verifiableCredential": signed, "options": {"expectedProofPurpose": "authentication"}});
     let request = VerifyRequest::try_from(other).unwrap();
-    let err = verify(&request, None, now(), no_registry).await.unwrap_err();
+    let err = verify(&request, None, now(), no_registry)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "proof_purpose_mismatch");
     assert!(!err.is_request());
 }
@@ -126,32 +156,47 @@ async fn verify_resolves_registry_issuers_through_the_lookup() {
             Ok((multikey == key.multikey).then_some(key))
         }
     };
-    assert!(verify(&request, Some("registry.test"), now(), found).await.is_ok());
-    let err = verify(&request, Some("other.test"), now(), found).await.unwrap_err();
+    assert!(verify(&request, Some("registry.test"), now(), found)
+        .await
+        .is_ok());
+    let err = verify(&request, Some("other.test"), now(), found)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "key_unresolved");
-    let err = verify(&request, Some("registry.test"), now(), no_registry).await.unwrap_err();
+    let err = verify(&request, Some("registry.test"), now(), no_registry)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "key_unresolved");
     let compromised = |_: Uscc, _: String| {
         let mut key = issuer_key.clone();
         key.compromised_since = Some(now() - chrono::Duration::hours(1));
         async move { Ok(Some(key)) }
     };
-    let err = verify(&request, Some("registry.test"), now(), compromised).await.unwrap_err();
+    let err = verify(&request, Some("registry.test"), now(), compromised)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "key_compromised");
 }
 
 #[test]
 fn verify_request_parsing() {
     assert_eq!(
-        VerifyRequest::try_from(json!({"options": {}})).unwrap_err().code(),
+        VerifyRequest::try_from(json!({"options": {}}))
+            .unwrap_err()
+            .code(),
         "verifiable_credential_missing"
     );
     assert_eq!(
-        VerifyRequest::try_from(json!({"verifiableCredential": {}, "options": {"expectedProofPurpose": 3}}))
-            .unwrap_err()
-            .code(),
+        VerifyRequest::try_from(
+            json!({"verifiableCredential": {}, "options": {"expectedProofPurpose": 3}})
+        )
+        .unwrap_err()
+        .code(),
         "invalid_option"
     );
-    let parsed = VerifyRequest::try_from(json!({"verifiableCredential": {}, "options": {"checks": ["proof"]}})).unwrap();
+    let parsed = VerifyRequest::try_from(
+        json!({"verifiableCredential": {}, "options": {"checks": ["proof"]}}),
+    )
+    .unwrap();
     assert_eq!(parsed.expected_purpose, DEFAULT_PURPOSE);
 }

@@ -4,3 +4,4 @@ mod directory;
 mod helpers;
 mod service;
 mod storage_contract;
+mod vcapi;

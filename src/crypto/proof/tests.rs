@@ -365,7 +365,12 @@ fn prepare_set_checks_each_proof_of_a_set() {
     let other = KeyPair::from(SigningKey::from_bytes(&[5; 32]));
     let method = format!("did:key:{0}#{0}", other.multikey());
     let created = Utc.with_ymd_and_hms(2025, 3, 1, 8, 30, 0).unwrap();
-    let second = sign(&unsigned, &other, &ProofOptions::assertion(&method, created)).unwrap();
+    let second = sign(
+        &unsigned,
+        &other,
+        &ProofOptions::assertion(&method, created),
+    )
+    .unwrap();
     let mut set = unsigned.clone();
     set["proof"] = json!([w3c_proof, second["proof"].clone()]);
 
