@@ -9,6 +9,7 @@ pub mod health;
 pub mod issuers;
 pub mod licence_types;
 pub mod openapi;
+mod parse;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
