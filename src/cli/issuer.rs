@@ -367,3 +367,6 @@ pub(super) fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
         .map(|t| t.and_utc())
         .ok_or_else(|| format!("{s:?} is neither RFC 3339 nor YYYY-MM-DD"))
 }
+
+#[cfg(test)]
+mod tests;
