@@ -10,6 +10,7 @@ use clap::{Args, Subcommand};
 use serde_json::Value;
 
 use super::client::{problem, Registry, Submitted};
+use crate::crypto::digest::digest_value;
 use crate::crypto::keys::KeyPair;
 use crate::crypto::strict_json;
 use crate::domain::identifiers::{DivisionCode, LicenceId, TypeCode, Uscc};
@@ -62,9 +63,9 @@ pub struct SignArgs {
     /// Start of validity: RFC 3339 or YYYY-MM-DD (midnight UTC).
     #[arg(long, value_parser = parse_time)]
     valid_from: DateTime<Utc>,
-    /// End of validity (omit for a licence without end).
+    /// End of validity: RFC 3339 or YYYY-MM-DD.
     #[arg(long, value_parser = parse_time)]
-    valid_until: Option<DateTime<Utc>>,
+    valid_until: DateTime<Utc>,
     /// 6-digit administrative division code the licence belongs to.
     #[arg(long)]
     jurisdiction: DivisionCode,
@@ -180,7 +181,7 @@ fn sign(args: &SignArgs) -> anyhow::Result<()> {
         public_base: public_url.to_owned(),
         schema_version: args.schema_version,
         valid_from: args.valid_from,
-        valid_until: args.valid_until,
+        valid_until: Some(args.valid_until),
         jurisdiction: args.jurisdiction.clone(),
         subject: read_json(&args.subject)?,
         previous: args.previous.as_deref().map(read_json).transpose()?,
@@ -196,6 +197,8 @@ fn sign(args: &SignArgs) -> anyhow::Result<()> {
         }
         None => print!("{text}"),
     }
+    // The digest is what a later version's relatedResource or a status change names.
+    eprintln!("digest {}", digest_value(&signed));
     Ok(())
 }
 
