@@ -2,10 +2,14 @@
 
 use actix_web::web;
 
+pub mod authorisations;
 pub mod catalogue;
+pub mod did;
 pub mod health;
+pub mod issuers;
 pub mod licence_types;
 pub mod openapi;
+mod parse;
 pub mod vcapi;
 
 /// Registers every route.
@@ -14,5 +18,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     openapi::configure(cfg);
     licence_types::configure(cfg);
     catalogue::configure(cfg);
+    issuers::configure(cfg);
+    did::configure(cfg);
+    authorisations::configure(cfg);
     vcapi::configure(cfg);
 }

@@ -60,22 +60,19 @@ pub async fn verify(
     })))
 }
 
-/// Adapter from the issuer store to [`vcapi::verify`]'s key lookup.
-///
-/// PENDING: the issuer store (`IssuerStore`, `storage/issuers.rs`) has not landed on main yet.
-/// Until it does, every registry `did:web` verification method answers 422 `key_unresolved`
-/// with this reason. Once it lands: `state.store.issuer(&uscc).await` (a `StoreError` becomes
-/// `VcApiError::Lookup`), then `issuer.key(&multikey).cloned()`.
+/// Adapter from the issuer store to [`vcapi::verify`]'s key lookup: the registry issuer's key
+/// with this Multikey, whatever its state (the caller judges its window at `proof.created`).
 async fn registry_key_lookup(
-    _state: &AppState,
+    state: &AppState,
     uscc: Uscc,
-    _multikey: String,
+    multikey: String,
 ) -> Result<Option<IssuerKey>, VcApiError> {
-    Err(VcApiError::KeyUnresolved {
-        method: format!("did:web:…:issuers:{uscc}"),
-        reason: "registry issuer keys cannot be resolved by this build yet (no issuer store)"
-            .to_owned(),
-    })
+    let issuer = state
+        .store
+        .issuer(&uscc)
+        .await
+        .map_err(|e| VcApiError::Lookup(e.into()))?;
+    Ok(issuer.and_then(|issuer| issuer.key(&multikey).cloned()))
 }
 
 /// Malformed requests are 400, credentials that fail are 422, lookup failures 500.

@@ -18,9 +18,12 @@ use crate::domain::licence_type::{LicenceType, NewLicenceType, Transfer, TypeFil
 mod shared;
 #[macro_use]
 mod directory;
+#[macro_use]
+mod issuers;
 pub mod postgres;
 pub mod sqlite;
 
+pub use issuers::IssuerStore;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -56,9 +59,9 @@ pub struct PoolStats {
 
 /// Everything the registry keeps: one trait made of one part per area, each implemented for
 /// both backends by its own macro. Every method is one transaction.
-pub trait Store: CoreStore + DirectoryStore {}
+pub trait Store: CoreStore + DirectoryStore + IssuerStore {}
 
-impl<T: CoreStore + DirectoryStore> Store for T {}
+impl<T: CoreStore + DirectoryStore + IssuerStore> Store for T {}
 
 /// Connection-level operations.
 #[async_trait]

@@ -49,3 +49,4 @@ impl PgStore {
 
 core_store!(PgStore);
 directory_store!(PgStore);
+issuer_store!(PgStore, PgRow);

@@ -68,3 +68,4 @@ impl SqliteStore {
 
 core_store!(SqliteStore);
 directory_store!(SqliteStore);
+issuer_store!(SqliteStore, SqliteRow);

@@ -1,7 +1,10 @@
 //! The integration test binary: the HTTP API and the storage contract, on both backends.
 
+mod authorisations;
 mod directory;
 mod helpers;
+mod issuer_contract;
+mod issuers;
 mod service;
 mod storage_contract;
 mod vcapi;

@@ -1,11 +1,13 @@
 //! The W3C VC-API: verifying the W3C eddsa-jcs-2022 vector and every tampering of it, and
 //! issuing with the hosted did:key in the shapes the vc-di-eddsa test suite relies on.
 
+use elicence::crypto::keys::KeyPair;
 use elicence::crypto::multikey::resolve_did_key;
 use elicence::crypto::proof;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, json_with_status, TestApp};
+use crate::issuers;
 use crate::on_both_backends;
 
 const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/vc-di-eddsa");
@@ -49,7 +51,7 @@ on_both_backends!(
     tampered_credentials_are_refused_with_their_code,
     malformed_verify_requests_are_400,
     proof_sets_must_all_verify,
-    registry_did_web_methods_are_key_unresolved_for_now,
+    registry_did_web_methods_resolve_through_the_issuer_store,
     issues_the_w3c_unsigned_credential,
     issues_vc_1_1_with_the_data_integrity_context,
     issue_options_are_checked_and_unknown_ones_ignored,
@@ -173,7 +175,7 @@ async fn proof_sets_must_all_verify(app: TestApp) {
         .expect("object")
         .shift_remove("proof");
     // A second, independent proof over the same credential by a fresh did:key.
-    let other = elicence::crypto::keys::KeyPair::generate();
+    let other = KeyPair::generate();
     let method = format!("did:key:{0}#{0}", other.multikey());
     let options = proof::ProofOptions::assertion(&method, chrono::Utc::now());
     let second = proof::sign(&unsigned, &other, &options).expect("signs")["proof"].clone();
@@ -189,17 +191,35 @@ async fn proof_sets_must_all_verify(app: TestApp) {
     assert_unverified(verify(&app, &body).await, 422, "signature_invalid").await;
 }
 
-async fn registry_did_web_methods_are_key_unresolved_for_now(app: TestApp) {
-    let key = elicence::crypto::keys::KeyPair::generate();
+/// The vector credential signed by `key` as the registry issuer `uscc`, `delay` from now.
+fn signed_by_registry_issuer(app: &TestApp, uscc: &str, key: &KeyPair, delay: i64) -> Value {
     let host = app.settings.did_web_host().expect("test host");
-    let method = format!(
-        "did:web:{host}:issuers:11220000013544541J#{}",
-        key.multikey()
-    );
-    let options = proof::ProofOptions::assertion(&method, chrono::Utc::now());
-    let credential = proof::sign(&vector("unsigned.json"), &key, &options).expect("signs");
-    let body = json!({"verifiableCredential": credential});
+    let method = format!("did:web:{host}:issuers:{uscc}#{}", key.multikey());
+    let created = chrono::Utc::now() + chrono::Duration::seconds(delay);
+    let options = proof::ProofOptions::assertion(&method, created);
+    proof::sign(&vector("unsigned.json"), key, &options).expect("signs")
+}
+
+async fn registry_did_web_methods_resolve_through_the_issuer_store(app: TestApp) {
+    let id = issuers::uscc(21);
+    let unknown = signed_by_registry_issuer(&app, &id, &KeyPair::generate(), 5);
+    let body = json!({"verifiableCredential": unknown});
     assert_unverified(verify(&app, &body).await, 422, "key_unresolved").await;
+
+    issuers::register(&app, &id).await;
+    let (key, _) = issuers::add_key(&app, &id, json!({})).await;
+    let credential = signed_by_registry_issuer(&app, &id, &key, 5);
+    let body = json!({"verifiableCredential": credential});
+    json_with_status(verify(&app, &body).await, 200).await;
+    let stranger = signed_by_registry_issuer(&app, &id, &KeyPair::generate(), 5);
+    let body = json!({"verifiableCredential": stranger});
+    assert_unverified(verify(&app, &body).await, 422, "key_unresolved").await;
+
+    let revoke = format!("/v1/issuers/{id}/keys/{}/revoke", key.multikey());
+    json_with_status(app.post_admin(&revoke, &json!({})).await, 200).await;
+    let after = signed_by_registry_issuer(&app, &id, &key, 60);
+    let body = json!({"verifiableCredential": after});
+    assert_unverified(verify(&app, &body).await, 422, "key_revoked").await;
 }
 
 async fn issues_the_w3c_unsigned_credential(app: TestApp) {
