@@ -3,5 +3,7 @@
 pub mod authorisation;
 pub mod identifiers;
 pub mod issuer;
+pub mod licence;
 pub mod licence_type;
 pub mod schema;
+pub mod submission;
