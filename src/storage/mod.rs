@@ -22,11 +22,14 @@ mod shared;
 #[macro_use]
 mod directory;
 #[macro_use]
+mod issuers;
+#[macro_use]
 mod log;
 pub mod postgres;
 pub mod sqlite;
 
 pub(crate) use shared::now_micros;
+pub use issuers::IssuerStore;
 pub use log::{LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -63,9 +66,9 @@ pub struct PoolStats {
 
 /// Everything the registry keeps: one trait made of one part per area, each implemented for
 /// both backends by its own macro. Every method is one transaction.
-pub trait Store: CoreStore + DirectoryStore + LogStore {}
+pub trait Store: CoreStore + DirectoryStore + IssuerStore + LogStore {}
 
-impl<T: CoreStore + DirectoryStore + LogStore> Store for T {}
+impl<T: CoreStore + DirectoryStore + IssuerStore + LogStore> Store for T {}
 
 /// Connection-level operations.
 #[async_trait]

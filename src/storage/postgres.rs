@@ -70,3 +70,4 @@ impl PgStore {
 core_store!(PgStore);
 directory_store!(PgStore);
 log_store!(PgStore);
+issuer_store!(PgStore, PgRow);

@@ -92,3 +92,4 @@ impl SqliteStore {
 core_store!(SqliteStore);
 directory_store!(SqliteStore);
 log_store!(SqliteStore);
+issuer_store!(SqliteStore, SqliteRow);
