@@ -155,7 +155,7 @@ pub struct Sealed {
 }
 
 /// Signs checkpoints and receipts inside the store's transaction (pure; no I/O).
-pub type Sealer = dyn Fn(&Appended) -> Sealed + Send + Sync;
+pub type Sealer<'a> = dyn Fn(&Appended) -> Sealed + Send + Sync + 'a;
 
 /// The fate of one envelope of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]

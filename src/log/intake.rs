@@ -81,7 +81,6 @@ impl SchemaCache {
 }
 
 /// The write path of one service instance.
-#[derive(Debug)]
 pub struct Intake {
     pub store: Arc<dyn Store>,
     pub sequencer: Sequencer,
@@ -90,6 +89,12 @@ pub struct Intake {
     pub did_host: String,
     /// The public base URL without a trailing slash.
     pub public_base: String,
+}
+
+impl std::fmt::Debug for Intake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Intake").field("did_host", &self.did_host).finish_non_exhaustive()
+    }
 }
 
 impl Intake {

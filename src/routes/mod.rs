@@ -5,7 +5,9 @@ use actix_web::web;
 pub mod catalogue;
 pub mod health;
 pub mod licence_types;
+pub mod log;
 pub mod openapi;
+pub mod submissions;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -13,4 +15,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     openapi::configure(cfg);
     licence_types::configure(cfg);
     catalogue::configure(cfg);
+    submissions::configure(cfg);
+    log::configure(cfg);
 }

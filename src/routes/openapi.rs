@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{catalogue, health, licence_types};
+use super::{catalogue, health, licence_types, log, submissions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,9 +14,11 @@ use super::{catalogue, health, licence_types};
         licence_types::list, licence_types::create, licence_types::show, licence_types::add_version,
         licence_types::schema, licence_types::publish, licence_types::deprecate, licence_types::transfer,
         catalogue::catalogue_json, catalogue::catalogue_csv,
+        submissions::submit, submissions::head,
+        log::latest_checkpoint, log::key, log::inclusion, log::consistency, log::entries,
     ),
     modifiers(&Security),
-    tags((name = "service"), (name = "directory", description = "目录清单: the directory of licence types"))
+    tags((name = "service"), (name = "directory", description = "目录清单: the directory of licence types"), (name = "log", description = "the write path and the transparency log"))
 )]
 pub struct ApiDoc;
 

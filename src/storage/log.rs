@@ -240,7 +240,7 @@ macro_rules! log_store {
             async fn append_batch(
                 &self,
                 batch: &Batch,
-                seal: &Sealer,
+                seal: &Sealer<'_>,
             ) -> Result<Vec<Outcome>, StoreError> {
                 use super::log::{to_i64, Triage};
                 let mut tx = self.pool.begin().await?;

@@ -149,7 +149,7 @@ pub trait LogStore: Send + Sync + 'static {
     /// Appends a batch in one transaction under the log lock: re-checks each envelope's chain
     /// head, stores the accepted ones with their items, leaves, nodes, receipts and the signed
     /// checkpoint (from `seal`), and answers each envelope's outcome in batch order.
-    async fn append_batch(&self, batch: &Batch, seal: &Sealer)
+    async fn append_batch(&self, batch: &Batch, seal: &Sealer<'_>)
         -> Result<Vec<Outcome>, StoreError>;
     /// The number of leaves committed.
     async fn log_size(&self) -> Result<u64, StoreError>;
