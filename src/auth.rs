@@ -1,12 +1,15 @@
 //! Who is calling. The operator presents the admin bearer token from configuration; it is
-//! compared as a SHA-256 hash in constant time and never logged.
+//! compared as a SHA-256 hash in constant time and never logged. An issuer presents one of its
+//! read tokens, stored only as SHA-256 and looked up by that hash.
 
-use std::future::{ready, Ready};
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
 
 use actix_web::{web, FromRequest, HttpRequest};
 use subtle::ConstantTimeEq;
 
 use crate::crypto::digest::sha256;
+use crate::domain::identifiers::Uscc;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -60,6 +63,89 @@ fn operator(req: &HttpRequest) -> Result<Operator, ApiError> {
             "invalid_token",
             "the token is not valid for this route",
         ))
+    }
+}
+
+/// Proof that the caller holds a read token of this issuer (suspended issuers still read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuer {
+    pub uscc: Uscc,
+}
+
+impl FromRequest for Issuer {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let found = state_and_token(req, "an issuer token is required");
+        Box::pin(async move {
+            let (state, token) = found?;
+            issuer_for(&state, &token).await
+        })
+    }
+}
+
+/// The operator or an issuer: for reads an issuer may make of its own data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OperatorOrIssuer {
+    Operator,
+    Issuer(Uscc),
+}
+
+impl OperatorOrIssuer {
+    /// Refuses an issuer asking about another issuer's data.
+    pub fn may_read(&self, issuer: &Uscc) -> Result<(), ApiError> {
+        match self {
+            Self::Issuer(own) if own != issuer => Err(ApiError::forbidden(
+                "not_your_issuer",
+                "an issuer token reads only its own issuer's data",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl FromRequest for OperatorOrIssuer {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let found = state_and_token(req, "an operator or issuer token is required");
+        Box::pin(async move {
+            let (state, token) = found?;
+            if token_matches(&token, &state.admin_token_hash) {
+                return Ok(Self::Operator);
+            }
+            issuer_for(&state, &token)
+                .await
+                .map(|i| Self::Issuer(i.uscc))
+        })
+    }
+}
+
+fn state_and_token(
+    req: &HttpRequest,
+    missing: &'static str,
+) -> Result<(web::Data<AppState>, String), ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+    let token = bearer(req)?.ok_or_else(|| ApiError::unauthorized("missing_token", missing))?;
+    Ok((state, token.to_owned()))
+}
+
+async fn issuer_for(state: &AppState, token: &str) -> Result<Issuer, ApiError> {
+    match state
+        .store
+        .issuer_by_token(&sha256(token.as_bytes()))
+        .await?
+    {
+        Some(uscc) => Ok(Issuer { uscc }),
+        None => Err(ApiError::unauthorized(
+            "invalid_token",
+            "the token is not valid for this route",
+        )),
     }
 }
 

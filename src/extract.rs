@@ -31,15 +31,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for StrictJson<T> {
         let limit = req
             .app_data::<web::Data<AppState>>()
             .map_or(1024 * 1024, |s| s.settings.body_limit);
-        let json_type = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|m| {
-                let m = m.trim().to_ascii_lowercase();
-                m == "application/json" || m.ends_with("+json")
-            });
+        let json_type = is_json(req);
         let mut payload = payload.take();
         Box::pin(async move {
             if json_type != Some(true) {
@@ -52,6 +44,50 @@ impl<T: DeserializeOwned + 'static> FromRequest for StrictJson<T> {
             Ok(Self { value, raw })
         })
     }
+}
+
+/// An optional strict JSON body: an empty body (with or without a Content-Type) stands for
+/// `T::default()`; anything else is read exactly as [`StrictJson`] reads it.
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(1024 * 1024, |s| s.settings.body_limit);
+        let json_type = is_json(req);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let bytes = read_limited(&mut payload, limit).await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(Self(T::default()));
+            }
+            if json_type != Some(true) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let raw = parse_body(&bytes, limit)?;
+            serde_json::from_value(raw)
+                .map(Self)
+                .map_err(|e| ApiError::bad_request("invalid_request_body", clip(&e.to_string())))
+        })
+    }
+}
+
+/// Whether the request declares a JSON body (`application/json` or `…+json`); `None` when it
+/// declares nothing.
+fn is_json(req: &HttpRequest) -> Option<bool> {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            m == "application/json" || m.ends_with("+json")
+        })
 }
 
 /// Parses a body strictly, mapping failures to problem details.

@@ -26,7 +26,44 @@ pub struct Authorisation {
     pub withdrawal_reason: Option<String>,
 }
 
+/// Where a grant stands at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthorisationStatus {
+    /// Granted, but its window has not opened yet.
+    Pending,
+    Active,
+    /// Its `validUntil` has passed.
+    Expired,
+    /// Withdrawn by the operator (at or before the time asked about).
+    Withdrawn,
+}
+
+impl AuthorisationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+}
+
 impl Authorisation {
+    /// Where the grant stands at `now`.
+    pub fn status_at(&self, now: DateTime<Utc>) -> AuthorisationStatus {
+        if self.withdrawn_at.is_some_and(|w| w <= now) {
+            AuthorisationStatus::Withdrawn
+        } else if self.valid_until.is_some_and(|u| u <= now) {
+            AuthorisationStatus::Expired
+        } else if now < self.valid_from {
+            AuthorisationStatus::Pending
+        } else {
+            AuthorisationStatus::Active
+        }
+    }
+
     /// The end of the window in force: the earlier of `validUntil` and the withdrawal.
     pub fn ends_at(&self) -> Option<DateTime<Utc>> {
         match (self.valid_until, self.withdrawn_at) {
@@ -105,5 +142,18 @@ mod tests {
         g.withdrawn_at = Some(at(2026));
         assert!(g.covers(&issuer, &code, &inside, at(2025)));
         assert!(!g.covers(&issuer, &code, &inside, at(2027)));
+    }
+
+    #[test]
+    fn status_follows_window_and_withdrawal() {
+        let mut g = grant();
+        assert_eq!(g.status_at(at(2023)), AuthorisationStatus::Pending);
+        assert_eq!(g.status_at(at(2024)), AuthorisationStatus::Active);
+        assert_eq!(g.status_at(at(2030)), AuthorisationStatus::Expired);
+        g.withdrawn_at = Some(at(2026));
+        assert_eq!(g.status_at(at(2025)), AuthorisationStatus::Active);
+        assert_eq!(g.status_at(at(2026)), AuthorisationStatus::Withdrawn);
+        assert_eq!(g.status_at(at(2031)).as_str(), "withdrawn");
+        assert_eq!(g.ends_at(), Some(at(2026)));
     }
 }

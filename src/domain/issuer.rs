@@ -109,6 +109,43 @@ impl IssuerKey {
     }
 }
 
+/// Why a request to revoke a key (or mark it compromised) was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RevocationRefused {
+    /// Revoked already; only a missing compromise time may still be added.
+    #[error("the key is already revoked")]
+    AlreadyRevoked { at: DateTime<Utc> },
+    #[error("compromisedSince must not be after the revocation time")]
+    CompromisedAfterRevocation,
+}
+
+impl IssuerKey {
+    /// The revocation time a revoke request leads to (`revoked_at`, defaulting to `now`; for a
+    /// key already revoked, which may only gain a compromise time, the stored time).
+    pub fn revocation_time(
+        &self,
+        revoked_at: Option<DateTime<Utc>>,
+        compromised_since: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, RevocationRefused> {
+        let effective = match self.revoked_at {
+            Some(at)
+                if revoked_at.is_none()
+                    && compromised_since.is_some()
+                    && self.compromised_since.is_none() =>
+            {
+                at
+            }
+            Some(at) => return Err(RevocationRefused::AlreadyRevoked { at }),
+            None => revoked_at.unwrap_or(now),
+        };
+        if compromised_since.is_some_and(|c| c > effective) {
+            return Err(RevocationRefused::CompromisedAfterRevocation);
+        }
+        Ok(effective)
+    }
+}
+
 impl Issuer {
     /// The key with this Multikey, if the issuer has it.
     pub fn key(&self, multikey: &str) -> Option<&IssuerKey> {
@@ -180,5 +217,32 @@ mod tests {
             Some(uscc)
         );
         assert_eq!(parse_issuer_did(&did, "other.example"), None);
+    }
+
+    #[test]
+    fn revocation_time_rules() {
+        let mut k = key();
+        assert_eq!(k.revocation_time(None, None, at(2025)), Ok(at(2025)));
+        assert_eq!(
+            k.revocation_time(Some(at(2024)), None, at(2025)),
+            Ok(at(2024))
+        );
+        assert_eq!(
+            k.revocation_time(None, Some(at(2026)), at(2025)),
+            Err(RevocationRefused::CompromisedAfterRevocation)
+        );
+        k.revoked_at = Some(at(2024));
+        let already = Err(RevocationRefused::AlreadyRevoked { at: at(2024) });
+        assert_eq!(k.revocation_time(None, None, at(2025)), already);
+        assert_eq!(
+            k.revocation_time(Some(at(2025)), Some(at(2023)), at(2025)),
+            already
+        );
+        assert_eq!(
+            k.revocation_time(None, Some(at(2023)), at(2025)),
+            Ok(at(2024))
+        );
+        k.compromised_since = Some(at(2023));
+        assert_eq!(k.revocation_time(None, Some(at(2022)), at(2025)), already);
     }
 }

@@ -1,6 +1,8 @@
-//! The registry's domain: identifiers, licence types and their schemas. No HTTP, no SQL.
+//! The registry's domain: identifiers, licence types and their schemas, issuers, authorisations
+//! and their DID documents. No HTTP, no SQL.
 
 pub mod authorisation;
+pub mod did;
 pub mod identifiers;
 pub mod issuer;
 pub mod licence;

@@ -2,8 +2,11 @@
 
 use actix_web::web;
 
+pub mod authorisations;
 pub mod catalogue;
+pub mod did;
 pub mod health;
+pub mod issuers;
 pub mod licence_types;
 pub mod log;
 pub mod openapi;
@@ -15,6 +18,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     openapi::configure(cfg);
     licence_types::configure(cfg);
     catalogue::configure(cfg);
+    issuers::configure(cfg);
+    did::configure(cfg);
+    authorisations::configure(cfg);
     submissions::configure(cfg);
     log::configure(cfg);
 }

@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{catalogue, health, licence_types, log, submissions};
+use super::{authorisations, catalogue, did, health, issuers, licence_types, log, submissions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,11 +14,17 @@ use super::{catalogue, health, licence_types, log, submissions};
         licence_types::list, licence_types::create, licence_types::show, licence_types::add_version,
         licence_types::schema, licence_types::publish, licence_types::deprecate, licence_types::transfer,
         catalogue::catalogue_json, catalogue::catalogue_csv,
+        issuers::create, issuers::show, issuers::add_key, issuers::revoke_key, issuers::suspend,
+        issuers::reinstate, issuers::create_token, did::registry, did::issuer,
+        authorisations::create, authorisations::withdraw, authorisations::list,
         submissions::submit, submissions::head,
         log::latest_checkpoint, log::key, log::inclusion, log::consistency, log::entries,
     ),
     modifiers(&Security),
-    tags((name = "service"), (name = "directory", description = "目录清单: the directory of licence types"), (name = "log", description = "the write path and the transparency log"))
+    tags((name = "service"), (name = "directory", description = "目录清单: the directory of licence types"),
+        (name = "issuers", description = "issuers, their keys and DID documents"),
+        (name = "authorisations", description = "what each issuer may issue, where and when"),
+        (name = "log", description = "the write path and the transparency log"))
 )]
 pub struct ApiDoc;
 
@@ -29,6 +35,10 @@ impl Modify for Security {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "operator",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "issuer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }

@@ -182,14 +182,13 @@ macro_rules! issuer_store {
                 status: $crate::domain::issuer::IssuerStatus,
                 at: DateTime<Utc>,
             ) -> Result<(), StoreError> {
-                let done = sqlx::query(
-                    "UPDATE issuers SET status = $1, updated_at = $2 WHERE uscc = $3",
-                )
-                .bind(status.as_str())
-                .bind(super::shared::now_micros(at))
-                .bind(uscc.as_str())
-                .execute(&self.pool)
-                .await?;
+                let done =
+                    sqlx::query("UPDATE issuers SET status = $1, updated_at = $2 WHERE uscc = $3")
+                        .bind(status.as_str())
+                        .bind(super::shared::now_micros(at))
+                        .bind(uscc.as_str())
+                        .execute(&self.pool)
+                        .await?;
                 if done.rows_affected() == 1 {
                     Ok(())
                 } else {
@@ -310,10 +309,7 @@ macro_rules! issuer_store {
                 .bind(hex::encode(token_hash))
                 .fetch_optional(&self.pool)
                 .await?;
-                issuer
-                    .as_deref()
-                    .map(super::issuers::stored)
-                    .transpose()
+                issuer.as_deref().map(super::issuers::stored).transpose()
             }
 
             async fn insert_authorisation(
