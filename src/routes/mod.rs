@@ -8,6 +8,7 @@ pub mod did;
 pub mod health;
 pub mod issuers;
 pub mod licence_types;
+pub mod licences;
 pub mod log;
 pub mod openapi;
 pub mod submissions;
@@ -23,4 +24,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     authorisations::configure(cfg);
     submissions::configure(cfg);
     log::configure(cfg);
+    licences::configure(cfg);
 }

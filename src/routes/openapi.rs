@@ -4,7 +4,9 @@ use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{authorisations, catalogue, did, health, issuers, licence_types, log, submissions};
+use super::{
+    authorisations, catalogue, did, health, issuers, licence_types, licences, log, submissions,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,6 +21,7 @@ use super::{authorisations, catalogue, did, health, issuers, licence_types, log,
         authorisations::create, authorisations::withdraw, authorisations::list,
         submissions::submit, submissions::head,
         log::latest_checkpoint, log::key, log::inclusion, log::consistency, log::entries,
+        licences::show,
     ),
     modifiers(&Security),
     tags((name = "service"), (name = "directory", description = "目录清单: the directory of licence types"),
