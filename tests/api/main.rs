@@ -3,4 +3,7 @@
 mod directory;
 mod helpers;
 mod service;
+mod signing;
+mod submissions;
+mod transparency;
 mod storage_contract;
