@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod issuer;
 pub mod log;
 pub mod metrics;
 pub mod routes;

@@ -1,4 +1,4 @@
-//! Command line: `serve` (default), `migrate`, `keygen`.
+//! Command line: `serve` (default), `migrate`, `keygen`, `issuer …`, `bench …`.
 
 use std::path::PathBuf;
 
@@ -9,6 +9,10 @@ use crate::config::Settings;
 use crate::crypto::keys::KeyPair;
 use crate::startup::Application;
 use crate::{storage, telemetry};
+
+pub mod bench;
+mod client;
+pub mod issuer;
 
 /// The registry and verification service for electronic licences (电子证照).
 #[derive(Debug, Parser)]
@@ -33,6 +37,16 @@ pub enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// Issuer tools: sign licences, submit envelopes, change a licence's status.
+    Issuer {
+        #[command(subcommand)]
+        command: issuer::IssuerCommand,
+    },
+    /// Load generators against a running registry.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
 }
 
 /// Runs the parsed command line.
@@ -41,6 +55,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(cli.config).await,
         Command::Migrate => migrate(cli.config).await,
         Command::Keygen { out } => keygen(&out),
+        Command::Issuer { command } => issuer::run(command).await,
+        Command::Bench { command } => bench::run(command).await,
     }
 }
 

@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::issuers::{check_window, fetch as fetch_issuer, parse_time, parse_uscc, text_field};
+use super::issuers::fetch as fetch_issuer;
 use super::licence_types::parse_code;
+use super::parse::{check_window, parse_time, parse_uscc, text_field};
 use crate::auth::{Operator, OperatorOrIssuer};
 use crate::domain::authorisation::Authorisation;
 use crate::domain::identifiers::{JurisdictionScope, TypeCode};

@@ -5,7 +5,8 @@ use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use serde_json::Value;
 
-use super::issuers::{did, fetch, parse_uscc};
+use super::issuers::{did, fetch};
+use super::parse::parse_uscc;
 use crate::domain::did::{document, issuer_document, registry_did};
 use crate::error::ApiError;
 use crate::startup::AppState;

@@ -11,6 +11,7 @@ pub mod licence_types;
 pub mod licences;
 pub mod log;
 pub mod openapi;
+mod parse;
 pub mod submissions;
 
 /// Registers every route.

@@ -1,9 +1,12 @@
 //! The integration test binary: the HTTP API and the storage contract, on both backends.
 
+mod authorisations;
 mod directory;
 mod helpers;
+mod issuer_contract;
+mod issuers;
 mod service;
 mod signing;
+mod storage_contract;
 mod submissions;
 mod transparency;
-mod storage_contract;

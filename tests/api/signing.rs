@@ -62,8 +62,13 @@ pub async fn setup_issuer(app: &TestApp, first17: &str) -> TestIssuer {
 impl TestIssuer {
     /// The licence identifier of `serial` at `version`.
     pub fn licence_id(&self, serial: &str, version: u16) -> LicenceId {
-        LicenceId::build(&TYPE_CODE.parse().expect("type code"), &self.uscc, serial, version)
-            .expect("valid licence id")
+        LicenceId::build(
+            &TYPE_CODE.parse().expect("type code"),
+            &self.uscc,
+            serial,
+            version,
+        )
+        .expect("valid licence id")
     }
 
     /// An unsigned licence of `serial` at `version`, valid for a year from 2026-01-01.
@@ -95,7 +100,8 @@ impl TestIssuer {
     /// Signs any document with this issuer's key.
     pub fn sign(&self, document: &Value) -> Value {
         let created = Utc::now() - Duration::minutes(1);
-        let options = ProofOptions::assertion(format!("{}#{}", self.did, self.key.multikey()), created);
+        let options =
+            ProofOptions::assertion(format!("{}#{}", self.did, self.key.multikey()), created);
         sign(document, &self.key, &options).expect("signable document")
     }
 

@@ -1,0 +1,93 @@
+//! Status-change items: an issuer suspends, resumes or revokes one of its licences. The item
+//! carries no proof of its own; the envelope's proof covers it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use super::licence::timestamp;
+use crate::domain::identifiers::LicenceId;
+
+/// What a status change does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusAction {
+    Suspend,
+    Resume,
+    Revoke,
+}
+
+impl StatusAction {
+    /// The wire name: `suspend`, `resume` or `revoke`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusAction::Suspend => "suspend",
+            StatusAction::Resume => "resume",
+            StatusAction::Revoke => "revoke",
+        }
+    }
+}
+
+impl FromStr for StatusAction {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "suspend" => Ok(StatusAction::Suspend),
+            "resume" => Ok(StatusAction::Resume),
+            "revoke" => Ok(StatusAction::Revoke),
+            other => Err(format!(
+                "unknown action {other:?}: expected suspend, resume or revoke"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for StatusAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The envelope item `{"statusChange": {licence, action, reason, effectiveFrom, previous}}`.
+/// `previous_digest` is the digest of the licence's previous status event, or of its head
+/// version when it has none.
+pub fn status_change(
+    licence: &LicenceId,
+    action: StatusAction,
+    reason: &str,
+    effective_from: DateTime<Utc>,
+    previous_digest: &str,
+) -> Value {
+    json!({"statusChange": {
+        "licence": licence.urn(),
+        "action": action.as_str(),
+        "reason": reason,
+        "effectiveFrom": timestamp(effective_from),
+        "previous": previous_digest,
+    }})
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn item_has_the_documented_shape() {
+        let id: LicenceId = "1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F"
+            .parse()
+            .expect("vector");
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap();
+        let item = status_change(&id, "revoke".parse().unwrap(), "吊销", at, "uEiAbc");
+        assert_eq!(
+            item,
+            json!({"statusChange": {
+                "licence": id.urn(), "action": "revoke", "reason": "吊销",
+                "effectiveFrom": "2026-03-01T08:00:00Z", "previous": "uEiAbc"}})
+        );
+        assert!("delete".parse::<StatusAction>().is_err());
+    }
+}
