@@ -102,7 +102,10 @@ pub fn parse_body(bytes: &[u8], limit: usize) -> Result<Value, ApiError> {
 }
 
 /// Reads a body of at most `limit` bytes.
-pub(crate) async fn read_limited<S>(payload: &mut S, limit: usize) -> Result<web::BytesMut, ApiError>
+pub(crate) async fn read_limited<S>(
+    payload: &mut S,
+    limit: usize,
+) -> Result<web::BytesMut, ApiError>
 where
     S: futures_util::Stream<Item = Result<web::Bytes, PayloadError>> + Unpin,
 {

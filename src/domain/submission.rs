@@ -69,14 +69,25 @@ impl Envelope {
     /// items, and an issuer DID of this registry (`host` is did:web-encoded).
     pub fn parse(value: Value, host: &str) -> Result<Self, EnvelopeError> {
         let bad = |m: &str| EnvelopeError::Malformed(m.to_owned());
-        let object = value.as_object().ok_or_else(|| bad("the envelope must be a JSON object"))?;
-        if let Some(unknown) = object.keys().find(|k| !ENVELOPE_MEMBERS.contains(&k.as_str())) {
-            return Err(EnvelopeError::Malformed(format!("unknown member {unknown:?}")));
+        let object = value
+            .as_object()
+            .ok_or_else(|| bad("the envelope must be a JSON object"))?;
+        if let Some(unknown) = object
+            .keys()
+            .find(|k| !ENVELOPE_MEMBERS.contains(&k.as_str()))
+        {
+            return Err(EnvelopeError::Malformed(format!(
+                "unknown member {unknown:?}"
+            )));
         }
         if let Some(missing) = ENVELOPE_MEMBERS.iter().find(|m| !object.contains_key(**m)) {
-            return Err(EnvelopeError::Malformed(format!("missing member {missing:?}")));
+            return Err(EnvelopeError::Malformed(format!(
+                "missing member {missing:?}"
+            )));
         }
-        let issuer_did = object["issuer"].as_str().ok_or_else(|| bad("issuer must be a string"))?;
+        let issuer_did = object["issuer"]
+            .as_str()
+            .ok_or_else(|| bad("issuer must be a string"))?;
         let issuer = parse_issuer_did(issuer_did, host)
             .ok_or_else(|| EnvelopeError::IssuerDid(host.to_owned()))?;
         let sequence = object["sequence"]
@@ -86,7 +97,11 @@ impl Envelope {
         let previous = parse_previous(&object["previous"], sequence)?;
         let items = match &object["items"] {
             Value::Array(items) if !items.is_empty() && items.len() <= MAX_ITEMS => items.clone(),
-            _ => return Err(EnvelopeError::Malformed(format!("items must be an array of 1 to {MAX_ITEMS} items"))),
+            _ => {
+                return Err(EnvelopeError::Malformed(format!(
+                    "items must be an array of 1 to {MAX_ITEMS} items"
+                )))
+            }
         };
         Ok(Self {
             issuer_did: issuer_did.to_owned(),
@@ -107,7 +122,9 @@ fn parse_previous(value: &Value, sequence: u64) -> Result<Option<String>, Envelo
             "previous must be the digest of envelope sequence - 1".into(),
         )),
         (Value::String(d), s) if s > 1 && parse_multibase_sha256(d).is_ok() => Ok(Some(d.clone())),
-        (_, 1) => Err(EnvelopeError::Malformed("previous must be null for sequence 1".into())),
+        (_, 1) => Err(EnvelopeError::Malformed(
+            "previous must be null for sequence 1".into(),
+        )),
         _ => Err(EnvelopeError::Malformed(
             "previous must be a multibase SHA-256 digest (uEi…)".into(),
         )),
@@ -126,14 +143,20 @@ pub fn check_issuer_proof(
 ) -> Result<(), ItemError> {
     let prepared = proof::prepare(document).map_err(|e| ItemError::new(e.code(), e.to_string()))?;
     if prepared.proof_purpose != "assertionMethod" {
-        return Err(ItemError::new("proof_purpose", "proofPurpose must be assertionMethod"));
+        return Err(ItemError::new(
+            "proof_purpose",
+            "proofPurpose must be assertionMethod",
+        ));
     }
     let fragment = prepared
         .verification_method
         .strip_prefix(did)
         .and_then(|rest| rest.strip_prefix('#'))
         .ok_or_else(|| {
-            ItemError::new("key_unknown", format!("verificationMethod must be {did}#<multikey>"))
+            ItemError::new(
+                "key_unknown",
+                format!("verificationMethod must be {did}#<multikey>"),
+            )
         })?;
     let key = issuer
         .key(fragment)
@@ -145,7 +168,8 @@ pub fn check_issuer_proof(
         .ok_or_else(|| ItemError::new("proof_created_missing", "proof.created is required"))?
         .with_timezone(&Utc);
     for at in [created, now] {
-        key.usable_at(at).map_err(|e| ItemError::new(e.code(), e.to_string()))?;
+        key.usable_at(at)
+            .map_err(|e| ItemError::new(e.code(), e.to_string()))?;
     }
     let public = multikey::decode(fragment)
         .map_err(|_| ItemError::new("key_unknown", "the issuer key is not a Multikey"))?;
@@ -165,7 +189,9 @@ pub fn item_kind(item: &Value) -> Result<(&str, &Value), ItemError> {
     };
     let object: &Map<String, Value> = item.as_object().ok_or_else(malformed)?;
     match object.iter().next() {
-        Some((kind, body)) if object.len() == 1 && matches!(kind.as_str(), "licence" | "statusChange") => {
+        Some((kind, body))
+            if object.len() == 1 && matches!(kind.as_str(), "licence" | "statusChange") =>
+        {
             Ok((kind.as_str(), body))
         }
         _ => Err(malformed()),

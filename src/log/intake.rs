@@ -12,7 +12,9 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::batch::{ChainHead, LicenceChain, NewLicence, NewStatusEvent, Outcome, PendingEnvelope, PendingItem};
+use super::batch::{
+    ChainHead, LicenceChain, NewLicence, NewStatusEvent, Outcome, PendingEnvelope, PendingItem,
+};
 use super::sequencer::{Sequencer, SequencerError};
 use crate::domain::authorisation::{covering, Authorisation};
 use crate::domain::identifiers::{LicenceId, TypeCode};
@@ -22,7 +24,9 @@ use crate::domain::licence_type::LicenceType;
 use crate::domain::schema::CompiledSchema;
 use crate::domain::submission::licence::{self, LicenceClaims, Submitter};
 use crate::domain::submission::status::{self, StatusClaims};
-use crate::domain::submission::{check_issuer_proof, item_kind, Envelope, EnvelopeError, ItemError};
+use crate::domain::submission::{
+    check_issuer_proof, item_kind, Envelope, EnvelopeError, ItemError,
+};
 use crate::storage::{Store, StoreError};
 
 /// Schema messages reported per refused licence.
@@ -64,7 +68,12 @@ pub struct SchemaCache(RwLock<HashMap<(TypeCode, u32), Arc<CompiledSchema>>>);
 
 impl SchemaCache {
     /// The compiled schema of one version, compiling it on first use.
-    pub async fn get(&self, store: &dyn Store, code: &TypeCode, version: u32) -> Result<Option<Arc<CompiledSchema>>, StoreError> {
+    pub async fn get(
+        &self,
+        store: &dyn Store,
+        code: &TypeCode,
+        version: u32,
+    ) -> Result<Option<Arc<CompiledSchema>>, StoreError> {
         let key = (code.clone(), version);
         if let Some(found) = self.0.read().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(Some(found));
@@ -93,7 +102,9 @@ pub struct Intake {
 
 impl std::fmt::Debug for Intake {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Intake").field("did_host", &self.did_host).finish_non_exhaustive()
+        f.debug_struct("Intake")
+            .field("did_host", &self.did_host)
+            .finish_non_exhaustive()
     }
 }
 
@@ -102,16 +113,24 @@ impl Intake {
     #[tracing::instrument(skip_all)]
     pub async fn submit(&self, value: Value, now: DateTime<Utc>) -> Result<Accepted, IntakeError> {
         let envelope = Envelope::parse(value, &self.did_host)?;
-        let issuer = self.store.issuer(&envelope.issuer).await?.ok_or(IntakeError::IssuerUnknown)?;
+        let issuer = self
+            .store
+            .issuer(&envelope.issuer)
+            .await?
+            .ok_or(IntakeError::IssuerUnknown)?;
         if issuer.status != IssuerStatus::Active {
             return Err(IntakeError::IssuerSuspended);
         }
-        check_issuer_proof(&envelope.value, &envelope.issuer_did, &issuer, now).map_err(IntakeError::Signature)?;
+        check_issuer_proof(&envelope.value, &envelope.issuer_did, &issuer, now)
+            .map_err(IntakeError::Signature)?;
         if let Some(receipt) = self.store.envelope_receipt(&envelope.digest).await? {
             return Ok(Accepted::Repeat(receipt));
         }
         let head = self.store.issuer_head(&envelope.issuer).await?;
-        let expected = envelope.previous.as_ref().map(|d| ChainHead { sequence: envelope.sequence - 1, digest: d.clone() });
+        let expected = envelope.previous.as_ref().map(|d| ChainHead {
+            sequence: envelope.sequence - 1,
+            digest: d.clone(),
+        });
         if head != expected {
             return Err(IntakeError::HeadMismatch(head));
         }
@@ -123,9 +142,22 @@ impl Intake {
         }
     }
 
-    async fn check_items(&self, envelope: Envelope, issuer: &Issuer, now: DateTime<Utc>) -> Result<PendingEnvelope, IntakeError> {
-        let submitter = Submitter { issuer: &envelope.issuer, issuer_did: &envelope.issuer_did, public_base: &self.public_base };
-        let parsed: Vec<Result<Parsed<'_>, ItemError>> = envelope.items.iter().map(|item| parse_item(item, &submitter)).collect();
+    async fn check_items(
+        &self,
+        envelope: Envelope,
+        issuer: &Issuer,
+        now: DateTime<Utc>,
+    ) -> Result<PendingEnvelope, IntakeError> {
+        let submitter = Submitter {
+            issuer: &envelope.issuer,
+            issuer_did: &envelope.issuer_did,
+            public_base: &self.public_base,
+        };
+        let parsed: Vec<Result<Parsed<'_>, ItemError>> = envelope
+            .items
+            .iter()
+            .map(|item| parse_item(item, &submitter))
+            .collect();
         let mut facts = self.facts(&parsed, &envelope).await?;
         let mut items = Vec::with_capacity(parsed.len());
         let mut errors = Vec::new();
@@ -145,7 +177,11 @@ impl Intake {
         if !errors.is_empty() {
             return Err(IntakeError::Items(errors));
         }
-        let chains = facts.touched.iter().filter_map(|b| facts.chains.get(b).cloned()).collect();
+        let chains = facts
+            .touched
+            .iter()
+            .filter_map(|b| facts.chains.get(b).cloned())
+            .collect();
         Ok(PendingEnvelope {
             digest: envelope.digest,
             issuer: envelope.issuer,
@@ -158,7 +194,11 @@ impl Intake {
     }
 
     /// Fetches in bulk what the parsed items refer to.
-    async fn facts(&self, parsed: &[Result<Parsed<'_>, ItemError>], envelope: &Envelope) -> Result<Facts, IntakeError> {
+    async fn facts(
+        &self,
+        parsed: &[Result<Parsed<'_>, ItemError>],
+        envelope: &Envelope,
+    ) -> Result<Facts, IntakeError> {
         let mut ids = Vec::new();
         let mut codes = HashSet::new();
         let mut versions = HashSet::new();
@@ -172,7 +212,12 @@ impl Intake {
                 Parsed::Status(c, _) => ids.push(c.licence.clone()),
             }
         }
-        let bases: Vec<String> = ids.iter().map(LicenceId::base).collect::<HashSet<_>>().into_iter().collect();
+        let bases: Vec<String> = ids
+            .iter()
+            .map(LicenceId::base)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
         let mut types = HashMap::new();
         for code in codes {
             let found = self.store.licence_type(&code).await?;
@@ -180,7 +225,10 @@ impl Intake {
         }
         let mut schemas = HashMap::new();
         for (code, version) in versions {
-            let compiled = self.schemas.get(self.store.as_ref(), &code, version).await?;
+            let compiled = self
+                .schemas
+                .get(self.store.as_ref(), &code, version)
+                .await?;
             schemas.insert((code, version), compiled);
         }
         Ok(Facts {
@@ -193,7 +241,13 @@ impl Intake {
         })
     }
 
-    fn check_licence(&self, claims: LicenceClaims, body: &Value, facts: &mut Facts, by: &Submitter<'_>) -> Result<PendingItem, ItemError> {
+    fn check_licence(
+        &self,
+        claims: LicenceClaims,
+        body: &Value,
+        facts: &mut Facts,
+        by: &Submitter<'_>,
+    ) -> Result<PendingItem, ItemError> {
         let code = claims.id.type_code().clone();
         licence::check_type(&claims, facts.types.get(&code).and_then(Option::as_ref))?;
         let schema = facts
@@ -201,15 +255,32 @@ impl Intake {
             .get(&(code.clone(), claims.schema_version))
             .cloned()
             .flatten()
-            .ok_or_else(|| ItemError::new("schema_unknown", "the schema version could not be loaded"))?;
+            .ok_or_else(|| {
+                ItemError::new("schema_unknown", "the schema version could not be loaded")
+            })?;
         schema
             .validate(&body["credentialSubject"], MAX_SCHEMA_MESSAGES)
             .map_err(|messages| ItemError::new("schema_invalid", messages.join("; ")))?;
-        if covering(&facts.grants, by.issuer, &code, &claims.jurisdiction, claims.valid_from).is_none() {
-            return Err(ItemError::new("not_authorised", "no authorisation covers this issuer, type and jurisdiction at validFrom"));
+        if covering(
+            &facts.grants,
+            by.issuer,
+            &code,
+            &claims.jurisdiction,
+            claims.valid_from,
+        )
+        .is_none()
+        {
+            return Err(ItemError::new(
+                "not_authorised",
+                "no authorisation covers this issuer, type and jurisdiction at validFrom",
+            ));
         }
         let base = claims.id.base();
-        licence::check_chain(&claims, facts.existing.contains(&claims.id), facts.chains.get(&base))?;
+        licence::check_chain(
+            &claims,
+            facts.existing.contains(&claims.id),
+            facts.chains.get(&base),
+        )?;
         let previous = facts.chains.get(&base);
         let chain = LicenceChain {
             base: base.clone(),
@@ -265,12 +336,26 @@ impl Facts {
         self.chains.insert(chain.base.clone(), chain);
     }
 
-    fn apply_status(&mut self, claims: StatusClaims, body: &Value, issuer: &crate::domain::identifiers::Uscc) -> Result<PendingItem, ItemError> {
+    fn apply_status(
+        &mut self,
+        claims: StatusClaims,
+        body: &Value,
+        issuer: &crate::domain::identifiers::Uscc,
+    ) -> Result<PendingItem, ItemError> {
         let base = claims.licence.base();
         let chain = self.chains.get(&base);
-        let state = status::check(&claims, issuer, self.existing.contains(&claims.licence), chain)?;
+        let state = status::check(
+            &claims,
+            issuer,
+            self.existing.contains(&claims.licence),
+            chain,
+        )?;
         if let Some(chain) = chain.cloned() {
-            self.record(LicenceChain { state, last_event: Some(claims.digest.clone()), ..chain });
+            self.record(LicenceChain {
+                state,
+                last_event: Some(claims.digest.clone()),
+                ..chain
+            });
         }
         Ok(PendingItem::Status(NewStatusEvent {
             licence: claims.licence,

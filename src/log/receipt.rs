@@ -82,14 +82,18 @@ impl Signer {
                 self.sign(&receipt, batch.accepted_at)
             })
             .collect();
-        Sealed { checkpoint, receipts }
+        Sealed {
+            checkpoint,
+            receipts,
+        }
     }
 
     fn sign(&self, document: &Value, at: DateTime<Utc>) -> String {
         let options = ProofOptions::assertion(self.verification_method(), at);
         // Invariant: the receipt is an object without a proof and the options carry no
         // @context, the only inputs `sign` refuses.
-        let signed = proof::sign(document, &self.key, &options).unwrap_or_else(|_| document.clone());
+        let signed =
+            proof::sign(document, &self.key, &options).unwrap_or_else(|_| document.clone());
         signed.to_string()
     }
 }

@@ -46,7 +46,9 @@ pub struct Sequencer {
 
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job").field("envelope", &self.envelope.digest).finish()
+        f.debug_struct("Job")
+            .field("envelope", &self.envelope.digest)
+            .finish()
     }
 }
 
@@ -95,9 +97,18 @@ async fn commit(jobs: Vec<Job>, store: &dyn Store, signer: &Signer) {
         jobs.into_iter().map(|j| (j.envelope, j.reply)).unzip();
     let leaves = envelopes
         .iter()
-        .map(|env| env.items.iter().map(|item| leaf_data(env, item, accepted_at)).collect())
+        .map(|env| {
+            env.items
+                .iter()
+                .map(|item| leaf_data(env, item, accepted_at))
+                .collect()
+        })
         .collect();
-    let batch = Batch { accepted_at, envelopes, leaves };
+    let batch = Batch {
+        accepted_at,
+        envelopes,
+        leaves,
+    };
     let started = std::time::Instant::now();
     let result = store
         .append_batch(&batch, &|appended| signer.seal(&batch, appended))

@@ -35,7 +35,9 @@ pub async fn show(
         .licence_history(&id.base())
         .await?
         .filter(|h| h.versions.iter().any(|v| v.id == id))
-        .ok_or_else(|| ApiError::not_found("licence_not_found", format!("no licence {}", id.urn())))?;
+        .ok_or_else(|| {
+            ApiError::not_found("licence_not_found", format!("no licence {}", id.urn()))
+        })?;
     Ok(HttpResponse::Ok().json(present(&id, &history)))
 }
 

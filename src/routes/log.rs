@@ -86,7 +86,9 @@ pub async fn inclusion(
     ids.push(leaf);
     let fetched = state.store.log_nodes(&ids).await?;
     let proof = plan.assemble(&fetched).map_err(missing)?;
-    let leaf_hash = fetched.get(&leaf).ok_or_else(|| missing(MerkleError::MissingNode(leaf)))?;
+    let leaf_hash = fetched
+        .get(&leaf)
+        .ok_or_else(|| missing(MerkleError::MissingNode(leaf)))?;
     Ok(HttpResponse::Ok().json(json!({
         "index": index, "size": size, "leafHash": STANDARD.encode(leaf_hash), "proof": encode(&proof),
     })))
@@ -134,14 +136,19 @@ pub async fn entries(
 ) -> Result<HttpResponse, ApiError> {
     let EntriesQuery { start, count } = query.into_inner();
     if !(1..=MAX_ENTRIES).contains(&count) {
-        return Err(ApiError::bad_request("invalid_query", format!("count must be 1 to {MAX_ENTRIES}")));
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("count must be 1 to {MAX_ENTRIES}"),
+        ));
     }
     let entries: Vec<_> = state
         .store
         .log_entries(start, count)
         .await?
         .into_iter()
-        .map(|e| json!({"index": e.index, "leafHash": STANDARD.encode(e.leaf_hash), "data": e.data}))
+        .map(
+            |e| json!({"index": e.index, "leafHash": STANDARD.encode(e.leaf_hash), "data": e.data}),
+        )
         .collect();
     Ok(HttpResponse::Ok().json(json!({"entries": entries})))
 }

@@ -66,7 +66,10 @@ pub async fn head(
             ApiError::bad_request(e.code(), e.to_string())
         })?;
     if state.store.issuer(&uscc).await?.is_none() {
-        return Err(ApiError::not_found("issuer_not_found", format!("no issuer {uscc}")));
+        return Err(ApiError::not_found(
+            "issuer_not_found",
+            format!("no issuer {uscc}"),
+        ));
     }
     let head = state.store.issuer_head(&uscc).await?;
     let did = issuer_did(&state.intake.did_host, &uscc);
@@ -107,8 +110,9 @@ fn refusal(e: IntakeError) -> ApiError {
         IntakeError::IssuerUnknown => ApiError::unprocessable("issuer_unknown", detail),
         IntakeError::IssuerSuspended => ApiError::forbidden("issuer_suspended", detail),
         IntakeError::Signature(e) => ApiError::unprocessable(e.code, detail),
-        IntakeError::HeadMismatch(head) => ApiError::conflict("chain_head_mismatch", detail)
-            .with("head", head_json(head.as_ref())),
+        IntakeError::HeadMismatch(head) => {
+            ApiError::conflict("chain_head_mismatch", detail).with("head", head_json(head.as_ref()))
+        }
         IntakeError::Items(errors) => {
             let errors: Vec<Value> = errors
                 .into_iter()

@@ -135,11 +135,20 @@ pub(crate) fn append_leaves(
     size: u64,
     peaks: Vec<Hash>,
     leaves: &[&[String]],
-) -> Result<(crate::log::batch::Appended, Vec<(crate::log::merkle::NodeId, Hash)>), super::StoreError> {
+) -> Result<
+    (
+        crate::log::batch::Appended,
+        Vec<(crate::log::merkle::NodeId, Hash)>,
+    ),
+    super::StoreError,
+> {
     use crate::log::batch::{Appended, AppendedLeaf};
     use crate::log::merkle::{inclusion_plan, leaf_hash, CompactRange};
     let corrupt = super::StoreError::corrupt;
-    let known: HashMap<_, _> = CompactRange::peak_ids(size).into_iter().zip(peaks.iter().copied()).collect();
+    let known: HashMap<_, _> = CompactRange::peak_ids(size)
+        .into_iter()
+        .zip(peaks.iter().copied())
+        .collect();
     let mut range = CompactRange::from_peaks(size, peaks).map_err(corrupt)?;
     let mut nodes = Vec::new();
     let mut hashes = Vec::with_capacity(leaves.len());
@@ -161,13 +170,24 @@ pub(crate) fn append_leaves(
             let inclusion = inclusion_plan(index, new_size)
                 .and_then(|plan| plan.assemble(&all))
                 .map_err(corrupt)?;
-            appended.push(AppendedLeaf { index, hash, inclusion });
+            appended.push(AppendedLeaf {
+                index,
+                hash,
+                inclusion,
+            });
             index += 1;
         }
         envelopes.push((0, appended));
     }
     let root = range.root();
-    Ok((Appended { size: new_size, root, envelopes }, nodes))
+    Ok((
+        Appended {
+            size: new_size,
+            root,
+            envelopes,
+        },
+        nodes,
+    ))
 }
 
 /// Implements [`LogStore`](super::LogStore) for a store with a `pool` field and an inherent

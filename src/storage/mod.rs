@@ -28,10 +28,10 @@ mod log;
 pub mod postgres;
 pub mod sqlite;
 
-pub(crate) use shared::now_micros;
 pub use issuers::IssuerStore;
 pub use log::{LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence};
 pub use postgres::PgStore;
+pub(crate) use shared::now_micros;
 pub use sqlite::SqliteStore;
 
 /// What a store can fail with.
@@ -144,13 +144,15 @@ pub trait LogStore: Send + Sync + 'static {
         bases: &[String],
     ) -> Result<HashMap<String, LicenceChain>, StoreError>;
     /// Which of these licence versions exist.
-    async fn existing_licences(&self, ids: &[LicenceId])
-        -> Result<HashSet<LicenceId>, StoreError>;
+    async fn existing_licences(&self, ids: &[LicenceId]) -> Result<HashSet<LicenceId>, StoreError>;
     /// Appends a batch in one transaction under the log lock: re-checks each envelope's chain
     /// head, stores the accepted ones with their items, leaves, nodes, receipts and the signed
     /// checkpoint (from `seal`), and answers each envelope's outcome in batch order.
-    async fn append_batch(&self, batch: &Batch, seal: &Sealer<'_>)
-        -> Result<Vec<Outcome>, StoreError>;
+    async fn append_batch(
+        &self,
+        batch: &Batch,
+        seal: &Sealer<'_>,
+    ) -> Result<Vec<Outcome>, StoreError>;
     /// The number of leaves committed.
     async fn log_size(&self) -> Result<u64, StoreError>;
     /// The newest signed checkpoint, if anything was ever appended.

@@ -53,7 +53,9 @@ pub fn parse(vc: &Value, by: &Submitter<'_>) -> Result<LicenceClaims, ItemError>
         .and_then(|s| s.get("id"))
         .and_then(Value::as_str)
         .ok_or_else(|| ItemError::new("holder_invalid", "credentialSubject.id is required"))
-        .and_then(|s| HolderId::from_urn(s).map_err(|e| ItemError::new("holder_invalid", e.to_string())))?;
+        .and_then(|s| {
+            HolderId::from_urn(s).map_err(|e| ItemError::new("holder_invalid", e.to_string()))
+        })?;
     let jurisdiction = object
         .get("jurisdiction")
         .and_then(Value::as_str)
@@ -63,7 +65,10 @@ pub fn parse(vc: &Value, by: &Submitter<'_>) -> Result<LicenceClaims, ItemError>
     let valid_from = date_member(object, "validFrom", "validity_invalid")?;
     let valid_until = date_member(object, "validUntil", "validity_invalid")?;
     if valid_until <= valid_from {
-        return Err(ItemError::new("validity_invalid", "validUntil must be after validFrom"));
+        return Err(ItemError::new(
+            "validity_invalid",
+            "validUntil must be after validFrom",
+        ));
     }
     let predecessor = parse_predecessor(object, &id)?;
     Ok(LicenceClaims {
@@ -87,7 +92,10 @@ fn check_context(object: &Map<String, Value>) -> Result<(), ItemError> {
     if first.and_then(Value::as_str) == Some(VC2_CONTEXT) {
         Ok(())
     } else {
-        Err(ItemError::new("context_invalid", format!("@context must start with {VC2_CONTEXT}")))
+        Err(ItemError::new(
+            "context_invalid",
+            format!("@context must start with {VC2_CONTEXT}"),
+        ))
     }
 }
 
@@ -99,7 +107,10 @@ fn check_types(object: &Map<String, Value>) -> Result<(), ItemError> {
     if types.contains(&"VerifiableCredential") && types.contains(&"ELicence") {
         Ok(())
     } else {
-        Err(ItemError::new("type_invalid", "type must include VerifiableCredential and ELicence"))
+        Err(ItemError::new(
+            "type_invalid",
+            "type must include VerifiableCredential and ELicence",
+        ))
     }
 }
 
@@ -108,7 +119,8 @@ fn parse_id(object: &Map<String, Value>, by: &Submitter<'_>) -> Result<LicenceId
         .get("id")
         .and_then(Value::as_str)
         .ok_or_else(|| ItemError::new("licence_id_invalid", "id is required"))?;
-    let id = LicenceId::from_urn(id).map_err(|e| ItemError::new("licence_id_invalid", e.to_string()))?;
+    let id =
+        LicenceId::from_urn(id).map_err(|e| ItemError::new("licence_id_invalid", e.to_string()))?;
     if id.issuer() != by.issuer {
         return Err(ItemError::new(
             "issuer_mismatch",
@@ -116,13 +128,20 @@ fn parse_id(object: &Map<String, Value>, by: &Submitter<'_>) -> Result<LicenceId
         ));
     }
     if object.get("issuer").and_then(Value::as_str) != Some(by.issuer_did) {
-        return Err(ItemError::new("issuer_mismatch", format!("issuer must be {}", by.issuer_did)));
+        return Err(ItemError::new(
+            "issuer_mismatch",
+            format!("issuer must be {}", by.issuer_did),
+        ));
     }
     Ok(id)
 }
 
 /// `credentialSchema` must be this registry's URL of a version of the identifier's type.
-fn parse_schema_ref(object: &Map<String, Value>, id: &LicenceId, base: &str) -> Result<u32, ItemError> {
+fn parse_schema_ref(
+    object: &Map<String, Value>,
+    id: &LicenceId,
+    base: &str,
+) -> Result<u32, ItemError> {
     let schema = object.get("credentialSchema").and_then(Value::as_object);
     let url = schema.and_then(|s| s.get("id")).and_then(Value::as_str);
     let kind = schema.and_then(|s| s.get("type")).and_then(Value::as_str);
@@ -156,7 +175,9 @@ fn parse_predecessor(
         let Some(urn) = entry.get("id").and_then(Value::as_str) else {
             return Err(malformed("every relatedResource entry needs an id"));
         };
-        let Ok(other) = LicenceId::from_urn(urn) else { continue };
+        let Ok(other) = LicenceId::from_urn(urn) else {
+            continue;
+        };
         if other.base() != id.base() {
             continue;
         }
@@ -166,7 +187,9 @@ fn parse_predecessor(
             .filter(|d| parse_multibase_sha256(d).is_ok())
             .ok_or_else(|| malformed("the predecessor needs a digestMultibase (uEi…)"))?;
         if found.replace((other, digest.to_owned())).is_some() {
-            return Err(malformed("relatedResource names more than one version of this licence"));
+            return Err(malformed(
+                "relatedResource names more than one version of this licence",
+            ));
         }
     }
     Ok(found)
@@ -174,7 +197,10 @@ fn parse_predecessor(
 
 /// Checks the claims against the licence type: published, the schema version exists, the
 /// holder is of the type's category, and the validity lies in the type's range.
-pub fn check_type(claims: &LicenceClaims, licence_type: Option<&LicenceType>) -> Result<(), ItemError> {
+pub fn check_type(
+    claims: &LicenceClaims,
+    licence_type: Option<&LicenceType>,
+) -> Result<(), ItemError> {
     let t = licence_type.ok_or_else(|| ItemError::new("type_unknown", "no such licence type"))?;
     if t.status != TypeStatus::Published {
         return Err(ItemError::new(
@@ -182,15 +208,28 @@ pub fn check_type(claims: &LicenceClaims, licence_type: Option<&LicenceType>) ->
             format!("licence type {} is {}", t.code, t.status.as_str()),
         ));
     }
-    if !t.versions.iter().any(|v| v.version == claims.schema_version) {
-        return Err(ItemError::new("schema_unknown", format!("licence type {} has no schema version {}", t.code, claims.schema_version)));
+    if !t
+        .versions
+        .iter()
+        .any(|v| v.version == claims.schema_version)
+    {
+        return Err(ItemError::new(
+            "schema_unknown",
+            format!(
+                "licence type {} has no schema version {}",
+                t.code, claims.schema_version
+            ),
+        ));
     }
     let category = match t.holder_category {
         HolderCategory::Person => 1,
         HolderCategory::LegalPerson => 2,
     };
     if claims.holder.category() != category {
-        return Err(ItemError::new("holder_category_mismatch", "the holder is not of the type's holder category"));
+        return Err(ItemError::new(
+            "holder_category_mismatch",
+            "the holder is not of the type's holder category",
+        ));
     }
     let length = claims.valid_until - claims.valid_from;
     let (min, max) = (t.validity.min_days, t.validity.max_days);
@@ -212,24 +251,52 @@ pub fn check_chain(
     chain: Option<&LicenceChain>,
 ) -> Result<(), ItemError> {
     if taken {
-        return Err(ItemError::new("licence_exists", "a licence with this identifier exists"));
+        return Err(ItemError::new(
+            "licence_exists",
+            "a licence with this identifier exists",
+        ));
     }
     let version = claims.id.version();
     match (version, chain, &claims.predecessor) {
         (1, None, None) => Ok(()),
-        (1, Some(_), _) => Err(ItemError::new("licence_exists", "a licence with this base identifier exists; issue the next version")),
-        (1, None, Some(_)) => Err(ItemError::new("predecessor_unexpected", "version 001 names no predecessor")),
-        (_, None, _) => Err(ItemError::new("predecessor_unknown", "no earlier version of this licence exists")),
-        (_, Some(_), None) => Err(ItemError::new("predecessor_missing", "relatedResource must name the current version with its digest")),
+        (1, Some(_), _) => Err(ItemError::new(
+            "licence_exists",
+            "a licence with this base identifier exists; issue the next version",
+        )),
+        (1, None, Some(_)) => Err(ItemError::new(
+            "predecessor_unexpected",
+            "version 001 names no predecessor",
+        )),
+        (_, None, _) => Err(ItemError::new(
+            "predecessor_unknown",
+            "no earlier version of this licence exists",
+        )),
+        (_, Some(_), None) => Err(ItemError::new(
+            "predecessor_missing",
+            "relatedResource must name the current version with its digest",
+        )),
         (_, Some(chain), Some((id, digest))) => {
             if id != &chain.head || digest != &chain.head_digest {
-                return Err(ItemError::new("predecessor_mismatch", format!("the current version is {} with digest {}", chain.head.urn(), chain.head_digest)));
+                return Err(ItemError::new(
+                    "predecessor_mismatch",
+                    format!(
+                        "the current version is {} with digest {}",
+                        chain.head.urn(),
+                        chain.head_digest
+                    ),
+                ));
             }
             if version != chain.head.version() + 1 {
-                return Err(ItemError::new("version_not_next", format!("the next version is {:03}", chain.head.version() + 1)));
+                return Err(ItemError::new(
+                    "version_not_next",
+                    format!("the next version is {:03}", chain.head.version() + 1),
+                ));
             }
             if chain.state == crate::domain::licence::LicenceState::Revoked {
-                return Err(ItemError::new("licence_revoked", "a revoked licence takes no new version"));
+                return Err(ItemError::new(
+                    "licence_revoked",
+                    "a revoked licence takes no new version",
+                ));
             }
             Ok(())
         }

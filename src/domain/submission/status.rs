@@ -39,14 +39,23 @@ pub fn parse(body: &Value) -> Result<StatusClaims, ItemError> {
     let text = |name: &str| object.get(name).and_then(Value::as_str);
     let licence = text("licence")
         .ok_or_else(|| malformed("licence is required".into()))
-        .and_then(|s| LicenceId::from_urn(s).map_err(|e| ItemError::new("licence_id_invalid", e.to_string())))?;
+        .and_then(|s| {
+            LicenceId::from_urn(s).map_err(|e| ItemError::new("licence_id_invalid", e.to_string()))
+        })?;
     let action = text("action")
         .and_then(StatusAction::parse)
-        .ok_or_else(|| ItemError::new("action_invalid", "action must be suspend, resume or revoke"))?;
+        .ok_or_else(|| {
+            ItemError::new("action_invalid", "action must be suspend, resume or revoke")
+        })?;
     let reason = text("reason")
         .map(str::trim)
         .filter(|r| !r.is_empty() && r.chars().count() <= MAX_REASON)
-        .ok_or_else(|| ItemError::new("reason_missing", format!("reason is required (1 to {MAX_REASON} characters)")))?;
+        .ok_or_else(|| {
+            ItemError::new(
+                "reason_missing",
+                format!("reason is required (1 to {MAX_REASON} characters)"),
+            )
+        })?;
     let effective_from = date_member(object, "effectiveFrom", "effective_from_invalid")?;
     let previous = text("previous")
         .ok_or_else(|| ItemError::new("previous_mismatch", "previous is required"))?;
@@ -70,7 +79,10 @@ pub fn check(
     chain: Option<&LicenceChain>,
 ) -> Result<LicenceState, ItemError> {
     if claims.licence.issuer() != issuer {
-        return Err(ItemError::new("licence_not_owned", "the licence belongs to another issuer"));
+        return Err(ItemError::new(
+            "licence_not_owned",
+            "the licence belongs to another issuer",
+        ));
     }
     let chain = chain
         .filter(|_| version_exists)
