@@ -26,6 +26,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Largest submission envelope accepted (`POST /v1/submissions`), in bytes.
+    pub submission_limit: usize,
     /// Directory of seed licence types; seeding is skipped when it does not exist.
     pub seed_dir: PathBuf,
     /// Whether to seed the directory at start-up.
@@ -60,6 +62,7 @@ impl Settings {
             .set_default("public_url", "http://127.0.0.1:8080")?
             .set_default("log_format", "text")?
             .set_default("body_limit", 1024 * 1024)?
+            .set_default("submission_limit", 8 * 1024 * 1024)?
             .set_default("seed_dir", default_seed_dir())?
             .set_default("seed", true)?;
         match file {
@@ -85,6 +88,20 @@ impl Settings {
     /// The host part of the public URL, encoded for did:web (`host%3Aport`).
     pub fn did_web_host(&self) -> Option<String> {
         did_web_host(&self.public_url)
+    }
+
+    /// The public URL's authority (`host[:port]`), as given.
+    pub fn public_authority(&self) -> &str {
+        let rest = self
+            .public_url
+            .split_once("://")
+            .map_or(self.public_url.as_str(), |(_, rest)| rest);
+        rest.split('/').next().unwrap_or(rest)
+    }
+
+    /// The transparency log's origin and checkpoint key name: `<authority>/log`.
+    pub fn log_origin(&self) -> String {
+        format!("{}/log", self.public_authority())
     }
 
     /// The public base URL without a trailing slash.

@@ -101,7 +101,14 @@ pub fn parse_body(bytes: &[u8], limit: usize) -> Result<Value, ApiError> {
     })
 }
 
-async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::BytesMut, ApiError> {
+/// Reads a body of at most `limit` bytes.
+pub(crate) async fn read_limited<S>(
+    payload: &mut S,
+    limit: usize,
+) -> Result<web::BytesMut, ApiError>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, PayloadError>> + Unpin,
+{
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e: PayloadError| match e {

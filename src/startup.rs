@@ -14,6 +14,10 @@ use tracing_actix_web::TracingLogger;
 use crate::config::Settings;
 use crate::crypto::digest::sha256;
 use crate::crypto::keys::KeyPair;
+use crate::log::checkpoint::Checkpoint;
+use crate::log::intake::{Intake, SchemaCache};
+use crate::log::receipt::Signer;
+use crate::log::sequencer::Sequencer;
 use crate::storage::{self, Store};
 use crate::{extract, metrics, routes, seed};
 
@@ -28,6 +32,8 @@ pub struct AppState {
     /// The key `POST /credentials/issue` signs with (interoperability testing only, never
     /// licences); its DID is the bare `did:key` of its Multikey.
     pub vcapi_key: KeyPair,
+    /// The write path: submission checks and this instance's sequencer.
+    pub intake: Intake,
 }
 
 /// A bound, not yet running, HTTP service.
@@ -59,6 +65,7 @@ impl Application {
                 "directory seeded"
             );
         }
+        let intake = intake(&settings, store.clone(), &registry_key)?;
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -68,6 +75,7 @@ impl Application {
             admin_token_hash,
             registry_key,
             vcapi_key,
+            intake,
         });
         let server = run(listener, state.clone())?;
         Ok(Self {
@@ -129,6 +137,33 @@ fn load_key(settings: &Settings, file: &str, what: &str) -> anyhow::Result<KeyPa
         tracing::info!(path = %path.display(), key = %key.multikey(), "created {what}");
     }
     Ok(key)
+}
+
+/// The write path, with its sequencer task started on the current runtime.
+fn intake(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    registry_key: &KeyPair,
+) -> anyhow::Result<Intake> {
+    let did_host = settings
+        .did_web_host()
+        .context("the public URL has no did:web host")?;
+    let origin = settings.log_origin();
+    Checkpoint::new(origin.clone(), 0, crate::log::merkle::empty_root())
+        .with_context(|| format!("the log origin {origin:?} is not a valid note key name"))?;
+    let signer = Signer {
+        key: KeyPair::from(registry_key.signing_key().clone()),
+        origin,
+        registry_did: format!("did:web:{did_host}"),
+        did_host: did_host.clone(),
+    };
+    Ok(Intake {
+        sequencer: Sequencer::start(store.clone(), signer),
+        store,
+        schemas: SchemaCache::default(),
+        did_host,
+        public_base: settings.public_base().to_owned(),
+    })
 }
 
 /// The operator token's hash: from configuration, or from `data_dir/admin-token`, created with

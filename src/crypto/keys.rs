@@ -122,6 +122,11 @@ impl KeyPair {
         multikey::encode(&self.0.verifying_key())
     }
 
+    /// The Ed25519 signing key, for formats that sign with it directly (checkpoint notes).
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.0
+    }
+
     /// Signs `message` with pure Ed25519 (RFC 8032).
     pub fn sign(&self, message: &[u8]) -> Signature {
         self.0.sign(message)

@@ -5,5 +5,7 @@ pub mod authorisation;
 pub mod did;
 pub mod identifiers;
 pub mod issuer;
+pub mod licence;
 pub mod licence_type;
 pub mod schema;
+pub mod submission;

@@ -9,5 +9,9 @@
 //! pairs that [`merkle::CompactRange::append`] returns and answers the node lists that
 //! [`merkle::ProofPlan::nodes`] asks for.
 
+pub mod batch;
 pub mod checkpoint;
+pub mod intake;
 pub mod merkle;
+pub mod receipt;
+pub mod sequencer;

@@ -8,9 +8,12 @@ pub mod did;
 pub mod health;
 pub mod issuers;
 pub mod licence_types;
+pub mod licences;
+pub mod log;
 pub mod openapi;
 mod parse;
 pub mod vcapi;
+pub mod submissions;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -22,4 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     did::configure(cfg);
     authorisations::configure(cfg);
     vcapi::configure(cfg);
+    submissions::configure(cfg);
+    log::configure(cfg);
+    licences::configure(cfg);
 }

@@ -4,7 +4,10 @@ use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{authorisations, catalogue, did, health, issuers, licence_types, vcapi};
+use super::{
+    authorisations, catalogue, did, health, issuers, licence_types, licences, log, submissions,
+    vcapi,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,12 +21,16 @@ use super::{authorisations, catalogue, did, health, issuers, licence_types, vcap
         issuers::reinstate, issuers::create_token, did::registry, did::issuer,
         authorisations::create, authorisations::withdraw, authorisations::list,
         vcapi::issue, vcapi::verify,
+        submissions::submit, submissions::head,
+        log::latest_checkpoint, log::key, log::inclusion, log::consistency, log::entries,
+        licences::show,
     ),
     modifiers(&Security),
     tags((name = "service"), (name = "directory", description = "目录清单: the directory of licence types"),
         (name = "issuers", description = "issuers, their keys and DID documents"),
         (name = "authorisations", description = "what each issuer may issue, where and when"),
-        (name = "vc-api", description = "W3C VC-API, for interoperability testing"))
+        (name = "vc-api", description = "W3C VC-API, for interoperability testing"),
+        (name = "log", description = "the write path and the transparency log"))
 )]
 pub struct ApiDoc;
 

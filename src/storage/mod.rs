@@ -5,14 +5,17 @@
 //! accept) through the `sql_store!` macro in [`shared`]; only connection set-up, migrations and
 //! locking differ.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::identifiers::TypeCode;
+use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::licence_type::{LicenceType, NewLicenceType, Transfer, TypeFilter, TypeStatus};
+use crate::log::batch::{Batch, ChainHead, LicenceChain, Outcome, Sealer};
+use crate::log::merkle::{Hash, NodeId};
 
 #[macro_use]
 mod shared;
@@ -20,11 +23,15 @@ mod shared;
 mod directory;
 #[macro_use]
 mod issuers;
+#[macro_use]
+mod log;
 pub mod postgres;
 pub mod sqlite;
 
 pub use issuers::IssuerStore;
+pub use log::{LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence};
 pub use postgres::PgStore;
+pub(crate) use shared::now_micros;
 pub use sqlite::SqliteStore;
 
 /// What a store can fail with.
@@ -59,9 +66,9 @@ pub struct PoolStats {
 
 /// Everything the registry keeps: one trait made of one part per area, each implemented for
 /// both backends by its own macro. Every method is one transaction.
-pub trait Store: CoreStore + DirectoryStore + IssuerStore {}
+pub trait Store: CoreStore + DirectoryStore + IssuerStore + LogStore {}
 
-impl<T: CoreStore + DirectoryStore + IssuerStore> Store for T {}
+impl<T: CoreStore + DirectoryStore + IssuerStore + LogStore> Store for T {}
 
 /// Connection-level operations.
 #[async_trait]
@@ -122,6 +129,40 @@ pub trait DirectoryStore: Send + Sync + 'static {
         code: &TypeCode,
         transfer: &Transfer,
     ) -> Result<(), StoreError>;
+}
+
+/// The write path (envelopes, licences, status events) and the transparency log.
+#[async_trait]
+pub trait LogStore: Send + Sync + 'static {
+    /// The issuer's chain head; `None` before its first envelope.
+    async fn issuer_head(&self, issuer: &Uscc) -> Result<Option<ChainHead>, StoreError>;
+    /// The stored receipt of an accepted envelope, byte for byte.
+    async fn envelope_receipt(&self, digest: &str) -> Result<Option<String>, StoreError>;
+    /// The current state of the licences with these bases (absent ones are left out).
+    async fn licence_chains(
+        &self,
+        bases: &[String],
+    ) -> Result<HashMap<String, LicenceChain>, StoreError>;
+    /// Which of these licence versions exist.
+    async fn existing_licences(&self, ids: &[LicenceId]) -> Result<HashSet<LicenceId>, StoreError>;
+    /// Appends a batch in one transaction under the log lock: re-checks each envelope's chain
+    /// head, stores the accepted ones with their items, leaves, nodes, receipts and the signed
+    /// checkpoint (from `seal`), and answers each envelope's outcome in batch order.
+    async fn append_batch(
+        &self,
+        batch: &Batch,
+        seal: &Sealer<'_>,
+    ) -> Result<Vec<Outcome>, StoreError>;
+    /// The number of leaves committed.
+    async fn log_size(&self) -> Result<u64, StoreError>;
+    /// The newest signed checkpoint, if anything was ever appended.
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
+    /// The stored hashes of these nodes, in one query (missing ones are left out).
+    async fn log_nodes(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>, StoreError>;
+    /// Leaves `[start, start + count)` that exist.
+    async fn log_entries(&self, start: u64, count: u64) -> Result<Vec<LogEntry>, StoreError>;
+    /// Every version and status event of the licence with this base.
+    async fn licence_history(&self, base: &str) -> Result<Option<LicenceHistory>, StoreError>;
 }
 
 /// Opens the store the URL names: `sqlite:` or `postgres:` / `postgresql:`.

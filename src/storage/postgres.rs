@@ -9,12 +9,21 @@ use serde_json::Value;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 
-use super::{classify, CoreStore, DirectoryStore, PoolStats, StoreError};
-use crate::domain::identifiers::TypeCode;
+use std::collections::{HashMap, HashSet};
+
+use super::log::{LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence};
+use super::{classify, CoreStore, DirectoryStore, LogStore, PoolStats, StoreError};
+use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
+use crate::domain::licence::{LicenceState, StatusAction};
 use crate::domain::licence_type::{
     Authority, LicenceType, NewLicenceType, SchemaVersion, Transfer, TypeFilter, TypeStatus,
     ValidityRange,
 };
+
+use crate::log::batch::{
+    Appended, Batch, ChainHead, LicenceChain, Outcome, PendingItem, Sealed, Sealer,
+};
+use crate::log::merkle::{Hash, NodeId};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -37,9 +46,20 @@ impl PgStore {
 }
 
 directory_helpers!(PgStore, PgRow);
+log_helpers!(PgStore, sqlx::Postgres, sqlx::PgConnection, PgRow);
 
 impl PgStore {
     const BACKEND: &'static str = "postgres";
+
+    /// Locks the log's state row for the rest of the transaction and answers the log size.
+    /// Every instance's sequencer does this first, so batches from many instances serialise;
+    /// under READ COMMITTED each later statement sees what the previous holder committed.
+    async fn lock_log(conn: &mut sqlx::PgConnection) -> Result<u64, StoreError> {
+        let size: i64 = sqlx::query_scalar("SELECT size FROM log_state WHERE id = 1 FOR UPDATE")
+            .fetch_one(&mut *conn)
+            .await?;
+        super::log::to_u64(size)
+    }
 
     async fn run_migrations(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await?;
@@ -49,4 +69,5 @@ impl PgStore {
 
 core_store!(PgStore);
 directory_store!(PgStore);
+log_store!(PgStore);
 issuer_store!(PgStore, PgRow);

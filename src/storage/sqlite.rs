@@ -13,12 +13,21 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
-use super::{classify, CoreStore, DirectoryStore, PoolStats, StoreError};
-use crate::domain::identifiers::TypeCode;
+use std::collections::{HashMap, HashSet};
+
+use super::log::{LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence};
+use super::{classify, CoreStore, DirectoryStore, LogStore, PoolStats, StoreError};
+use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
+use crate::domain::licence::{LicenceState, StatusAction};
 use crate::domain::licence_type::{
     Authority, LicenceType, NewLicenceType, SchemaVersion, Transfer, TypeFilter, TypeStatus,
     ValidityRange,
 };
+
+use crate::log::batch::{
+    Appended, Batch, ChainHead, LicenceChain, Outcome, PendingItem, Sealed, Sealer,
+};
+use crate::log::merkle::{Hash, NodeId};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -56,9 +65,23 @@ impl SqliteStore {
 }
 
 directory_helpers!(SqliteStore, SqliteRow);
+log_helpers!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection, SqliteRow);
 
 impl SqliteStore {
     const BACKEND: &'static str = "sqlite";
+
+    /// Takes the database write lock for the rest of the transaction and answers the log size.
+    /// sqlx begins transactions deferred, so the write comes first: a read first could leave
+    /// the transaction holding a stale snapshot it cannot upgrade (`SQLITE_BUSY`).
+    async fn lock_log(conn: &mut sqlx::SqliteConnection) -> Result<u64, StoreError> {
+        sqlx::query("UPDATE log_state SET size = size WHERE id = 1")
+            .execute(&mut *conn)
+            .await?;
+        let size: i64 = sqlx::query_scalar("SELECT size FROM log_state WHERE id = 1")
+            .fetch_one(&mut *conn)
+            .await?;
+        super::log::to_u64(size)
+    }
 
     async fn run_migrations(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await?;
@@ -68,4 +91,5 @@ impl SqliteStore {
 
 core_store!(SqliteStore);
 directory_store!(SqliteStore);
+log_store!(SqliteStore);
 issuer_store!(SqliteStore, SqliteRow);

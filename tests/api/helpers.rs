@@ -66,6 +66,7 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         public_url: "https://registry.test".into(),
         log_format: LogFormat::Text,
         body_limit: 1024 * 1024,
+        submission_limit: 8 * 1024 * 1024,
         seed_dir: PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/schemas/licence-types"

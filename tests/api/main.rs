@@ -6,5 +6,8 @@ mod helpers;
 mod issuer_contract;
 mod issuers;
 mod service;
+mod signing;
 mod storage_contract;
 mod vcapi;
+mod submissions;
+mod transparency;

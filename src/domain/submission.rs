@@ -1,0 +1,216 @@
+//! Submission envelopes: the one path by which an issuer writes (DESIGN.md, "Writing: the
+//! issuer's hash chain"). This module parses an envelope's shape, checks issuer signatures
+//! (envelope and licence proofs alike), and defines the per-item error every refusal becomes.
+//! The item checks are in [`licence`] and [`status`]. No HTTP, no SQL: the caller fetches the
+//! facts (issuer, types, chain state) and passes them in.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::crypto::digest::{digest_value, parse_multibase_sha256};
+use crate::crypto::multikey;
+use crate::crypto::proof;
+use crate::domain::identifiers::Uscc;
+use crate::domain::issuer::{parse_issuer_did, Issuer};
+
+pub mod licence;
+pub mod status;
+
+/// The members an envelope has, no more and no fewer.
+const ENVELOPE_MEMBERS: [&str; 5] = ["issuer", "sequence", "previous", "items", "proof"];
+/// Most items one envelope may carry.
+pub const MAX_ITEMS: usize = 10_000;
+
+/// A refusal of one item (or of the envelope's signature), with a stable code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemError {
+    pub code: &'static str,
+    pub detail: String,
+}
+
+impl ItemError {
+    pub fn new(code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Why an envelope was refused before its items were looked at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    /// Not the envelope shape (400).
+    #[error("{0}")]
+    Malformed(String),
+    /// The issuer is not a `did:web:<this registry>:issuers:<USCC>` DID (422).
+    #[error("issuer must be did:web:{0}:issuers:<USCC>")]
+    IssuerDid(String),
+}
+
+/// An envelope whose shape is right; its signature is not yet checked.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub issuer_did: String,
+    pub issuer: Uscc,
+    pub sequence: u64,
+    pub previous: Option<String>,
+    pub items: Vec<Value>,
+    /// Multibase SHA-256 of the JCS form of the whole envelope, proof included.
+    pub digest: String,
+    /// The envelope as parsed.
+    pub value: Value,
+}
+
+impl Envelope {
+    /// Parses the envelope shape: exactly the five members, `sequence` from 1, `previous` null
+    /// exactly for sequence 1 and a multibase SHA-256 digest otherwise, 1 to [`MAX_ITEMS`]
+    /// items, and an issuer DID of this registry (`host` is did:web-encoded).
+    pub fn parse(value: Value, host: &str) -> Result<Self, EnvelopeError> {
+        let bad = |m: &str| EnvelopeError::Malformed(m.to_owned());
+        let object = value
+            .as_object()
+            .ok_or_else(|| bad("the envelope must be a JSON object"))?;
+        if let Some(unknown) = object
+            .keys()
+            .find(|k| !ENVELOPE_MEMBERS.contains(&k.as_str()))
+        {
+            return Err(EnvelopeError::Malformed(format!(
+                "unknown member {unknown:?}"
+            )));
+        }
+        if let Some(missing) = ENVELOPE_MEMBERS.iter().find(|m| !object.contains_key(**m)) {
+            return Err(EnvelopeError::Malformed(format!(
+                "missing member {missing:?}"
+            )));
+        }
+        let issuer_did = object["issuer"]
+            .as_str()
+            .ok_or_else(|| bad("issuer must be a string"))?;
+        let issuer = parse_issuer_did(issuer_did, host)
+            .ok_or_else(|| EnvelopeError::IssuerDid(host.to_owned()))?;
+        let sequence = object["sequence"]
+            .as_u64()
+            .filter(|s| (1..=i64::MAX as u64).contains(s))
+            .ok_or_else(|| bad("sequence must be an integer from 1"))?;
+        let previous = parse_previous(&object["previous"], sequence)?;
+        let items = match &object["items"] {
+            Value::Array(items) if !items.is_empty() && items.len() <= MAX_ITEMS => items.clone(),
+            _ => {
+                return Err(EnvelopeError::Malformed(format!(
+                    "items must be an array of 1 to {MAX_ITEMS} items"
+                )))
+            }
+        };
+        Ok(Self {
+            issuer_did: issuer_did.to_owned(),
+            issuer,
+            sequence,
+            previous,
+            items,
+            digest: digest_value(&value),
+            value,
+        })
+    }
+}
+
+fn parse_previous(value: &Value, sequence: u64) -> Result<Option<String>, EnvelopeError> {
+    match (value, sequence) {
+        (Value::Null, 1) => Ok(None),
+        (Value::Null, _) => Err(EnvelopeError::Malformed(
+            "previous must be the digest of envelope sequence - 1".into(),
+        )),
+        (Value::String(d), s) if s > 1 && parse_multibase_sha256(d).is_ok() => Ok(Some(d.clone())),
+        (_, 1) => Err(EnvelopeError::Malformed(
+            "previous must be null for sequence 1".into(),
+        )),
+        _ => Err(EnvelopeError::Malformed(
+            "previous must be a multibase SHA-256 digest (uEi…)".into(),
+        )),
+    }
+}
+
+/// Checks an eddsa-jcs-2022 `assertionMethod` proof made by `issuer` under `did`: the
+/// verification method is `<did>#<multikey>` of one of its keys, that key vouched for signatures
+/// at `proof.created` and still does at `now` (so a revoked key cannot sign new submissions
+/// with a backdated `created`), and the signature verifies.
+pub fn check_issuer_proof(
+    document: &Value,
+    did: &str,
+    issuer: &Issuer,
+    now: DateTime<Utc>,
+) -> Result<(), ItemError> {
+    let prepared = proof::prepare(document).map_err(|e| ItemError::new(e.code(), e.to_string()))?;
+    if prepared.proof_purpose != "assertionMethod" {
+        return Err(ItemError::new(
+            "proof_purpose",
+            "proofPurpose must be assertionMethod",
+        ));
+    }
+    let fragment = prepared
+        .verification_method
+        .strip_prefix(did)
+        .and_then(|rest| rest.strip_prefix('#'))
+        .ok_or_else(|| {
+            ItemError::new(
+                "key_unknown",
+                format!("verificationMethod must be {did}#<multikey>"),
+            )
+        })?;
+    let key = issuer
+        .key(fragment)
+        .ok_or_else(|| ItemError::new("key_unknown", "the issuer has no such key"))?;
+    let created = prepared
+        .created
+        .as_deref()
+        .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
+        .ok_or_else(|| ItemError::new("proof_created_missing", "proof.created is required"))?
+        .with_timezone(&Utc);
+    for at in [created, now] {
+        key.usable_at(at)
+            .map_err(|e| ItemError::new(e.code(), e.to_string()))?;
+    }
+    let public = multikey::decode(fragment)
+        .map_err(|_| ItemError::new("key_unknown", "the issuer key is not a Multikey"))?;
+    prepared
+        .verify_with(&public)
+        .map(|_| ())
+        .map_err(|e| ItemError::new(e.code(), e.to_string()))
+}
+
+/// Splits an item into its kind and body: `{"licence": …}` or `{"statusChange": …}`.
+pub fn item_kind(item: &Value) -> Result<(&str, &Value), ItemError> {
+    let malformed = || {
+        ItemError::new(
+            "item_malformed",
+            "an item is {\"licence\": …} or {\"statusChange\": …}",
+        )
+    };
+    let object: &Map<String, Value> = item.as_object().ok_or_else(malformed)?;
+    match object.iter().next() {
+        Some((kind, body))
+            if object.len() == 1 && matches!(kind.as_str(), "licence" | "statusChange") =>
+        {
+            Ok((kind.as_str(), body))
+        }
+        _ => Err(malformed()),
+    }
+}
+
+/// Parses an RFC 3339 date-time member.
+pub(crate) fn date_member(
+    object: &Map<String, Value>,
+    name: &str,
+    code: &'static str,
+) -> Result<DateTime<Utc>, ItemError> {
+    object
+        .get(name)
+        .and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.with_timezone(&Utc))
+        .ok_or_else(|| ItemError::new(code, format!("{name} must be an RFC 3339 date-time")))
+}
+
+#[cfg(test)]
+mod tests;

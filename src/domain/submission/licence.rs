@@ -1,0 +1,304 @@
+//! Licence items: a W3C VC 2.0 `ELicence` signed by the submitting issuer. [`parse`] checks
+//! everything the credential says by itself; [`check_type`] and [`check_chain`] check it
+//! against the directory and the licence's version chain, which the caller fetches.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Map, Value};
+
+use super::{date_member, ItemError};
+use crate::crypto::digest::{digest_value, parse_multibase_sha256};
+use crate::domain::identifiers::{DivisionCode, HolderId, LicenceId, Uscc};
+use crate::domain::licence_type::{HolderCategory, LicenceType, TypeStatus};
+use crate::log::batch::LicenceChain;
+
+/// The VC 2.0 base context, which must come first.
+pub const VC2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
+
+/// Who is submitting, and where this registry lives.
+#[derive(Debug, Clone, Copy)]
+pub struct Submitter<'a> {
+    pub issuer: &'a Uscc,
+    pub issuer_did: &'a str,
+    /// The registry's public base URL, without a trailing slash.
+    pub public_base: &'a str,
+}
+
+/// What a well-formed licence claims.
+#[derive(Debug, Clone)]
+pub struct LicenceClaims {
+    pub id: LicenceId,
+    pub schema_version: u32,
+    pub holder: HolderId,
+    pub jurisdiction: DivisionCode,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    /// The version it replaces, named in `relatedResource` (from version 002 on).
+    pub predecessor: Option<(LicenceId, String)>,
+    /// Multibase SHA-256 of the JCS form of the credential, proof included.
+    pub digest: String,
+}
+
+/// Checks the credential's own shape, in this order: context, types, identifier, issuer,
+/// credential schema, holder, jurisdiction, validity dates, predecessor.
+pub fn parse(vc: &Value, by: &Submitter<'_>) -> Result<LicenceClaims, ItemError> {
+    let object = vc
+        .as_object()
+        .ok_or_else(|| ItemError::new("item_malformed", "a licence is a JSON object"))?;
+    check_context(object)?;
+    check_types(object)?;
+    let id = parse_id(object, by)?;
+    let schema_version = parse_schema_ref(object, &id, by.public_base)?;
+    let subject = object.get("credentialSubject").and_then(Value::as_object);
+    let holder = subject
+        .and_then(|s| s.get("id"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| ItemError::new("holder_invalid", "credentialSubject.id is required"))
+        .and_then(|s| {
+            HolderId::from_urn(s).map_err(|e| ItemError::new("holder_invalid", e.to_string()))
+        })?;
+    let jurisdiction = object
+        .get("jurisdiction")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ItemError::new("jurisdiction_invalid", "jurisdiction is required"))?
+        .parse::<DivisionCode>()
+        .map_err(|e| ItemError::new("jurisdiction_invalid", e.to_string()))?;
+    let valid_from = date_member(object, "validFrom", "validity_invalid")?;
+    let valid_until = date_member(object, "validUntil", "validity_invalid")?;
+    if valid_until <= valid_from {
+        return Err(ItemError::new(
+            "validity_invalid",
+            "validUntil must be after validFrom",
+        ));
+    }
+    let predecessor = parse_predecessor(object, &id)?;
+    Ok(LicenceClaims {
+        id,
+        schema_version,
+        holder,
+        jurisdiction,
+        valid_from,
+        valid_until,
+        predecessor,
+        digest: digest_value(vc),
+    })
+}
+
+fn check_context(object: &Map<String, Value>) -> Result<(), ItemError> {
+    let first = match object.get("@context") {
+        Some(Value::Array(list)) => list.first(),
+        Some(single) => Some(single),
+        None => None,
+    };
+    if first.and_then(Value::as_str) == Some(VC2_CONTEXT) {
+        Ok(())
+    } else {
+        Err(ItemError::new(
+            "context_invalid",
+            format!("@context must start with {VC2_CONTEXT}"),
+        ))
+    }
+}
+
+fn check_types(object: &Map<String, Value>) -> Result<(), ItemError> {
+    let types: Vec<&str> = match object.get("type") {
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if types.contains(&"VerifiableCredential") && types.contains(&"ELicence") {
+        Ok(())
+    } else {
+        Err(ItemError::new(
+            "type_invalid",
+            "type must include VerifiableCredential and ELicence",
+        ))
+    }
+}
+
+fn parse_id(object: &Map<String, Value>, by: &Submitter<'_>) -> Result<LicenceId, ItemError> {
+    let id = object
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ItemError::new("licence_id_invalid", "id is required"))?;
+    let id =
+        LicenceId::from_urn(id).map_err(|e| ItemError::new("licence_id_invalid", e.to_string()))?;
+    if id.issuer() != by.issuer {
+        return Err(ItemError::new(
+            "issuer_mismatch",
+            "the identifier's issuer segment is not the submitting issuer",
+        ));
+    }
+    if object.get("issuer").and_then(Value::as_str) != Some(by.issuer_did) {
+        return Err(ItemError::new(
+            "issuer_mismatch",
+            format!("issuer must be {}", by.issuer_did),
+        ));
+    }
+    Ok(id)
+}
+
+/// `credentialSchema` must be this registry's URL of a version of the identifier's type.
+fn parse_schema_ref(
+    object: &Map<String, Value>,
+    id: &LicenceId,
+    base: &str,
+) -> Result<u32, ItemError> {
+    let schema = object.get("credentialSchema").and_then(Value::as_object);
+    let url = schema.and_then(|s| s.get("id")).and_then(Value::as_str);
+    let kind = schema.and_then(|s| s.get("type")).and_then(Value::as_str);
+    let prefix = format!("{base}/v1/licence-types/{}/versions/", id.type_code());
+    url.filter(|_| kind == Some("JsonSchema"))
+        .and_then(|u| u.strip_prefix(&prefix))
+        .and_then(|rest| rest.strip_suffix("/schema"))
+        .filter(|n| !n.starts_with('0'))
+        .and_then(|n| n.parse::<u32>().ok())
+        .ok_or_else(|| {
+            ItemError::new(
+                "schema_unknown",
+                format!("credentialSchema must be {{\"id\": \"{prefix}<n>/schema\", \"type\": \"JsonSchema\"}}"),
+            )
+        })
+}
+
+/// The `relatedResource` entry naming an earlier version of the same licence, if any.
+fn parse_predecessor(
+    object: &Map<String, Value>,
+    id: &LicenceId,
+) -> Result<Option<(LicenceId, String)>, ItemError> {
+    let malformed = |m: &str| ItemError::new("predecessor_invalid", m);
+    let entries = match object.get("relatedResource") {
+        None => return Ok(None),
+        Some(Value::Array(entries)) => entries,
+        Some(_) => return Err(malformed("relatedResource must be an array")),
+    };
+    let mut found = None;
+    for entry in entries {
+        let Some(urn) = entry.get("id").and_then(Value::as_str) else {
+            return Err(malformed("every relatedResource entry needs an id"));
+        };
+        let Ok(other) = LicenceId::from_urn(urn) else {
+            continue;
+        };
+        if other.base() != id.base() {
+            continue;
+        }
+        let digest = entry
+            .get("digestMultibase")
+            .and_then(Value::as_str)
+            .filter(|d| parse_multibase_sha256(d).is_ok())
+            .ok_or_else(|| malformed("the predecessor needs a digestMultibase (uEi…)"))?;
+        if found.replace((other, digest.to_owned())).is_some() {
+            return Err(malformed(
+                "relatedResource names more than one version of this licence",
+            ));
+        }
+    }
+    Ok(found)
+}
+
+/// Checks the claims against the licence type: published, the schema version exists, the
+/// holder is of the type's category, and the validity lies in the type's range.
+pub fn check_type(
+    claims: &LicenceClaims,
+    licence_type: Option<&LicenceType>,
+) -> Result<(), ItemError> {
+    let t = licence_type.ok_or_else(|| ItemError::new("type_unknown", "no such licence type"))?;
+    if t.status != TypeStatus::Published {
+        return Err(ItemError::new(
+            "type_not_published",
+            format!("licence type {} is {}", t.code, t.status.as_str()),
+        ));
+    }
+    if !t
+        .versions
+        .iter()
+        .any(|v| v.version == claims.schema_version)
+    {
+        return Err(ItemError::new(
+            "schema_unknown",
+            format!(
+                "licence type {} has no schema version {}",
+                t.code, claims.schema_version
+            ),
+        ));
+    }
+    let category = match t.holder_category {
+        HolderCategory::Person => 1,
+        HolderCategory::LegalPerson => 2,
+    };
+    if claims.holder.category() != category {
+        return Err(ItemError::new(
+            "holder_category_mismatch",
+            "the holder is not of the type's holder category",
+        ));
+    }
+    let length = claims.valid_until - claims.valid_from;
+    let (min, max) = (t.validity.min_days, t.validity.max_days);
+    if length < Duration::days(min.into()) || length > Duration::days(max.into()) {
+        return Err(ItemError::new(
+            "validity_out_of_range",
+            format!("the validity period must last {min} to {max} days"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the identifier against what exists: not taken; version 001 starts a new licence and
+/// names no predecessor; a later version names the current head with its digest and is exactly
+/// one more; a revoked licence takes no new version.
+pub fn check_chain(
+    claims: &LicenceClaims,
+    taken: bool,
+    chain: Option<&LicenceChain>,
+) -> Result<(), ItemError> {
+    if taken {
+        return Err(ItemError::new(
+            "licence_exists",
+            "a licence with this identifier exists",
+        ));
+    }
+    let version = claims.id.version();
+    match (version, chain, &claims.predecessor) {
+        (1, None, None) => Ok(()),
+        (1, Some(_), _) => Err(ItemError::new(
+            "licence_exists",
+            "a licence with this base identifier exists; issue the next version",
+        )),
+        (1, None, Some(_)) => Err(ItemError::new(
+            "predecessor_unexpected",
+            "version 001 names no predecessor",
+        )),
+        (_, None, _) => Err(ItemError::new(
+            "predecessor_unknown",
+            "no earlier version of this licence exists",
+        )),
+        (_, Some(_), None) => Err(ItemError::new(
+            "predecessor_missing",
+            "relatedResource must name the current version with its digest",
+        )),
+        (_, Some(chain), Some((id, digest))) => {
+            if id != &chain.head || digest != &chain.head_digest {
+                return Err(ItemError::new(
+                    "predecessor_mismatch",
+                    format!(
+                        "the current version is {} with digest {}",
+                        chain.head.urn(),
+                        chain.head_digest
+                    ),
+                ));
+            }
+            if version != chain.head.version() + 1 {
+                return Err(ItemError::new(
+                    "version_not_next",
+                    format!("the next version is {:03}", chain.head.version() + 1),
+                ));
+            }
+            if chain.state == crate::domain::licence::LicenceState::Revoked {
+                return Err(ItemError::new(
+                    "licence_revoked",
+                    "a revoked licence takes no new version",
+                ));
+            }
+            Ok(())
+        }
+    }
+}

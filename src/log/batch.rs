@@ -1,0 +1,169 @@
+//! What the sequencer hands the store: validated envelopes with their items and leaf data, and
+//! what the store hands back. Plain data; no SQL, no HTTP.
+
+use chrono::{DateTime, Utc};
+
+use super::merkle::Hash;
+use crate::domain::identifiers::{LicenceId, Uscc};
+use crate::domain::licence::{LicenceState, StatusAction};
+
+/// An issuer's chain head: the sequence and digest of its latest accepted envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainHead {
+    pub sequence: u64,
+    pub digest: String,
+}
+
+/// The state of one licence (all versions sharing a base), as the write path needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenceChain {
+    /// The identifier without version and check character.
+    pub base: String,
+    /// The head (newest) version.
+    pub head: LicenceId,
+    /// The head version's digest.
+    pub head_digest: String,
+    pub state: LicenceState,
+    /// The digest of the latest status event, if any.
+    pub last_event: Option<String>,
+}
+
+impl LicenceChain {
+    /// What the next status event must name as `previous`: the latest event, else the head
+    /// version.
+    pub fn event_anchor(&self) -> &str {
+        self.last_event.as_deref().unwrap_or(&self.head_digest)
+    }
+}
+
+/// A validated licence, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewLicence {
+    pub id: LicenceId,
+    pub schema_version: u32,
+    /// The holder's URN.
+    pub holder: String,
+    pub jurisdiction: String,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub digest: String,
+    /// The signed credential, serialised from the parsed value (same JCS, so same digest).
+    pub document: String,
+}
+
+/// A validated status change, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewStatusEvent {
+    /// The licence version it names.
+    pub licence: LicenceId,
+    pub action: StatusAction,
+    pub reason: String,
+    pub effective_from: DateTime<Utc>,
+    pub digest: String,
+    pub previous: String,
+    pub document: String,
+}
+
+/// One item of an envelope.
+#[derive(Debug, Clone)]
+pub enum PendingItem {
+    Licence(NewLicence),
+    Status(NewStatusEvent),
+}
+
+impl PendingItem {
+    /// `licence` or `status`, as in leaf data and receipts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Licence(_) => "licence",
+            Self::Status(_) => "status",
+        }
+    }
+
+    /// The licence URN the item is about.
+    pub fn licence_urn(&self) -> String {
+        match self {
+            Self::Licence(l) => l.id.urn(),
+            Self::Status(s) => s.licence.urn(),
+        }
+    }
+
+    pub fn digest(&self) -> &str {
+        match self {
+            Self::Licence(l) => &l.digest,
+            Self::Status(s) => &s.digest,
+        }
+    }
+}
+
+/// A validated envelope: everything to store, and the chain it expects.
+#[derive(Debug, Clone)]
+pub struct PendingEnvelope {
+    pub digest: String,
+    pub issuer: Uscc,
+    pub sequence: u64,
+    pub previous: Option<String>,
+    /// The envelope as received.
+    pub document: String,
+    pub items: Vec<PendingItem>,
+    /// The resulting state of every licence the items touch.
+    pub chains: Vec<LicenceChain>,
+}
+
+impl PendingEnvelope {
+    /// The head the issuer's chain must have for this envelope to follow it.
+    pub fn expected_head(&self) -> Option<ChainHead> {
+        self.previous.as_ref().map(|digest| ChainHead {
+            sequence: self.sequence - 1,
+            digest: digest.clone(),
+        })
+    }
+}
+
+/// A batch for one transaction: envelopes in arrival order and the time they are accepted.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub accepted_at: DateTime<Utc>,
+    pub envelopes: Vec<PendingEnvelope>,
+    /// Leaf data per envelope per item (same shape as `envelopes[i].items`).
+    pub leaves: Vec<Vec<String>>,
+}
+
+/// One appended leaf of an accepted envelope, with its proof against the new tree size.
+#[derive(Debug, Clone)]
+pub struct AppendedLeaf {
+    pub index: u64,
+    pub hash: Hash,
+    pub inclusion: Vec<Hash>,
+}
+
+/// What the store passes to the sealer once the batch's leaves are appended.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    pub size: u64,
+    pub root: Hash,
+    /// Per accepted envelope: its position in the batch and its leaves, in item order.
+    pub envelopes: Vec<(usize, Vec<AppendedLeaf>)>,
+}
+
+/// What the sealer answers: the signed checkpoint note and one receipt per accepted envelope
+/// (same order as [`Appended::envelopes`]).
+#[derive(Debug, Clone)]
+pub struct Sealed {
+    pub checkpoint: String,
+    pub receipts: Vec<String>,
+}
+
+/// Signs checkpoints and receipts inside the store's transaction (pure; no I/O).
+pub type Sealer<'a> = dyn Fn(&Appended) -> Sealed + Send + Sync + 'a;
+
+/// The fate of one envelope of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Appended; the receipt to answer (201).
+    Accepted(String),
+    /// Already accepted earlier (this batch or before); the original receipt (200).
+    Repeat(String),
+    /// The chain head moved since validation (409).
+    HeadMismatch(Option<ChainHead>),
+}

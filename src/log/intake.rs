@@ -1,0 +1,370 @@
+//! Intake of a submission: the envelope checks in order (shape, issuer, signature, repeat,
+//! chain head), then every item against the facts the store holds, then the sequencer.
+//!
+//! Items are checked in three phases so that an envelope of thousands of items costs a handful
+//! of queries: parse every item (pure), fetch the facts they need in bulk (chains, existing
+//! ids, types, schemas, authorisations), then check them in order against those facts overlaid
+//! with the effects of the earlier items of the same envelope.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::batch::{
+    ChainHead, LicenceChain, NewLicence, NewStatusEvent, Outcome, PendingEnvelope, PendingItem,
+};
+use super::sequencer::{Sequencer, SequencerError};
+use crate::domain::authorisation::{covering, Authorisation};
+use crate::domain::identifiers::{LicenceId, TypeCode};
+use crate::domain::issuer::{Issuer, IssuerStatus};
+use crate::domain::licence::LicenceState;
+use crate::domain::licence_type::LicenceType;
+use crate::domain::schema::CompiledSchema;
+use crate::domain::submission::licence::{self, LicenceClaims, Submitter};
+use crate::domain::submission::status::{self, StatusClaims};
+use crate::domain::submission::{
+    check_issuer_proof, item_kind, Envelope, EnvelopeError, ItemError,
+};
+use crate::storage::{Store, StoreError};
+
+/// Schema messages reported per refused licence.
+const MAX_SCHEMA_MESSAGES: usize = 5;
+
+/// How a submission ended, when it was not refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accepted {
+    /// Newly appended: the receipt (201).
+    Created(String),
+    /// Accepted before: the original receipt (200).
+    Repeat(String),
+}
+
+/// Why a submission was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    #[error("the issuer is not registered")]
+    IssuerUnknown,
+    #[error("the issuer is suspended")]
+    IssuerSuspended,
+    #[error("envelope proof: {}", .0.detail)]
+    Signature(ItemError),
+    #[error("the envelope does not follow the issuer's chain head")]
+    HeadMismatch(Option<ChainHead>),
+    #[error("{} item(s) refused; nothing was stored", .0.len())]
+    Items(Vec<(usize, ItemError)>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Sequencer(#[from] SequencerError),
+}
+
+/// Compiled licence-type schemas by (type, version); stored versions never change.
+#[derive(Debug, Default)]
+pub struct SchemaCache(RwLock<HashMap<(TypeCode, u32), Arc<CompiledSchema>>>);
+
+impl SchemaCache {
+    /// The compiled schema of one version, compiling it on first use.
+    pub async fn get(
+        &self,
+        store: &dyn Store,
+        code: &TypeCode,
+        version: u32,
+    ) -> Result<Option<Arc<CompiledSchema>>, StoreError> {
+        let key = (code.clone(), version);
+        if let Some(found) = self.0.read().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(Some(found));
+        }
+        let Some(document) = store.schema_document(code, version).await? else {
+            return Ok(None);
+        };
+        let compiled = Arc::new(CompiledSchema::compile(document).map_err(StoreError::corrupt)?);
+        if let Ok(mut map) = self.0.write() {
+            map.insert(key, compiled.clone());
+        }
+        Ok(Some(compiled))
+    }
+}
+
+/// The write path of one service instance.
+pub struct Intake {
+    pub store: Arc<dyn Store>,
+    pub sequencer: Sequencer,
+    pub schemas: SchemaCache,
+    /// The did:web host (`:` encoded as `%3A`).
+    pub did_host: String,
+    /// The public base URL without a trailing slash.
+    pub public_base: String,
+}
+
+impl std::fmt::Debug for Intake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Intake")
+            .field("did_host", &self.did_host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Intake {
+    /// Checks a parsed envelope and, when everything holds, appends it.
+    #[tracing::instrument(skip_all)]
+    pub async fn submit(&self, value: Value, now: DateTime<Utc>) -> Result<Accepted, IntakeError> {
+        let envelope = Envelope::parse(value, &self.did_host)?;
+        let issuer = self
+            .store
+            .issuer(&envelope.issuer)
+            .await?
+            .ok_or(IntakeError::IssuerUnknown)?;
+        if issuer.status != IssuerStatus::Active {
+            return Err(IntakeError::IssuerSuspended);
+        }
+        check_issuer_proof(&envelope.value, &envelope.issuer_did, &issuer, now)
+            .map_err(IntakeError::Signature)?;
+        if let Some(receipt) = self.store.envelope_receipt(&envelope.digest).await? {
+            return Ok(Accepted::Repeat(receipt));
+        }
+        let head = self.store.issuer_head(&envelope.issuer).await?;
+        let expected = envelope.previous.as_ref().map(|d| ChainHead {
+            sequence: envelope.sequence - 1,
+            digest: d.clone(),
+        });
+        if head != expected {
+            return Err(IntakeError::HeadMismatch(head));
+        }
+        let pending = self.check_items(envelope, &issuer, now).await?;
+        match self.sequencer.submit(pending).await? {
+            Outcome::Accepted(receipt) => Ok(Accepted::Created(receipt)),
+            Outcome::Repeat(receipt) => Ok(Accepted::Repeat(receipt)),
+            Outcome::HeadMismatch(head) => Err(IntakeError::HeadMismatch(head)),
+        }
+    }
+
+    async fn check_items(
+        &self,
+        envelope: Envelope,
+        issuer: &Issuer,
+        now: DateTime<Utc>,
+    ) -> Result<PendingEnvelope, IntakeError> {
+        let submitter = Submitter {
+            issuer: &envelope.issuer,
+            issuer_did: &envelope.issuer_did,
+            public_base: &self.public_base,
+        };
+        let parsed: Vec<Result<Parsed<'_>, ItemError>> = envelope
+            .items
+            .iter()
+            .map(|item| parse_item(item, &submitter))
+            .collect();
+        let mut facts = self.facts(&parsed, &envelope).await?;
+        let mut items = Vec::with_capacity(parsed.len());
+        let mut errors = Vec::new();
+        for (index, item) in parsed.into_iter().enumerate() {
+            let checked = item.and_then(|p| match p {
+                Parsed::Licence(claims, body) => {
+                    check_issuer_proof(body, &envelope.issuer_did, issuer, now)?;
+                    self.check_licence(claims, body, &mut facts, &submitter)
+                }
+                Parsed::Status(claims, body) => facts.apply_status(claims, body, &envelope.issuer),
+            });
+            match checked {
+                Ok(item) => items.push(item),
+                Err(e) => errors.push((index, e)),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(IntakeError::Items(errors));
+        }
+        let chains = facts
+            .touched
+            .iter()
+            .filter_map(|b| facts.chains.get(b).cloned())
+            .collect();
+        Ok(PendingEnvelope {
+            digest: envelope.digest,
+            issuer: envelope.issuer,
+            sequence: envelope.sequence,
+            previous: envelope.previous,
+            document: envelope.value.to_string(),
+            items,
+            chains,
+        })
+    }
+
+    /// Fetches in bulk what the parsed items refer to.
+    async fn facts(
+        &self,
+        parsed: &[Result<Parsed<'_>, ItemError>],
+        envelope: &Envelope,
+    ) -> Result<Facts, IntakeError> {
+        let mut ids = Vec::new();
+        let mut codes = HashSet::new();
+        let mut versions = HashSet::new();
+        for item in parsed.iter().flatten() {
+            match item {
+                Parsed::Licence(c, _) => {
+                    ids.push(c.id.clone());
+                    codes.insert(c.id.type_code().clone());
+                    versions.insert((c.id.type_code().clone(), c.schema_version));
+                }
+                Parsed::Status(c, _) => ids.push(c.licence.clone()),
+            }
+        }
+        let bases: Vec<String> = ids
+            .iter()
+            .map(LicenceId::base)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut types = HashMap::new();
+        for code in codes {
+            let found = self.store.licence_type(&code).await?;
+            types.insert(code, found);
+        }
+        let mut schemas = HashMap::new();
+        for (code, version) in versions {
+            let compiled = self
+                .schemas
+                .get(self.store.as_ref(), &code, version)
+                .await?;
+            schemas.insert((code, version), compiled);
+        }
+        Ok(Facts {
+            chains: self.store.licence_chains(&bases).await?,
+            existing: self.store.existing_licences(&ids).await?,
+            grants: self.store.authorisations(Some(&envelope.issuer)).await?,
+            types,
+            schemas,
+            touched: Vec::new(),
+        })
+    }
+
+    fn check_licence(
+        &self,
+        claims: LicenceClaims,
+        body: &Value,
+        facts: &mut Facts,
+        by: &Submitter<'_>,
+    ) -> Result<PendingItem, ItemError> {
+        let code = claims.id.type_code().clone();
+        licence::check_type(&claims, facts.types.get(&code).and_then(Option::as_ref))?;
+        let schema = facts
+            .schemas
+            .get(&(code.clone(), claims.schema_version))
+            .cloned()
+            .flatten()
+            .ok_or_else(|| {
+                ItemError::new("schema_unknown", "the schema version could not be loaded")
+            })?;
+        schema
+            .validate(&body["credentialSubject"], MAX_SCHEMA_MESSAGES)
+            .map_err(|messages| ItemError::new("schema_invalid", messages.join("; ")))?;
+        if covering(
+            &facts.grants,
+            by.issuer,
+            &code,
+            &claims.jurisdiction,
+            claims.valid_from,
+        )
+        .is_none()
+        {
+            return Err(ItemError::new(
+                "not_authorised",
+                "no authorisation covers this issuer, type and jurisdiction at validFrom",
+            ));
+        }
+        let base = claims.id.base();
+        licence::check_chain(
+            &claims,
+            facts.existing.contains(&claims.id),
+            facts.chains.get(&base),
+        )?;
+        let previous = facts.chains.get(&base);
+        let chain = LicenceChain {
+            base: base.clone(),
+            head: claims.id.clone(),
+            head_digest: claims.digest.clone(),
+            state: previous.map_or(LicenceState::Active, |c| c.state),
+            last_event: previous.and_then(|c| c.last_event.clone()),
+        };
+        facts.record(chain);
+        facts.existing.insert(claims.id.clone());
+        Ok(PendingItem::Licence(NewLicence {
+            id: claims.id,
+            schema_version: claims.schema_version,
+            holder: claims.holder.urn(),
+            jurisdiction: claims.jurisdiction.to_string(),
+            valid_from: claims.valid_from,
+            valid_until: claims.valid_until,
+            digest: claims.digest,
+            document: body.to_string(),
+        }))
+    }
+}
+
+/// An item whose shape is right.
+enum Parsed<'a> {
+    Licence(LicenceClaims, &'a Value),
+    Status(StatusClaims, &'a Value),
+}
+
+fn parse_item<'a>(item: &'a Value, by: &Submitter<'_>) -> Result<Parsed<'a>, ItemError> {
+    match item_kind(item)? {
+        ("licence", body) => Ok(Parsed::Licence(licence::parse(body, by)?, body)),
+        (_, body) => Ok(Parsed::Status(status::parse(body)?, body)),
+    }
+}
+
+/// What the store holds about an envelope's items, overlaid with the earlier items' effects.
+struct Facts {
+    chains: HashMap<String, LicenceChain>,
+    existing: HashSet<LicenceId>,
+    grants: Vec<Authorisation>,
+    types: HashMap<TypeCode, Option<LicenceType>>,
+    schemas: HashMap<(TypeCode, u32), Option<Arc<CompiledSchema>>>,
+    /// Bases whose chain this envelope changes, in first-touch order.
+    touched: Vec<String>,
+}
+
+impl Facts {
+    fn record(&mut self, chain: LicenceChain) {
+        if !self.touched.contains(&chain.base) {
+            self.touched.push(chain.base.clone());
+        }
+        self.chains.insert(chain.base.clone(), chain);
+    }
+
+    fn apply_status(
+        &mut self,
+        claims: StatusClaims,
+        body: &Value,
+        issuer: &crate::domain::identifiers::Uscc,
+    ) -> Result<PendingItem, ItemError> {
+        let base = claims.licence.base();
+        let chain = self.chains.get(&base);
+        let state = status::check(
+            &claims,
+            issuer,
+            self.existing.contains(&claims.licence),
+            chain,
+        )?;
+        if let Some(chain) = chain.cloned() {
+            self.record(LicenceChain {
+                state,
+                last_event: Some(claims.digest.clone()),
+                ..chain
+            });
+        }
+        Ok(PendingItem::Status(NewStatusEvent {
+            licence: claims.licence,
+            action: claims.action,
+            reason: claims.reason,
+            effective_from: claims.effective_from,
+            digest: claims.digest,
+            previous: claims.previous,
+            document: body.to_string(),
+        }))
+    }
+}

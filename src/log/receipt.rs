@@ -1,0 +1,120 @@
+//! What the log commits to and what the registry signs for an issuer: leaf data (digests and
+//! metadata, never personal data), checkpoints, and receipts.
+//!
+//! A receipt (201 to `POST /v1/submissions`) is a JSON object signed by the registry with
+//! eddsa-jcs-2022 (`verificationMethod` `did:web:<host>#<registry multikey>`):
+//! `{envelope, issuer, sequence, acceptedAt, checkpoint, treeSize, items: [{index, kind, id,
+//! digest, leafIndex, leafHash, inclusionProof}], proof}`. `checkpoint` is the signed note for
+//! `treeSize`; `leafHash` and the proof's hashes are standard base64; each item's proof leads
+//! from its leaf hash to the checkpoint's root.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Value};
+
+use super::batch::{Appended, Batch, PendingEnvelope, PendingItem, Sealed};
+use super::checkpoint::Checkpoint;
+use crate::crypto::jcs::canonicalize;
+use crate::crypto::keys::KeyPair;
+use crate::crypto::proof::{self, ProofOptions};
+
+/// Who signs, and under which names.
+#[derive(Debug)]
+pub struct Signer {
+    pub key: KeyPair,
+    /// The log's origin and checkpoint key name, e.g. `registry.example.gov.cn/log`.
+    pub origin: String,
+    /// The registry's DID, e.g. `did:web:registry.example.gov.cn`.
+    pub registry_did: String,
+    /// The host part of issuer DIDs (did:web-encoded).
+    pub did_host: String,
+}
+
+impl Signer {
+    /// The verification method of receipts: the registry DID with its key's Multikey.
+    pub fn verification_method(&self) -> String {
+        format!("{}#{}", self.registry_did, self.key.multikey())
+    }
+
+    /// Signs the checkpoint for `size` leaves with root `root`.
+    pub fn checkpoint(&self, size: u64, root: super::merkle::Hash) -> String {
+        // Invariant: the origin is checked to be a valid key name when the signer is built.
+        Checkpoint::new(self.origin.clone(), size, root)
+            .map(|c| c.sign(self.key.signing_key()))
+            .unwrap_or_default()
+    }
+
+    /// Signs the checkpoint and every accepted envelope's receipt.
+    pub fn seal(&self, batch: &Batch, appended: &Appended) -> Sealed {
+        let checkpoint = self.checkpoint(appended.size, appended.root);
+        let receipts = appended
+            .envelopes
+            .iter()
+            .map(|(i, leaves)| {
+                let env = &batch.envelopes[*i];
+                let items: Vec<Value> = env
+                    .items
+                    .iter()
+                    .zip(leaves)
+                    .enumerate()
+                    .map(|(index, (item, leaf))| {
+                        json!({
+                            "index": index,
+                            "kind": item.kind(),
+                            "id": item.licence_urn(),
+                            "digest": item.digest(),
+                            "leafIndex": leaf.index,
+                            "leafHash": STANDARD.encode(leaf.hash),
+                            "inclusionProof": leaf.inclusion.iter().map(|h| STANDARD.encode(h)).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect();
+                let receipt = json!({
+                    "envelope": env.digest,
+                    "issuer": crate::domain::issuer::issuer_did(&self.did_host, &env.issuer),
+                    "sequence": env.sequence,
+                    "acceptedAt": timestamp(batch.accepted_at),
+                    "checkpoint": checkpoint,
+                    "treeSize": appended.size,
+                    "items": items,
+                });
+                self.sign(&receipt, batch.accepted_at)
+            })
+            .collect();
+        Sealed {
+            checkpoint,
+            receipts,
+        }
+    }
+
+    fn sign(&self, document: &Value, at: DateTime<Utc>) -> String {
+        let options = ProofOptions::assertion(self.verification_method(), at);
+        // Invariant: the receipt is an object without a proof and the options carry no
+        // @context, the only inputs `sign` refuses.
+        let signed =
+            proof::sign(document, &self.key, &options).unwrap_or_else(|_| document.clone());
+        signed.to_string()
+    }
+}
+
+/// The leaf data of an item: the JCS bytes (as text) of `{kind, id, digest, issuer, sequence,
+/// envelope, acceptedAt}`.
+pub fn leaf_data(env: &PendingEnvelope, item: &PendingItem, accepted_at: DateTime<Utc>) -> String {
+    let value = json!({
+        "kind": item.kind(),
+        "id": item.licence_urn(),
+        "digest": item.digest(),
+        "issuer": env.issuer.as_str(),
+        "sequence": env.sequence,
+        "envelope": env.digest,
+        "acceptedAt": timestamp(accepted_at),
+    });
+    // Invariant: JCS output is UTF-8 JSON text.
+    String::from_utf8(canonicalize(&value)).unwrap_or_default()
+}
+
+/// RFC 3339 in UTC with microseconds, the precision both stores keep.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}

@@ -1,0 +1,132 @@
+//! The sequencer: one writer task per service instance that group-commits validated envelopes.
+//!
+//! Handlers send envelopes through a channel and wait on a oneshot. The writer takes what is
+//! queued (up to [`MAX_ENVELOPES`] envelopes or [`MAX_ITEMS`] items), computes leaf data, and
+//! hands the batch to [`LogStore::append_batch`](crate::storage::LogStore::append_batch): one
+//! transaction that takes the log lock (so many instances over one PostgreSQL database produce
+//! one log), re-checks every chain head, appends, signs the checkpoint and receipts, and
+//! commits. Only after the commit returns does any waiter get its answer, so a receipt is
+//! never sent for data that is not durable.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::sync::{mpsc, oneshot};
+
+use super::batch::{Batch, Outcome, PendingEnvelope};
+use super::receipt::{leaf_data, Signer};
+use crate::storage::{now_micros, Store};
+
+/// Most envelopes in one transaction.
+pub const MAX_ENVELOPES: usize = 256;
+/// Most items (leaves) in one transaction, unless a single envelope alone has more.
+pub const MAX_ITEMS: usize = 20_000;
+/// Envelopes that may wait for the writer before submitters wait to enqueue.
+const QUEUE: usize = 4096;
+
+/// Why an envelope got no outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum SequencerError {
+    #[error("the sequencer has stopped")]
+    Stopped,
+    #[error("the batch could not be stored: {0}")]
+    Store(String),
+}
+
+struct Job {
+    envelope: PendingEnvelope,
+    reply: oneshot::Sender<Result<Outcome, SequencerError>>,
+}
+
+/// A handle to this instance's writer task.
+#[derive(Debug, Clone)]
+pub struct Sequencer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("envelope", &self.envelope.digest)
+            .finish()
+    }
+}
+
+impl Sequencer {
+    /// Spawns the writer task on the current Tokio runtime. It stops when every handle is
+    /// dropped, after finishing the batch in hand.
+    pub fn start(store: Arc<dyn Store>, signer: Signer) -> Self {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(write_loop(queue, store, Arc::new(signer)));
+        Self { jobs }
+    }
+
+    /// Queues a validated envelope and waits until its batch is committed.
+    pub async fn submit(&self, envelope: PendingEnvelope) -> Result<Outcome, SequencerError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { envelope, reply })
+            .await
+            .map_err(|_| SequencerError::Stopped)?;
+        answer.await.map_err(|_| SequencerError::Stopped)?
+    }
+}
+
+async fn write_loop(mut queue: mpsc::Receiver<Job>, store: Arc<dyn Store>, signer: Arc<Signer>) {
+    while let Some(first) = queue.recv().await {
+        let mut items = first.envelope.items.len();
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_ENVELOPES && items < MAX_ITEMS {
+            match queue.try_recv() {
+                Ok(job) => {
+                    items += job.envelope.items.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        commit(jobs, store.as_ref(), &signer).await;
+    }
+}
+
+/// Commits one batch and answers every waiter.
+#[tracing::instrument(skip_all, fields(envelopes = jobs.len()))]
+async fn commit(jobs: Vec<Job>, store: &dyn Store, signer: &Signer) {
+    let accepted_at = now_micros(Utc::now());
+    let (envelopes, replies): (Vec<_>, Vec<_>) =
+        jobs.into_iter().map(|j| (j.envelope, j.reply)).unzip();
+    let leaves = envelopes
+        .iter()
+        .map(|env| {
+            env.items
+                .iter()
+                .map(|item| leaf_data(env, item, accepted_at))
+                .collect()
+        })
+        .collect();
+    let batch = Batch {
+        accepted_at,
+        envelopes,
+        leaves,
+    };
+    let started = std::time::Instant::now();
+    let result = store
+        .append_batch(&batch, &|appended| signer.seal(&batch, appended))
+        .await;
+    metrics::histogram!("sequencer_batch_seconds").record(started.elapsed().as_secs_f64());
+    metrics::histogram!("sequencer_batch_envelopes").record(replies.len() as f64);
+    match result {
+        Ok(outcomes) => {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                // A waiter that went away (client disconnected) still had its data stored.
+                let _ = reply.send(Ok(outcome));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a batch could not be stored");
+            for reply in replies {
+                let _ = reply.send(Err(SequencerError::Store(e.to_string())));
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The write path: `POST /v1/submissions` (signed envelopes) and each issuer's chain head.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use crate::domain::identifiers::Uscc;
+use crate::domain::issuer::issuer_did;
+use crate::domain::submission::EnvelopeError;
+use crate::error::ApiError;
+use crate::extract::{parse_body, read_limited};
+use crate::log::batch::ChainHead;
+use crate::log::intake::{Accepted, IntakeError};
+use crate::startup::AppState;
+
+/// How `digest` and `previous` are computed, stated in every head answer.
+const DIGEST_ENCODING: &str =
+    "multibase base64url (u) of multihash sha2-256 (0x12 0x20) over JCS of the envelope incl. proof";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/submissions", web::post().to(submit))
+        .route("/v1/issuers/{uscc}/head", web::get().to(head));
+}
+
+/// Accepts a signed envelope: 201 with the registry-signed receipt once it is durable, 200 with
+/// the original receipt for a repeat, 409 with the head when the chain does not follow, 422
+/// with every refused item.
+#[utoipa::path(post, path = "/v1/submissions", tag = "log", request_body(content = Value, content_type = "application/json", description = "signed envelope {issuer, sequence, previous, items, proof}"), responses(
+    (status = 201, description = "receipt"), (status = 200, description = "receipt of the earlier identical submission"),
+    (status = 400, description = "not an envelope"), (status = 403, description = "issuer suspended"),
+    (status = 409, description = "sequence/previous do not follow the chain head"), (status = 413, description = "too large"),
+    (status = 422, description = "proof or items refused; nothing stored")))]
+pub async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    if !is_json(&req) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let limit = state.settings.submission_limit;
+    let bytes = read_limited(&mut payload, limit).await?;
+    let value = parse_body(&bytes, limit)?;
+    let (status, receipt) = match state.intake.submit(value, Utc::now()).await {
+        Ok(Accepted::Created(receipt)) => (StatusCode::CREATED, receipt),
+        Ok(Accepted::Repeat(receipt)) => (StatusCode::OK, receipt),
+        Err(e) => return Err(refusal(e)),
+    };
+    Ok(HttpResponse::build(status)
+        .content_type("application/json")
+        .body(receipt))
+}
+
+/// The issuer's chain head: sequence 0 and digest null before its first envelope.
+#[utoipa::path(get, path = "/v1/issuers/{uscc}/head", tag = "log",
+    params(("uscc" = String, Path, description = "issuer USCC")),
+    responses((status = 200, description = "chain head"), (status = 404, description = "no such issuer")))]
+pub async fn head(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let uscc: Uscc = path
+        .parse()
+        .map_err(|e: crate::domain::identifiers::IdentifierError| {
+            ApiError::bad_request(e.code(), e.to_string())
+        })?;
+    if state.store.issuer(&uscc).await?.is_none() {
+        return Err(ApiError::not_found(
+            "issuer_not_found",
+            format!("no issuer {uscc}"),
+        ));
+    }
+    let head = state.store.issuer_head(&uscc).await?;
+    let did = issuer_did(&state.intake.did_host, &uscc);
+    let mut body = head_json(head.as_ref());
+    body["issuer"] = json!(did);
+    body["digestEncoding"] = json!(DIGEST_ENCODING);
+    Ok(HttpResponse::Ok().json(body))
+}
+
+fn head_json(head: Option<&ChainHead>) -> Value {
+    json!({
+        "sequence": head.map_or(0, |h| h.sequence),
+        "digest": head.map(|h| h.digest.clone()),
+    })
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            m == "application/json" || m.ends_with("+json")
+        })
+}
+
+/// Maps a refusal to its problem document.
+fn refusal(e: IntakeError) -> ApiError {
+    let detail = e.to_string();
+    match e {
+        IntakeError::Envelope(EnvelopeError::Malformed(_)) => {
+            ApiError::bad_request("envelope_malformed", detail)
+        }
+        IntakeError::Envelope(EnvelopeError::IssuerDid(_)) => {
+            ApiError::unprocessable("issuer_did_invalid", detail)
+        }
+        IntakeError::IssuerUnknown => ApiError::unprocessable("issuer_unknown", detail),
+        IntakeError::IssuerSuspended => ApiError::forbidden("issuer_suspended", detail),
+        IntakeError::Signature(e) => ApiError::unprocessable(e.code, detail),
+        IntakeError::HeadMismatch(head) => {
+            ApiError::conflict("chain_head_mismatch", detail).with("head", head_json(head.as_ref()))
+        }
+        IntakeError::Items(errors) => {
+            let errors: Vec<Value> = errors
+                .into_iter()
+                .map(|(item, e)| json!({"item": item, "code": e.code, "detail": e.detail}))
+                .collect();
+            ApiError::unprocessable("items_invalid", detail).with("errors", json!(errors))
+        }
+        IntakeError::Store(e) => e.into(),
+        IntakeError::Sequencer(e) => ApiError::Internal(e.into()),
+    }
+}
