@@ -12,8 +12,8 @@ pub mod licences;
 pub mod log;
 pub mod openapi;
 mod parse;
-pub mod vcapi;
 pub mod submissions;
+pub mod vcapi;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {

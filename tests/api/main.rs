@@ -8,6 +8,6 @@ mod issuers;
 mod service;
 mod signing;
 mod storage_contract;
-mod vcapi;
 mod submissions;
 mod transparency;
+mod vcapi;
