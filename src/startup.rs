@@ -34,6 +34,9 @@ pub struct AppState {
     pub vcapi_key: KeyPair,
     /// The write path: submission checks and this instance's sequencer.
     pub intake: Intake,
+    /// Verification: the cached registry view and per-client rate limits.
+    pub verifier: crate::verify::cache::RegistryCache,
+    pub verify_limiter: crate::verify::limit::ClientLimiter,
 }
 
 /// A bound, not yet running, HTTP service.
@@ -66,6 +69,11 @@ impl Application {
             );
         }
         let intake = intake(&settings, store.clone(), &registry_key)?;
+        let verifier = crate::verify::cache::RegistryCache::new(
+            store.clone(),
+            intake.did_host.clone(),
+            intake.public_base.clone(),
+        );
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -76,6 +84,8 @@ impl Application {
             registry_key,
             vcapi_key,
             intake,
+            verifier,
+            verify_limiter: crate::verify::limit::ClientLimiter::from_env(),
         });
         let server = run(listener, state.clone())?;
         Ok(Self {
@@ -107,6 +117,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
     let server = HttpServer::new(move || {
         App::new()
             .wrap_fn(metrics::record)
+            .wrap_fn(routes::verify::invalidate_on_change)
             .wrap_fn(crate::telemetry_mw::echo_request_id)
             .wrap(TracingLogger::default())
             .app_data(state.clone())

@@ -14,6 +14,7 @@ pub mod openapi;
 mod parse;
 pub mod submissions;
 pub mod vcapi;
+pub mod verify;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -28,4 +29,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     submissions::configure(cfg);
     log::configure(cfg);
     licences::configure(cfg);
+    verify::configure(cfg);
 }

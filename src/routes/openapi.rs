@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     authorisations, catalogue, did, health, issuers, licence_types, licences, log, submissions,
-    vcapi,
+    vcapi, verify,
 };
 
 #[derive(OpenApi)]
@@ -24,13 +24,15 @@ use super::{
         submissions::submit, submissions::head,
         log::latest_checkpoint, log::key, log::inclusion, log::consistency, log::entries,
         licences::show,
+        verify::verify, verify::batch, verify::status,
     ),
     modifiers(&Security),
     tags((name = "service"), (name = "directory", description = "目录清单: the directory of licence types"),
         (name = "issuers", description = "issuers, their keys and DID documents"),
         (name = "authorisations", description = "what each issuer may issue, where and when"),
         (name = "vc-api", description = "W3C VC-API, for interoperability testing"),
-        (name = "log", description = "the write path and the transparency log"))
+        (name = "log", description = "the write path and the transparency log"),
+        (name = "verify", description = "verification for agencies and anyone"))
 )]
 pub struct ApiDoc;
 

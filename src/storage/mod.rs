@@ -25,6 +25,8 @@ mod directory;
 mod issuers;
 #[macro_use]
 mod log;
+#[macro_use]
+mod verify;
 pub mod postgres;
 pub mod sqlite;
 
@@ -33,6 +35,7 @@ pub use log::{LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLic
 pub use postgres::PgStore;
 pub(crate) use shared::now_micros;
 pub use sqlite::SqliteStore;
+pub use verify::{LicenceStanding, VerifyStore};
 
 /// What a store can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -66,9 +69,9 @@ pub struct PoolStats {
 
 /// Everything the registry keeps: one trait made of one part per area, each implemented for
 /// both backends by its own macro. Every method is one transaction.
-pub trait Store: CoreStore + DirectoryStore + IssuerStore + LogStore {}
+pub trait Store: CoreStore + DirectoryStore + IssuerStore + LogStore + VerifyStore {}
 
-impl<T: CoreStore + DirectoryStore + IssuerStore + LogStore> Store for T {}
+impl<T: CoreStore + DirectoryStore + IssuerStore + LogStore + VerifyStore> Store for T {}
 
 /// Connection-level operations.
 #[async_trait]

@@ -71,3 +71,4 @@ core_store!(PgStore);
 directory_store!(PgStore);
 log_store!(PgStore);
 issuer_store!(PgStore, PgRow);
+verify_store!(PgStore, PgRow);

@@ -93,3 +93,4 @@ core_store!(SqliteStore);
 directory_store!(SqliteStore);
 log_store!(SqliteStore);
 issuer_store!(SqliteStore, SqliteRow);
+verify_store!(SqliteStore, SqliteRow);

@@ -208,6 +208,13 @@ pub fn check_type(
             format!("licence type {} is {}", t.code, t.status.as_str()),
         ));
     }
+    check_type_fit(claims, t)
+}
+
+/// Checks the claims against a licence type whatever its status (verification also accepts
+/// licences of a type deprecated since): the schema version exists, the holder is of the
+/// type's category, and the validity lies in the type's range.
+pub fn check_type_fit(claims: &LicenceClaims, t: &LicenceType) -> Result<(), ItemError> {
     if !t
         .versions
         .iter()

@@ -1,0 +1,300 @@
+//! Verification for agencies and anyone: `POST /v1/verify` (a credential, a licence id or an
+//! offline QR payload), `POST /v1/verify/batch`, and the public `GET /v1/licences/{id}/status`.
+//! Anonymous callers are rate-limited per client address, counted in licences.
+//!
+//! Answers are 200 whatever the verdict (the checks say what failed); 400 for input that is not
+//! a credential, 413 past the size limit, 429 with `Retry-After` past the rate limit.
+
+use std::future::Future;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use crate::domain::identifiers::LicenceId;
+use crate::error::ApiError;
+use crate::extract::{parse_body, read_limited};
+use crate::log::receipt::timestamp;
+use crate::startup::AppState;
+use crate::verify::{is_credential, Verification};
+
+/// Most items one batch may carry.
+pub const MAX_BATCH: usize = 1000;
+/// Route prefixes whose successful writes change what the verifier caches.
+const CACHED_PREFIXES: [&str; 3] = ["/v1/issuers", "/v1/authorisations", "/v1/licence-types"];
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/verify", web::post().to(verify))
+        .route("/v1/verify/batch", web::post().to(batch))
+        .route("/v1/licences/{id}/status", web::get().to(status));
+}
+
+/// Verifies one licence: `{"credential": {…}}`, `{"licenceId": "urn:elicence:…"}` or
+/// `{"qr": "EL1:…"}`, with an optional `"at"` (RFC 3339) to judge validity and status at.
+#[utoipa::path(post, path = "/v1/verify", tag = "verify", request_body = Object, responses(
+    (status = 200, description = "{verified, checkedAt, summary, checks}, whatever the verdict"),
+    (status = 400, description = "not a credential"), (status = 404, description = "no such licence id"),
+    (status = 413, description = "body too large"), (status = 429, description = "rate limited")))]
+pub async fn verify(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    mut body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    if let Err(limited) = admit(&req, &state, 1) {
+        return Ok(limited);
+    }
+    let value = read_json(&req, &mut body, state.settings.body_limit).await?;
+    let at = parse_at(&value)?.unwrap_or_else(Utc::now);
+    let credential = resolve(&state, &value).await?;
+    let mut results = state.verifier.verify(vec![credential], at).await?;
+    Ok(HttpResponse::Ok().json(results.pop()))
+}
+
+/// Verifies up to 1,000 licences: `{"items": [<as for /v1/verify>…], "at"?}` answers
+/// `{"results": […]}` in order; an item that is not a credential gets `{"error": problem}`.
+#[utoipa::path(post, path = "/v1/verify/batch", tag = "verify", request_body = Object, responses(
+    (status = 200, description = "{results}"), (status = 400, description = "not a batch"),
+    (status = 413, description = "body too large"), (status = 429, description = "rate limited")))]
+pub async fn batch(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    mut body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let value = read_json(&req, &mut body, state.settings.submission_limit).await?;
+    let (items, at) = parse_batch(&value)?;
+    if let Err(limited) = admit(&req, &state, items.len()) {
+        return Ok(limited);
+    }
+    let mut resolved = Vec::with_capacity(items.len());
+    for item in items {
+        resolved.push(match parse_at(item) {
+            Ok(own) => resolve(&state, item).await.map(|c| (c, own.or(at))),
+            Err(e) => Err(e),
+        });
+    }
+    let results = verify_resolved(&state, resolved).await?;
+    Ok(HttpResponse::Ok().json(json!({ "results": results })))
+}
+
+/// Public status of a licence: its state (`active`, `suspended`, `revoked`, `expired`), since
+/// when, and its head version. No personal data.
+#[utoipa::path(get, path = "/v1/licences/{id}/status", tag = "verify",
+    params(("id" = String, Path, description = "licence identifier or urn:elicence: URN")),
+    responses((status = 200, description = "{id, state, since, head, headVersion, current}"),
+        (status = 404, description = "no such licence"), (status = 429, description = "rate limited")))]
+pub async fn status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if let Err(limited) = admit(&req, &state, 1) {
+        return Ok(limited);
+    }
+    let id = parse_licence_id(&path)?;
+    let standing = state
+        .verifier
+        .standing(&id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let current = if standing.head_valid_until <= Utc::now()
+        && standing.state == crate::domain::licence::LicenceState::Active
+    {
+        "expired"
+    } else {
+        standing.state.as_str()
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "id": id.urn(), "state": current, "since": standing.since.map(timestamp),
+        "head": standing.head.urn(), "headVersion": standing.head.version(),
+        "current": standing.head == id,
+    })))
+}
+
+/// Verifies the items that resolved to credentials (each at its own time) and slots the
+/// refusals of the others in place.
+async fn verify_resolved(
+    state: &AppState,
+    resolved: Vec<Result<(Value, Option<DateTime<Utc>>), ApiError>>,
+) -> Result<Vec<Value>, ApiError> {
+    let now = Utc::now();
+    let mut groups: Vec<(DateTime<Utc>, Vec<usize>, Vec<Value>)> = Vec::new();
+    let mut out: Vec<Value> = Vec::with_capacity(resolved.len());
+    for (i, item) in resolved.into_iter().enumerate() {
+        match item {
+            Ok((credential, at)) => {
+                let at = at.unwrap_or(now);
+                match groups.iter_mut().find(|g| g.0 == at) {
+                    Some(group) => {
+                        group.1.push(i);
+                        group.2.push(credential);
+                    }
+                    None => groups.push((at, vec![i], vec![credential])),
+                }
+                out.push(Value::Null);
+            }
+            Err(e) => out.push(json!({"error": {
+                "status": e.status_code().as_u16(), "code": e.code(), "detail": e.to_string(),
+            }})),
+        }
+    }
+    for (at, positions, credentials) in groups {
+        let results: Vec<Verification> = state.verifier.verify(credentials, at).await?;
+        for (i, result) in positions.into_iter().zip(results) {
+            out[i] = serde_json::to_value(result).map_err(|e| ApiError::Internal(e.into()))?;
+        }
+    }
+    Ok(out)
+}
+
+/// The credential an item names: given inline, stored under a licence id, or in a QR payload.
+async fn resolve(state: &AppState, item: &Value) -> Result<Value, ApiError> {
+    let object = item
+        .as_object()
+        .ok_or_else(|| bad("not_a_credential", "the body must be a JSON object"))?;
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !["credential", "licenceId", "qr", "at"].contains(&k.as_str()))
+    {
+        return Err(bad("invalid_request_body", format!("unknown member {unknown:?}")));
+    }
+    match (
+        object.get("credential"),
+        object.get("licenceId"),
+        object.get("qr"),
+    ) {
+        (Some(credential), None, None) if is_credential(credential) => Ok(credential.clone()),
+        (Some(_), None, None) => Err(bad(
+            "not_a_credential",
+            "credential must be a JSON object whose type includes VerifiableCredential",
+        )),
+        (None, Some(Value::String(id)), None) => stored(state, &parse_licence_id(id)?).await,
+        (None, None, Some(Value::String(_))) => Err(bad(
+            "qr_unsupported",
+            "offline QR payloads are not accepted by this registry version",
+        )),
+        _ => Err(bad(
+            "invalid_request_body",
+            "give exactly one of credential (object), licenceId (string) or qr (string)",
+        )),
+    }
+}
+
+async fn stored(state: &AppState, id: &LicenceId) -> Result<Value, ApiError> {
+    state
+        .store
+        .licence_document(id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+fn parse_batch(value: &Value) -> Result<(&[Value], Option<DateTime<Utc>>), ApiError> {
+    let object: &Map<String, Value> = value
+        .as_object()
+        .ok_or_else(|| bad("invalid_request_body", "the body must be a JSON object"))?;
+    if let Some(unknown) = object.keys().find(|k| !["items", "at"].contains(&k.as_str())) {
+        return Err(bad("invalid_request_body", format!("unknown member {unknown:?}")));
+    }
+    match object.get("items") {
+        Some(Value::Array(items)) if !items.is_empty() && items.len() <= MAX_BATCH => {
+            Ok((items, parse_at(value)?))
+        }
+        _ => Err(bad(
+            "invalid_request_body",
+            format!("items must be an array of 1 to {MAX_BATCH} items"),
+        )),
+    }
+}
+
+/// The optional `at` member.
+fn parse_at(value: &Value) -> Result<Option<DateTime<Utc>>, ApiError> {
+    match value.get("at") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| bad("at_invalid", "at must be an RFC 3339 date-time")),
+        Some(_) => Err(bad("at_invalid", "at must be an RFC 3339 date-time")),
+    }
+}
+
+fn parse_licence_id(text: &str) -> Result<LicenceId, ApiError> {
+    LicenceId::from_urn(text)
+        .or_else(|_| text.parse::<LicenceId>())
+        .map_err(|e| bad(e.code(), e.to_string()))
+}
+
+/// Reads a strict JSON body of at most `limit` bytes.
+async fn read_json(
+    req: &HttpRequest,
+    body: &mut web::Payload,
+    limit: usize,
+) -> Result<Value, ApiError> {
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            m == "application/json" || m.ends_with("+json")
+        });
+    if !json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let bytes = read_limited(body, limit).await?;
+    parse_body(&bytes, limit)
+}
+
+/// Takes `weight` licences from the client's bucket, or answers 429 with `Retry-After`.
+fn admit(req: &HttpRequest, state: &AppState, weight: usize) -> Result<(), HttpResponse> {
+    let Some(client) = req.peer_addr().map(|a| a.ip()) else {
+        return Ok(());
+    };
+    state.verify_limiter.check(client, weight).map_err(|wait| {
+        let mut response = ApiError::TooManyRequests.error_response();
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        if let Ok(value) = header::HeaderValue::from_str(&seconds.max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    })
+}
+
+fn bad(code: &'static str, detail: impl Into<String>) -> ApiError {
+    ApiError::bad_request(code, detail)
+}
+
+fn not_found(id: &LicenceId) -> ApiError {
+    ApiError::not_found("licence_not_found", format!("no licence {}", id.urn()))
+}
+
+/// Middleware: after a successful write to the issuer, authorisation or directory routes, marks
+/// the verifier's cached snapshot stale.
+pub fn invalidate_on_change<S, B>(
+    req: ServiceRequest,
+    srv: &S,
+) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let fut = srv.call(req);
+    async move {
+        let res = fut.await?;
+        let request = res.request();
+        let changes = request.method() != Method::GET
+            && request.method() != Method::HEAD
+            && res.status().is_success()
+            && CACHED_PREFIXES
+                .iter()
+                .any(|p| request.path().starts_with(p));
+        if changes {
+            if let Some(state) = request.app_data::<web::Data<AppState>>() {
+                state.verifier.invalidate();
+            }
+        }
+        Ok(res)
+    }
+}

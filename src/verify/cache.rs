@@ -1,0 +1,344 @@
+//! The online [`RegistryView`]: the registry's slowly changing facts (issuers and keys,
+//! authorisations, licence types and their compiled schemas) held in memory as one immutable
+//! [`Snapshot`], swapped atomically; per-licence facts from one indexed query per request
+//! (however many credentials it carries), and inclusion proofs from one more.
+//!
+//! Freshness: a snapshot is replaced on the next verification after either
+//! - this instance changed what it holds (the operator routes bump the generation through
+//!   [`RegistryCache::invalidate`]), or
+//! - it is [`MAX_AGE`] old, which bounds how long a change made through *another* instance over
+//!   the same PostgreSQL database (a key marked compromised, an authorisation withdrawn) can go
+//!   unseen here.
+//!
+//! Licence status, versions and log positions are never cached: they come from the database on
+//! every verification.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::{
+    verify_credential, verify_many, InclusionProof, LicenceLookup, RegisteredLicence,
+    RegistryView, SchemaLookup, Verification,
+};
+use crate::domain::authorisation::Authorisation;
+use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
+use crate::domain::issuer::Issuer;
+use crate::domain::licence_type::{LicenceType, TypeFilter};
+use crate::domain::schema::CompiledSchema;
+use crate::log::merkle::{inclusion_plan, NodeId};
+use crate::storage::{LicenceStanding, Store, StoreError, StoredCheckpoint};
+
+/// The longest a snapshot serves before it is reloaded, whatever happened elsewhere.
+pub const MAX_AGE: Duration = Duration::from_secs(5);
+/// Credentials per request above which the checks run on a blocking thread, off the I/O loop.
+const INLINE_MAX: usize = 16;
+/// Licence types fetched per page when loading.
+const TYPE_PAGE: u32 = 500;
+
+/// Issuers, keys, authorisations, types and schemas as of one load.
+#[derive(Debug)]
+pub struct Snapshot {
+    generation: u64,
+    loaded: Instant,
+    did_host: String,
+    public_base: String,
+    issuers: HashMap<Uscc, Issuer>,
+    grants: HashMap<Uscc, Vec<Authorisation>>,
+    types: HashMap<TypeCode, LicenceType>,
+    schemas: HashMap<(TypeCode, u32), Arc<CompiledSchema>>,
+}
+
+/// The registry as this instance's verifier sees it.
+pub struct RegistryCache {
+    store: Arc<dyn Store>,
+    did_host: String,
+    public_base: String,
+    generation: AtomicU64,
+    current: RwLock<Option<Arc<Snapshot>>>,
+    reload: tokio::sync::Mutex<()>,
+    checkpoint: RwLock<Option<Arc<StoredCheckpoint>>>,
+}
+
+impl std::fmt::Debug for RegistryCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryCache")
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RegistryCache {
+    /// An empty cache; the first verification loads it.
+    pub fn new(store: Arc<dyn Store>, did_host: String, public_base: String) -> Self {
+        Self {
+            store,
+            did_host,
+            public_base,
+            generation: AtomicU64::new(0),
+            current: RwLock::new(None),
+            reload: tokio::sync::Mutex::new(()),
+            checkpoint: RwLock::new(None),
+        }
+    }
+
+    /// Marks the snapshot stale: issuers, keys, authorisations or types changed.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The current snapshot, reloading it first when stale (one reload at a time).
+    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, StoreError> {
+        if let Some(fresh) = self.fresh() {
+            return Ok(fresh);
+        }
+        let _one_at_a_time = self.reload.lock().await;
+        if let Some(fresh) = self.fresh() {
+            return Ok(fresh);
+        }
+        // Read before loading: a change during the load leaves this snapshot stale.
+        let generation = self.generation.load(Ordering::SeqCst);
+        let previous = self.current.read().ok().and_then(|c| c.clone());
+        let loaded = Arc::new(self.load(generation, previous.as_deref()).await?);
+        if let Ok(mut current) = self.current.write() {
+            *current = Some(loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    fn fresh(&self) -> Option<Arc<Snapshot>> {
+        let current = self.current.read().ok()?.clone()?;
+        let generation = self.generation.load(Ordering::SeqCst);
+        (current.generation == generation && current.loaded.elapsed() < MAX_AGE).then_some(current)
+    }
+
+    #[tracing::instrument(skip_all, fields(generation))]
+    async fn load(
+        &self,
+        generation: u64,
+        previous: Option<&Snapshot>,
+    ) -> Result<Snapshot, StoreError> {
+        let issuers = self.store.list_issuers().await?;
+        let mut grants: HashMap<Uscc, Vec<Authorisation>> = HashMap::new();
+        for grant in self.store.authorisations(None).await? {
+            grants.entry(grant.issuer.clone()).or_default().push(grant);
+        }
+        let types = self.all_types().await?;
+        let mut schemas = HashMap::new();
+        for t in &types {
+            for v in &t.versions {
+                let key = (t.code.clone(), v.version);
+                if let Some(compiled) = self.compiled(previous, &key).await? {
+                    schemas.insert(key, compiled);
+                }
+            }
+        }
+        Ok(Snapshot {
+            generation,
+            loaded: Instant::now(),
+            did_host: self.did_host.clone(),
+            public_base: self.public_base.clone(),
+            issuers: issuers.into_iter().map(|i| (i.uscc.clone(), i)).collect(),
+            grants,
+            types: types.into_iter().map(|t| (t.code.clone(), t)).collect(),
+            schemas,
+        })
+    }
+
+    async fn all_types(&self) -> Result<Vec<LicenceType>, StoreError> {
+        let mut all = Vec::new();
+        loop {
+            let filter = TypeFilter {
+                offset: u32::try_from(all.len()).unwrap_or(u32::MAX),
+                limit: TYPE_PAGE,
+                ..TypeFilter::default()
+            };
+            let (page, total) = self.store.list_licence_types(&filter).await?;
+            let done = page.is_empty() || all.len() + page.len() >= total as usize;
+            all.extend(page);
+            if done {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// A schema version compiled: from the previous snapshot (stored versions never change),
+    /// else from the store. A stored schema that no longer compiles is left out (and logged).
+    async fn compiled(
+        &self,
+        previous: Option<&Snapshot>,
+        key: &(TypeCode, u32),
+    ) -> Result<Option<Arc<CompiledSchema>>, StoreError> {
+        if let Some(found) = previous.and_then(|p| p.schemas.get(key)) {
+            return Ok(Some(found.clone()));
+        }
+        let Some(document) = self.store.schema_document(&key.0, key.1).await? else {
+            return Ok(None);
+        };
+        match CompiledSchema::compile(document) {
+            Ok(compiled) => Ok(Some(Arc::new(compiled))),
+            Err(e) => {
+                tracing::error!(code = %key.0, version = key.1, error = %e, "a stored schema does not compile");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Verifies credentials online: one snapshot, one query for the licences' standing, one
+    /// for the inclusion proofs. Many credentials share Ed25519 batches and run off the I/O
+    /// loop.
+    pub async fn verify(
+        &self,
+        credentials: Vec<Value>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Verification>, StoreError> {
+        let snapshot = self.snapshot().await?;
+        let ids: Vec<LicenceId> = credentials.iter().filter_map(licence_id).collect();
+        let standings = self.store.licence_standings(&ids).await?;
+        let mut results = if credentials.len() <= INLINE_MAX {
+            let view = OnlineView {
+                snapshot: &snapshot,
+                standings: &standings,
+            };
+            match credentials.as_slice() {
+                [one] => vec![verify_credential(one, &view, at)],
+                many => verify_many(&many.iter().collect::<Vec<_>>(), &view, at),
+            }
+        } else {
+            tokio::task::spawn_blocking(move || {
+                let view = OnlineView {
+                    snapshot: &snapshot,
+                    standings: &standings,
+                };
+                verify_many(&credentials.iter().collect::<Vec<_>>(), &view, at)
+            })
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("verification task failed: {e}")))?
+        };
+        self.attach_proofs(&mut results).await?;
+        Ok(results)
+    }
+
+    /// The standing of one licence version (for the public status route).
+    pub async fn standing(&self, id: &LicenceId) -> Result<Option<LicenceStanding>, StoreError> {
+        let mut found = self.store.licence_standings(std::slice::from_ref(id)).await?;
+        Ok(found.remove(id))
+    }
+
+    /// Fills in every wanted inclusion proof against one signed checkpoint, in one query.
+    async fn attach_proofs(&self, results: &mut [Verification]) -> Result<(), StoreError> {
+        let Some(highest) = results.iter().filter_map(|r| r.proof_needed).max() else {
+            return Ok(());
+        };
+        let Some(checkpoint) = self.checkpoint_covering(highest).await? else {
+            return Ok(());
+        };
+        let plans: Vec<_> = results
+            .iter()
+            .map(|r| r.proof_needed.and_then(|i| inclusion_plan(i, checkpoint.size).ok()))
+            .collect();
+        let ids: Vec<NodeId> = plans
+            .iter()
+            .flatten()
+            .flat_map(|p| p.nodes())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let nodes = self.store.log_nodes(&ids).await?;
+        for (result, plan) in results.iter_mut().zip(plans) {
+            let Some(plan) = plan else { continue };
+            match plan.assemble(&nodes) {
+                Ok(hashes) => result.attach_proof(&InclusionProof {
+                    tree_size: checkpoint.size,
+                    checkpoint: checkpoint.note.clone(),
+                    hashes,
+                }),
+                Err(e) => tracing::error!(error = %e, "an inclusion proof could not be assembled"),
+            }
+        }
+        Ok(())
+    }
+
+    /// The cached checkpoint if it covers leaf `index`, else the latest one from the store.
+    async fn checkpoint_covering(
+        &self,
+        index: u64,
+    ) -> Result<Option<Arc<StoredCheckpoint>>, StoreError> {
+        let cached = self.checkpoint.read().ok().and_then(|c| c.clone());
+        if let Some(c) = cached.filter(|c| c.size > index) {
+            return Ok(Some(c));
+        }
+        let latest = self.store.latest_checkpoint().await?.map(Arc::new);
+        if let (Some(latest), Ok(mut slot)) = (&latest, self.checkpoint.write()) {
+            *slot = Some(latest.clone());
+        }
+        Ok(latest.filter(|c| c.size > index))
+    }
+}
+
+/// The licence identifier a credential claims, if it is one.
+fn licence_id(credential: &Value) -> Option<LicenceId> {
+    credential
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|s| LicenceId::from_urn(s).ok())
+}
+
+/// A snapshot plus the standing of the licences of one request.
+struct OnlineView<'a> {
+    snapshot: &'a Snapshot,
+    standings: &'a HashMap<LicenceId, LicenceStanding>,
+}
+
+impl RegistryView for OnlineView<'_> {
+    fn did_host(&self) -> &str {
+        &self.snapshot.did_host
+    }
+
+    fn public_base(&self) -> &str {
+        &self.snapshot.public_base
+    }
+
+    fn issuer(&self, uscc: &Uscc) -> Option<&Issuer> {
+        self.snapshot.issuers.get(uscc)
+    }
+
+    fn authorisations(&self, issuer: &Uscc) -> &[Authorisation] {
+        self.snapshot.grants.get(issuer).map_or(&[], Vec::as_slice)
+    }
+
+    fn licence_type(&self, code: &TypeCode) -> Option<&LicenceType> {
+        self.snapshot.types.get(code)
+    }
+
+    fn schema(&self, code: &TypeCode, version: u32) -> SchemaLookup {
+        match self.snapshot.schemas.get(&(code.clone(), version)) {
+            Some(compiled) => SchemaLookup::Compiled(compiled.clone()),
+            None if self
+                .licence_type(code)
+                .is_some_and(|t| t.versions.iter().any(|v| v.version == version)) =>
+            {
+                SchemaLookup::Unavailable
+            }
+            None => SchemaLookup::NotFound,
+        }
+    }
+
+    fn licence(&self, id: &LicenceId) -> LicenceLookup {
+        match self.standings.get(id) {
+            Some(s) => LicenceLookup::Registered(RegisteredLicence {
+                digest: s.digest.clone(),
+                leaf_index: s.leaf_index,
+                leaf_hash: s.leaf_hash,
+                head: s.head.clone(),
+                state: s.state,
+                since: s.since,
+            }),
+            None => LicenceLookup::NotRegistered,
+        }
+    }
+}

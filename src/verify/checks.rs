@@ -1,0 +1,295 @@
+//! The checks after the signature, each against what the [`RegistryView`] knows. The credential's
+//! own shape is read once with the submission parser ([`licence::parse`]), so a licence verifies
+//! by the same rules it was accepted by.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use super::signature::{Prepared, SignatureFailure};
+use super::{time, Check, LicenceLookup, RegistryView, SchemaLookup, Summary, Verification};
+use crate::crypto::digest::digest_value;
+use crate::domain::authorisation::{covering, Authorisation};
+use crate::domain::identifiers::{LicenceId, Uscc};
+use crate::domain::issuer::{issuer_did, parse_issuer_did, Issuer};
+use crate::domain::licence::LicenceState;
+use crate::domain::submission::licence::{self, LicenceClaims, Submitter};
+use crate::domain::submission::ItemError;
+
+/// Schema messages reported per credential.
+const MAX_SCHEMA_MESSAGES: usize = 5;
+
+/// What the checks share about one credential.
+struct Subject<'a> {
+    credential: &'a Value,
+    id: Option<LicenceId>,
+    uscc: Option<Uscc>,
+    issuer: Option<&'a Issuer>,
+    claims: Result<LicenceClaims, ItemError>,
+}
+
+/// Runs every check after the signature and assembles the answer.
+pub(super) fn run(
+    prepared: &Prepared<'_>,
+    signature: Result<(), SignatureFailure>,
+    view: &dyn RegistryView,
+    at: DateTime<Utc>,
+) -> Verification {
+    let subject = read(prepared.credential, view);
+    let mut checks = Vec::with_capacity(8);
+    checks.push(match signature {
+        Ok(()) => Check::new("signature", true, "signature_valid"),
+        Err((code, reason)) => Check::new("signature", false, code).with(json!({"reason": reason})),
+    });
+    checks.push(issuer_key(prepared, &subject, view));
+    checks.push(authorisation(&subject, view));
+    checks.push(schema(&subject, view));
+    checks.push(validity(&subject, at));
+    let (registration, proof_needed) = registration(&subject, view);
+    checks.extend(registration);
+    Verification {
+        verified: checks.iter().all(|c| c.ok),
+        checked_at: time(at),
+        summary: summary(&subject, view),
+        checks,
+        proof_needed,
+    }
+}
+
+fn read<'a>(credential: &'a Value, view: &'a dyn RegistryView) -> Subject<'a> {
+    let id = credential
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|s| LicenceId::from_urn(s).ok());
+    let issuer_text = credential.get("issuer").and_then(Value::as_str);
+    let uscc = issuer_text.and_then(|d| parse_issuer_did(d, view.did_host()));
+    let issuer = uscc.as_ref().and_then(|u| view.issuer(u));
+    // Parse as if submitted by the issuer the credential names (or, failing that, the one its
+    // identifier names), so a mismatch between the two shows as `issuer_mismatch`.
+    let claims = match uscc.as_ref().or(id.as_ref().map(LicenceId::issuer)) {
+        Some(by) => {
+            let did = issuer_did(view.did_host(), by);
+            let submitter = Submitter {
+                issuer: by,
+                issuer_did: &did,
+                public_base: view.public_base(),
+            };
+            licence::parse(credential, &submitter)
+        }
+        None => Err(ItemError::new("licence_id_invalid", "id is not a licence URN")),
+    };
+    Subject {
+        credential,
+        id,
+        uscc,
+        issuer,
+        claims,
+    }
+}
+
+fn issuer_key(prepared: &Prepared<'_>, s: &Subject<'_>, view: &dyn RegistryView) -> Check {
+    let fail = |code| Check::new("issuerKey", false, code);
+    let (Some(uscc), Some(issuer)) = (&s.uscc, s.issuer) else {
+        return fail("issuer_unknown");
+    };
+    let Some(proof) = prepared.proof() else {
+        return fail("not_checked");
+    };
+    let did = issuer_did(view.did_host(), uscc);
+    let Some(fragment) = proof
+        .verification_method
+        .strip_prefix(did.as_str())
+        .and_then(|rest| rest.strip_prefix('#'))
+    else {
+        return fail("issuer_mismatch");
+    };
+    let Some(key) = issuer.key(fragment) else {
+        return fail("key_unknown").with(json!({"key": fragment}));
+    };
+    let Some(created) = proof
+        .created
+        .as_deref()
+        .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
+    else {
+        return fail("proof_created_missing");
+    };
+    let created = created.with_timezone(&Utc);
+    let details = json!({
+        "key": fragment, "signedAt": time(created), "revokedAt": key.revoked_at.map(time),
+        "compromisedSince": key.compromised_since.map(time),
+    });
+    match key.usable_at(created) {
+        Ok(()) => Check::new("issuerKey", true, "key_valid").with(details),
+        Err(e) => fail(e.code()).with(details),
+    }
+}
+
+fn authorisation(s: &Subject<'_>, view: &dyn RegistryView) -> Check {
+    let (Ok(claims), Some(uscc)) = (&s.claims, &s.uscc) else {
+        return Check::new("authorisation", false, "not_checked");
+    };
+    let grants = view.authorisations(uscc);
+    let code = claims.id.type_code();
+    let (division, from) = (&claims.jurisdiction, claims.valid_from);
+    if let Some(grant) = covering(grants, uscc, code, division, from) {
+        return Check::new("authorisation", true, "authorised")
+            .with(json!({"authorisation": grant.id, "grantedBy": grant.granted_by}));
+    }
+    let withdrawn = grants.iter().find(|g| covered_until_withdrawn(g, s, claims));
+    match withdrawn {
+        Some(g) => Check::new("authorisation", false, "authorisation_withdrawn").with(json!({
+            "authorisation": g.id, "withdrawnAt": g.withdrawn_at.map(time),
+        })),
+        None => Check::new("authorisation", false, "not_authorised"),
+    }
+}
+
+/// Whether `g` would have covered the licence at `validFrom` had it not been withdrawn by then.
+fn covered_until_withdrawn(g: &Authorisation, s: &Subject<'_>, claims: &LicenceClaims) -> bool {
+    let at = claims.valid_from;
+    s.uscc.as_ref() == Some(&g.issuer)
+        && g.type_codes.contains(claims.id.type_code())
+        && g.jurisdiction.covers(&claims.jurisdiction)
+        && g.valid_from <= at
+        && g.valid_until.is_none_or(|u| at < u)
+        && g.withdrawn_at.is_some_and(|w| w <= at)
+}
+
+fn schema(s: &Subject<'_>, view: &dyn RegistryView) -> Check {
+    let fail = |code| Check::new("schema", false, code);
+    let claims = match &s.claims {
+        Ok(claims) => claims,
+        Err(e) => return fail(e.code).with(json!({"reason": e.detail})),
+    };
+    let code = claims.id.type_code();
+    let Some(licence_type) = view.licence_type(code) else {
+        return fail("type_unknown");
+    };
+    if let Err(e) = licence::check_type_fit(claims, licence_type) {
+        return fail(e.code).with(json!({"reason": e.detail}));
+    }
+    let details = json!({"typeCode": code.as_str(), "schemaVersion": claims.schema_version});
+    match view.schema(code, claims.schema_version) {
+        SchemaLookup::NotFound => fail("schema_unknown").with(details),
+        SchemaLookup::Unavailable => fail("schema_unavailable").with(details),
+        SchemaLookup::Compiled(compiled) => {
+            match compiled.validate(&s.credential["credentialSubject"], MAX_SCHEMA_MESSAGES) {
+                Ok(()) => Check::new("schema", true, "schema_valid").with(details),
+                Err(errors) => fail("schema_invalid").with(json!({
+                    "typeCode": code.as_str(), "schemaVersion": claims.schema_version,
+                    "errors": errors,
+                })),
+            }
+        }
+    }
+}
+
+fn validity(s: &Subject<'_>, at: DateTime<Utc>) -> Check {
+    let Ok(claims) = &s.claims else {
+        return Check::new("validityPeriod", false, "not_checked");
+    };
+    let details = json!({
+        "validFrom": time(claims.valid_from), "validUntil": time(claims.valid_until), "at": time(at),
+    });
+    let code = if at < claims.valid_from {
+        "not_yet_valid"
+    } else if at >= claims.valid_until {
+        "expired"
+    } else {
+        return Check::new("validityPeriod", true, "within_validity").with(details);
+    };
+    Check::new("validityPeriod", false, code).with(details)
+}
+
+/// The `status`, `registered` and `chain` checks, from one lookup; and the leaf whose inclusion
+/// proof the caller should attach.
+fn registration(s: &Subject<'_>, view: &dyn RegistryView) -> (Vec<Check>, Option<u64>) {
+    let Some(id) = &s.id else {
+        let not_checked = |name| Check::new(name, false, "not_checked");
+        return (
+            vec![
+                not_checked("status"),
+                not_checked("registered"),
+                not_checked("chain"),
+            ],
+            None,
+        );
+    };
+    match view.licence(id) {
+        LicenceLookup::NotRegistered => {
+            let missing = |name| Check::new(name, false, "not_registered");
+            let checks = vec![missing("status"), missing("registered"), missing("chain")];
+            (checks, None)
+        }
+        LicenceLookup::AsOf { state, as_of } => {
+            let as_of = json!({"asOf": time(as_of)});
+            let status = match state {
+                LicenceState::Active => Check::new("status", true, "active"),
+                other => Check::new("status", false, state_code(other)),
+            };
+            let unknown = |name| Check::new(name, true, "unknown_as_of_bundle");
+            let checks = vec![
+                status.with(as_of.clone()),
+                unknown("registered").with(as_of.clone()),
+                unknown("chain").with(as_of),
+            ];
+            (checks, None)
+        }
+        LicenceLookup::Registered(r) => {
+            let head = json!({"head": r.head.urn(), "headVersion": r.head.version()});
+            let status = match r.state {
+                LicenceState::Active if r.head == *id => Check::new("status", true, "active"),
+                LicenceState::Active => Check::new("status", false, "superseded").with(head.clone()),
+                other => Check::new("status", false, state_code(other))
+                    .with(json!({"since": r.since.map(time)})),
+            };
+            let digest = match &s.claims {
+                Ok(claims) => claims.digest.clone(),
+                Err(_) => digest_value(s.credential),
+            };
+            let leaf = json!({"leafIndex": r.leaf_index, "leafHash": STANDARD.encode(r.leaf_hash)});
+            let (registered, proof) = if digest == r.digest {
+                (Check::new("registered", true, "registered").with(leaf), Some(r.leaf_index))
+            } else {
+                (Check::new("registered", false, "digest_mismatch"), None)
+            };
+            let chain = if r.head == *id {
+                Check::new("chain", true, "head").with(head)
+            } else {
+                Check::new("chain", false, "superseded").with(head)
+            };
+            (vec![status, registered, chain], proof)
+        }
+    }
+}
+
+fn state_code(state: LicenceState) -> &'static str {
+    match state {
+        LicenceState::Active => "active",
+        LicenceState::Suspended => "suspended",
+        LicenceState::Revoked => "revoked",
+    }
+}
+
+fn summary(s: &Subject<'_>, view: &dyn RegistryView) -> Summary {
+    let text = |name: &str| s.credential.get(name).and_then(Value::as_str).map(str::to_owned);
+    let licence_type = s.id.as_ref().and_then(|id| view.licence_type(id.type_code()));
+    Summary {
+        type_code: s.id.as_ref().map(|id| id.type_code().as_str().to_owned()),
+        type_name: licence_type.map(|t| super::Message {
+            zh: t.name_zh.clone(),
+            en: t.name_en.clone(),
+        }),
+        identifier: s.id.as_ref().map(|id| id.as_str().to_owned()),
+        issuer_name: s.issuer.map(|i| i.name.clone()),
+        issuer_uscc: s.uscc.as_ref().map(|u| u.as_str().to_owned()),
+        holder_category: match &s.claims {
+            Ok(claims) => Some(claims.holder.category()),
+            Err(_) => licence_type.map(|t| t.holder_category.into()),
+        },
+        valid_from: text("validFrom"),
+        valid_until: text("validUntil"),
+        version: s.id.as_ref().map(LicenceId::version),
+    }
+}

@@ -1,0 +1,248 @@
+//! The verification engine: everything a relying party checks about a licence in front of it,
+//! as an ordered list of named checks with stable codes (DESIGN.md, "Reading and verifying").
+//!
+//! Pure: no HTTP, no SQL. What the registry knows comes through a [`RegistryView`], which the
+//! online service implements over its in-memory cache plus one per-licence query
+//! ([`cache`]), and an offline verifier over a signed trust bundle. The checks, in order:
+//!
+//! | name | passes when | failing codes |
+//! | --- | --- | --- |
+//! | `signature` | the eddsa-jcs-2022 proof verifies with the key its verification method names | `proof_*`, `signature_invalid`, `verification_method_unresolved`, … |
+//! | `issuerKey` | that key is a registry issuer's, usable at `proof.created` (not compromised) | `issuer_unknown`, `issuer_mismatch`, `key_unknown`, `proof_created_missing`, `key_not_yet_valid`, `key_expired`, `key_revoked`, `key_compromised` |
+//! | `authorisation` | a grant covered type × jurisdiction at `validFrom` | `not_authorised`, `authorisation_withdrawn`, `not_checked` |
+//! | `schema` | the credential is a well-formed licence of a known type and its subject fits the schema | `schema_invalid`, `type_unknown`, `schema_unknown`, `schema_unavailable`, `holder_category_mismatch`, `validity_out_of_range`, the submission parse codes |
+//! | `validityPeriod` | `validFrom ≤ at < validUntil` | `not_yet_valid`, `expired`, `not_checked` |
+//! | `status` | active and the head version | `suspended`, `revoked`, `superseded`, `not_registered` |
+//! | `registered` | this very credential (same digest) is a leaf of the log | `not_registered`, `digest_mismatch` |
+//! | `chain` | it is the head version of its licence | `superseded`, `not_registered` |
+//!
+//! A view without per-licence data (an offline bundle) answers [`LicenceLookup::AsOf`]: `status`
+//! then comes from its revocation and suspension lists, and `registered` and `chain` pass with
+//! the code `unknown_as_of_bundle` and the bundle's time in `details.asOf`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use ed25519_dalek::VerifyingKey;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::crypto::proof::PreparedProof;
+use crate::domain::authorisation::Authorisation;
+use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
+use crate::domain::issuer::Issuer;
+use crate::domain::licence::LicenceState;
+use crate::domain::licence_type::LicenceType;
+use crate::domain::schema::CompiledSchema;
+use crate::log::merkle::Hash;
+
+pub mod cache;
+pub mod limit;
+mod checks;
+mod messages;
+mod signature;
+
+pub use signature::{prepare, verify_signatures, Prepared};
+
+/// What the checks need to know about the registry. Implemented online over the registry
+/// cache, and offline over a signed trust bundle.
+pub trait RegistryView {
+    /// The did:web host of registry issuer DIDs (`:` encoded as `%3A`).
+    fn did_host(&self) -> &str;
+    /// The registry's public base URL (of `credentialSchema` URLs), without a trailing slash.
+    fn public_base(&self) -> &str;
+    /// An issuer with all its keys, withdrawn ones included.
+    fn issuer(&self, uscc: &Uscc) -> Option<&Issuer>;
+    /// Every grant of an issuer, withdrawn ones included.
+    fn authorisations(&self, issuer: &Uscc) -> &[Authorisation];
+    /// A licence type, whatever its status.
+    fn licence_type(&self, code: &TypeCode) -> Option<&LicenceType>;
+    /// The compiled schema of one version of a type.
+    fn schema(&self, code: &TypeCode, version: u32) -> SchemaLookup;
+    /// What the registry holds about one licence version.
+    fn licence(&self, id: &LicenceId) -> LicenceLookup;
+}
+
+/// The answer to [`RegistryView::schema`].
+#[derive(Debug, Clone)]
+pub enum SchemaLookup {
+    Compiled(Arc<CompiledSchema>),
+    /// No such type version.
+    NotFound,
+    /// The view knows the version exists but does not hold its schema.
+    Unavailable,
+}
+
+/// The answer to [`RegistryView::licence`].
+#[derive(Debug, Clone)]
+pub enum LicenceLookup {
+    /// The registry holds this version.
+    Registered(RegisteredLicence),
+    /// The registry holds no such version.
+    NotRegistered,
+    /// The view holds no per-licence data (an offline trust bundle): only the issuer-set state
+    /// from its revocation and suspension lists, as of its issue time.
+    AsOf {
+        state: LicenceState,
+        as_of: DateTime<Utc>,
+    },
+}
+
+/// What the registry holds about a registered licence version and its licence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredLicence {
+    /// Multibase SHA-256 of the registered credential (JCS, proof included).
+    pub digest: String,
+    pub leaf_index: u64,
+    pub leaf_hash: Hash,
+    /// The licence's head (newest) version.
+    pub head: LicenceId,
+    /// The licence's issuer-set state, and when its latest status event took effect.
+    pub state: LicenceState,
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// An inclusion proof of a leaf against a signed checkpoint, filled in by the online caller.
+#[derive(Debug, Clone)]
+pub struct InclusionProof {
+    pub tree_size: u64,
+    /// The signed checkpoint note for `tree_size`.
+    pub checkpoint: String,
+    pub hashes: Vec<Hash>,
+}
+
+/// The answer for one credential.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    /// True only when every check passed.
+    pub verified: bool,
+    /// The time the validity period and status were judged at.
+    pub checked_at: String,
+    pub summary: Summary,
+    pub checks: Vec<Check>,
+    /// The leaf whose inclusion proof the caller should attach ([`Verification::attach_proof`]).
+    #[serde(skip)]
+    pub proof_needed: Option<u64>,
+}
+
+/// What the licence is, as far as it could be read.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub type_code: Option<String>,
+    pub type_name: Option<Message>,
+    pub identifier: Option<String>,
+    pub issuer_name: Option<String>,
+    pub issuer_uscc: Option<String>,
+    /// 1 natural person, 2 legal person.
+    pub holder_category: Option<u8>,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+    pub version: Option<u16>,
+}
+
+/// One named check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub ok: bool,
+    pub code: &'static str,
+    pub message: Message,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+}
+
+/// A human message in Chinese and English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Check {
+    fn new(name: &'static str, ok: bool, code: &'static str) -> Self {
+        Self {
+            name,
+            ok,
+            code,
+            message: messages::message(code),
+            details: None,
+        }
+    }
+
+    fn with(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+}
+
+impl Verification {
+    /// Adds the inclusion proof and checkpoint to the `registered` check.
+    pub fn attach_proof(&mut self, proof: &InclusionProof) {
+        use base64::engine::general_purpose::STANDARD;
+        use base64::Engine as _;
+        let Some(check) = self.checks.iter_mut().find(|c| c.name == "registered") else {
+            return;
+        };
+        if let Some(Value::Object(details)) = check.details.as_mut() {
+            details.insert("treeSize".into(), json!(proof.tree_size));
+            details.insert("checkpoint".into(), json!(proof.checkpoint));
+            let hashes: Vec<String> = proof.hashes.iter().map(|h| STANDARD.encode(h)).collect();
+            details.insert("inclusionProof".into(), json!(hashes));
+        }
+        self.proof_needed = None;
+    }
+}
+
+/// Whether a JSON value is a credential at all (an object whose `type` includes
+/// `VerifiableCredential`); anything else is a bad request, not a failed verification.
+pub fn is_credential(value: &Value) -> bool {
+    let Some(types) = value.as_object().and_then(|o| o.get("type")) else {
+        return false;
+    };
+    match types {
+        Value::String(t) => t == "VerifiableCredential",
+        Value::Array(list) => list.iter().any(|t| t == "VerifiableCredential"),
+        _ => false,
+    }
+}
+
+/// Verifies one credential against the registry as `view` sees it, judging validity and status
+/// at `at`. The `registered` check carries the leaf; an online caller attaches its proof.
+pub fn verify_credential(
+    credential: &Value,
+    view: &dyn RegistryView,
+    at: DateTime<Utc>,
+) -> Verification {
+    let prepared = prepare(credential);
+    let signature = prepared.check_single();
+    checks::run(&prepared, signature, view, at)
+}
+
+/// Verifies many credentials, checking their signatures as one Ed25519 batch (falling back to
+/// one by one when the batch fails, to find which did).
+pub fn verify_many(
+    credentials: &[&Value],
+    view: &dyn RegistryView,
+    at: DateTime<Utc>,
+) -> Vec<Verification> {
+    let prepared: Vec<Prepared<'_>> = credentials.iter().map(|c| prepare(c)).collect();
+    let signatures = verify_signatures(&prepared);
+    prepared
+        .iter()
+        .zip(signatures)
+        .map(|(p, s)| checks::run(p, s, view, at))
+        .collect()
+}
+
+/// RFC 3339 in UTC to the second, as credentials write times.
+fn time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A check's failure before a key could be used: the prepared proof, if any, and its key.
+type SignatureInput = (PreparedProof, VerifyingKey);
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,100 @@
+//! The `signature` step, apart so that many credentials can share one Ed25519 batch.
+//!
+//! The key is the one the verification method itself names: a registry issuer's DID URL ends in
+//! `#<Multikey>`, as does a `did:key`. Whether the registry vouches for that key is the next
+//! check's business (`issuerKey`), so a credential signed by an unknown key still shows a valid
+//! signature and a failed key check.
+
+use ed25519_dalek::{Signature, VerifyingKey};
+use serde_json::Value;
+
+use super::SignatureInput;
+use crate::crypto::{multikey, proof};
+
+/// Signatures per Ed25519 batch: past 256 the gain flattens while a single bad signature costs
+/// a larger fallback.
+const BATCH: usize = 256;
+
+/// Why the signature step failed: a stable code and a detail.
+pub type SignatureFailure = (&'static str, String);
+
+/// A credential whose proof has been taken apart, ready for a signature check.
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    pub credential: &'a Value,
+    input: Result<SignatureInput, SignatureFailure>,
+}
+
+/// Checks the proof's shape and purpose, computes the signed message and resolves the key its
+/// verification method names.
+pub fn prepare(credential: &Value) -> Prepared<'_> {
+    let input = proof::prepare(credential)
+        .map_err(|e| (e.code(), e.to_string()))
+        .and_then(|p| {
+            if p.proof_purpose != "assertionMethod" {
+                return Err(("proof_purpose", "proofPurpose must be assertionMethod".into()));
+            }
+            let key = p
+                .verification_method
+                .split_once('#')
+                .and_then(|(_, fragment)| multikey::decode(fragment).ok())
+                .ok_or((
+                    "verification_method_unresolved",
+                    "the verification method does not end in #<Ed25519 Multikey>".to_owned(),
+                ))?;
+            Ok((p, key))
+        });
+    Prepared { credential, input }
+}
+
+impl Prepared<'_> {
+    /// The proof, when its shape was right.
+    pub fn proof(&self) -> Option<&proof::PreparedProof> {
+        self.input.as_ref().ok().map(|(p, _)| p)
+    }
+
+    /// The key the verification method names.
+    pub fn key(&self) -> Option<&VerifyingKey> {
+        self.input.as_ref().ok().map(|(_, k)| k)
+    }
+
+    /// Checks this signature alone, strictly.
+    pub fn check_single(&self) -> Result<(), SignatureFailure> {
+        let (p, key) = self.input.as_ref().map_err(Clone::clone)?;
+        key.verify_strict(&p.message, &p.signature)
+            .map_err(|_| ("signature_invalid", "the signature does not verify".to_owned()))
+    }
+}
+
+/// Checks every signature, in batches where there are several; a failed batch is checked one
+/// by one to find the bad ones. Weak keys never enter a batch (batch verification is not
+/// strict), so a batch passes exactly when every signature in it passes `verify_strict`, up to
+/// the batch equation's negligible error.
+pub fn verify_signatures(prepared: &[Prepared<'_>]) -> Vec<Result<(), SignatureFailure>> {
+    let mut results: Vec<Option<Result<(), SignatureFailure>>> = vec![None; prepared.len()];
+    let batchable: Vec<usize> = (0..prepared.len())
+        .filter(|&i| prepared[i].key().is_some_and(|k| !k.is_weak()))
+        .collect();
+    for chunk in batchable.chunks(BATCH).filter(|c| c.len() > 1) {
+        let mut messages: Vec<&[u8]> = Vec::with_capacity(chunk.len());
+        let mut signatures: Vec<Signature> = Vec::with_capacity(chunk.len());
+        let mut keys: Vec<VerifyingKey> = Vec::with_capacity(chunk.len());
+        for &i in chunk {
+            if let Ok((p, key)) = &prepared[i].input {
+                messages.push(&p.message);
+                signatures.push(p.signature);
+                keys.push(*key);
+            }
+        }
+        if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
+            for &i in chunk {
+                results[i] = Some(Ok(()));
+            }
+        }
+    }
+    results
+        .into_iter()
+        .zip(prepared)
+        .map(|(done, p)| done.unwrap_or_else(|| p.check_single()))
+        .collect()
+}

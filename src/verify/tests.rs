@@ -1,0 +1,1 @@
+//! Unit tests of the verification engine over an in-memory view.
