@@ -11,3 +11,4 @@ mod storage_contract;
 mod submissions;
 mod transparency;
 mod vcapi;
+mod verify;

@@ -1,0 +1,340 @@
+//! Verification: every check failing on its own, batches, the public status, and rate limits.
+
+use std::num::NonZeroU32;
+
+use elicence::crypto::digest::digest_value;
+use elicence::crypto::keys::KeyPair;
+use elicence::log::merkle::verify_inclusion;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, json_with_status, TestApp};
+use crate::on_both_backends;
+use crate::signing::{items, setup_issuer, TestIssuer};
+use crate::submissions::{accept, hash, hashes, open_checkpoint};
+
+on_both_backends!(
+    a_registered_licence_verifies_with_its_inclusion_proof,
+    checks_that_fail_on_accepted_licences,
+    checks_that_fail_on_licences_the_registry_never_accepted,
+    key_and_authorisation_changes_reach_accepted_licences,
+    batch_finds_the_bad_item_among_good_ones,
+    public_status_has_no_personal_data,
+    bad_requests_and_rate_limits,
+);
+
+/// A time inside every test licence's validity (2026-01-01 to 2027-01-01).
+const AT: &str = "2026-06-01T00:00:00Z";
+
+async fn verify(app: &TestApp, body: Value) -> Value {
+    json_with_status(app.post_anon("/v1/verify", &body).await, 200).await
+}
+
+async fn verify_vc(app: &TestApp, credential: &Value) -> Value {
+    verify(app, json!({"credential": credential, "at": AT})).await
+}
+
+fn check<'a>(result: &'a Value, name: &str) -> &'a Value {
+    result["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} check in {result}"))
+}
+
+/// The names of the failed checks, in order.
+fn failing(result: &Value) -> Vec<String> {
+    result["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+fn assert_fails(result: &Value, name: &str, code: &str, others: &[&str]) {
+    assert_eq!(check(result, name)["code"], code, "{result}");
+    assert_eq!(check(result, name)["ok"], false, "{result}");
+    let mut expected: Vec<String> = others.iter().map(|s| (*s).to_owned()).collect();
+    expected.push(name.to_owned());
+    let mut actual = failing(result);
+    expected.sort();
+    actual.sort();
+    assert_eq!(actual, expected, "{result}");
+    assert_eq!(result["verified"], false);
+}
+
+/// The same issuer signing with another key.
+fn with_key(issuer: &TestIssuer, key: KeyPair) -> TestIssuer {
+    TestIssuer {
+        uscc: issuer.uscc.clone(),
+        did: issuer.did.clone(),
+        key,
+        token: issuer.token.clone(),
+        sequence: issuer.sequence,
+        head: issuer.head.clone(),
+    }
+}
+
+async fn a_registered_licence_verifies_with_its_inclusion_proof(app: TestApp) {
+    let mut issuer = setup_issuer(&app, "91220101MA0000101").await;
+    let (a, b) = (issuer.licence("V1"), issuer.licence("V2"));
+    accept(&app, &mut issuer, items(&[&a, &b])).await;
+
+    let result = verify_vc(&app, &b).await;
+    assert_eq!(result["verified"], true, "{result}");
+    let names: Vec<&str> = result["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| c["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        names,
+        ["signature", "issuerKey", "authorisation", "schema", "validityPeriod", "status", "registered", "chain"]
+    );
+    for c in result["checks"].as_array().expect("checks") {
+        assert!(c["message"]["zh"].is_string() && c["message"]["en"].is_string(), "{c}");
+    }
+    let summary = &result["summary"];
+    assert_eq!(summary["identifier"], b["id"].as_str().expect("id").trim_start_matches("urn:elicence:"));
+    assert_eq!(summary["issuerUscc"], issuer.uscc.as_str());
+    assert_eq!(summary["holderCategory"], 1);
+    assert_eq!(summary["version"], 1);
+    assert!(summary["typeName"]["zh"].is_string());
+    assert!(!result.to_string().contains("张三"), "no holder data in the answer");
+
+    let registered = &check(&result, "registered")["details"];
+    let checkpoint = open_checkpoint(&app, registered["checkpoint"].as_str().expect("note")).await;
+    assert_eq!(checkpoint.size, registered["treeSize"].as_u64().expect("size"));
+    verify_inclusion(
+        &hash(&registered["leafHash"]),
+        registered["leafIndex"].as_u64().expect("index"),
+        checkpoint.size,
+        &hashes(&registered["inclusionProof"]),
+        &checkpoint.root,
+    )
+    .expect("the inclusion proof leads to the signed checkpoint");
+
+    // By identifier: the stored credential, verified the same way.
+    let by_id = verify(&app, json!({"licenceId": a["id"], "at": AT})).await;
+    assert_eq!(by_id["verified"], true, "{by_id}");
+    let bare = a["id"].as_str().expect("id").trim_start_matches("urn:elicence:");
+    assert_eq!(by_id["summary"]["identifier"], bare);
+}
+
+async fn checks_that_fail_on_accepted_licences(app: TestApp) {
+    let mut issuer = setup_issuer(&app, "91220101MA0000102").await;
+    let (good, suspended, revoked, old) = (
+        issuer.licence("G1"),
+        issuer.licence("S1"),
+        issuer.licence("R1"),
+        issuer.licence("O1"),
+    );
+    accept(&app, &mut issuer, items(&[&good, &suspended, &revoked, &old])).await;
+    let newer = issuer.renewal("O1", 2, &old);
+    let suspend = issuer.status_change(&suspended, "suspend", &digest_value(&suspended));
+    let revoke = issuer.status_change(&revoked, "revoke", &digest_value(&revoked));
+    accept(&app, &mut issuer, vec![json!({"licence": newer}), suspend, revoke]).await;
+
+    // Bad signature: the registered licence, altered.
+    let mut altered = good.clone();
+    altered["credentialSubject"]["holderName"] = json!("李四");
+    let result = verify_vc(&app, &altered).await;
+    assert_fails(&result, "signature", "signature_invalid", &["registered"]);
+    assert_eq!(check(&result, "registered")["code"], "digest_mismatch");
+
+    // Expired and not yet valid.
+    let expired = verify(&app, json!({"credential": good, "at": "2027-06-01T00:00:00Z"})).await;
+    assert_fails(&expired, "validityPeriod", "expired", &[]);
+    let early = verify(&app, json!({"credential": good, "at": "2025-06-01T00:00:00+08:00"})).await;
+    assert_fails(&early, "validityPeriod", "not_yet_valid", &[]);
+
+    // Suspended, revoked, superseded.
+    let result = verify_vc(&app, &suspended).await;
+    assert_fails(&result, "status", "suspended", &[]);
+    assert_eq!(check(&result, "status")["details"]["since"], "2026-06-01T00:00:00Z");
+    assert_fails(&verify_vc(&app, &revoked).await, "status", "revoked", &[]);
+    let result = verify_vc(&app, &old).await;
+    assert_fails(&result, "status", "superseded", &["chain"]);
+    assert_eq!(check(&result, "chain")["code"], "superseded");
+    assert_eq!(check(&result, "chain")["details"]["headVersion"], 2);
+    assert_eq!(check(&result, "chain")["details"]["head"], newer["id"]);
+    let result = verify_vc(&app, &newer).await;
+    assert_eq!(result["verified"], true, "{result}");
+    assert_eq!(result["summary"]["version"], 2);
+}
+
+async fn checks_that_fail_on_licences_the_registry_never_accepted(app: TestApp) {
+    let issuer = setup_issuer(&app, "91220101MA0000103").await;
+    let unregistered = ["status", "registered", "chain"];
+
+    // Never submitted: the signature and everything else hold, the log has no such licence.
+    let result = verify_vc(&app, &issuer.licence("U1")).await;
+    assert_fails(&result, "registered", "not_registered", &["status", "chain"]);
+    assert_eq!(check(&result, "signature")["ok"], true);
+
+    // Unknown key.
+    let stranger = with_key(&issuer, KeyPair::generate());
+    let result = verify_vc(&app, &stranger.licence("U2")).await;
+    assert_fails(&result, "issuerKey", "key_unknown", &unregistered);
+    assert_eq!(check(&result, "signature")["ok"], true, "the signature itself is fine");
+
+    // Revoked key, signing after its revocation.
+    let second = KeyPair::generate();
+    let path = format!("/v1/issuers/{}/keys", issuer.uscc);
+    let body = json!({"publicKey": second.multikey(), "validFrom": "2020-01-01T00:00:00Z"});
+    json_with_status(app.post_admin(&path, &body).await, 201).await;
+    let path = format!("/v1/issuers/{}/keys/{}/revoke", issuer.uscc, second.multikey());
+    let revoked_at = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    json_with_status(app.post_admin(&path, &json!({"revokedAt": revoked_at})).await, 200).await;
+    let result = verify_vc(&app, &with_key(&issuer, second).licence("U3")).await;
+    assert_fails(&result, "issuerKey", "key_revoked", &unregistered);
+
+    // No authorisation: outside the granted jurisdiction (22).
+    let mut vc = issuer.unsigned_licence("U4", 1);
+    vc["jurisdiction"] = json!("110101");
+    let result = verify_vc(&app, &issuer.sign(&vc)).await;
+    assert_fails(&result, "authorisation", "not_authorised", &unregistered);
+
+    // Schema violation.
+    let mut vc = issuer.unsigned_licence("U5", 1);
+    vc["credentialSubject"]
+        .as_object_mut()
+        .expect("subject")
+        .remove("lawFirm");
+    let result = verify_vc(&app, &issuer.sign(&vc)).await;
+    assert_fails(&result, "schema", "schema_invalid", &unregistered);
+    assert!(check(&result, "schema")["details"]["errors"].is_array());
+}
+
+async fn key_and_authorisation_changes_reach_accepted_licences(app: TestApp) {
+    let mut issuer = setup_issuer(&app, "91220101MA0000104").await;
+    let licence = issuer.licence("K1");
+    accept(&app, &mut issuer, items(&[&licence])).await;
+    assert_eq!(verify_vc(&app, &licence).await["verified"], true);
+
+    // The authorisation withdrawn (backdated) before validFrom.
+    let grants = app
+        .client
+        .get(app.url(&format!("/v1/authorisations?issuer={}", issuer.uscc)))
+        .bearer_auth(crate::helpers::ADMIN_TOKEN)
+        .send()
+        .await
+        .expect("sent");
+    let grants = json_with_status(grants, 200).await;
+    let id = grants["items"][0]["id"].as_str().expect("grant id").to_owned();
+    let path = format!("/v1/authorisations/{id}/withdraw");
+    let body = json!({"at": "2025-12-01T00:00:00Z", "reason": "机构改革"});
+    json_with_status(app.post_admin(&path, &body).await, 200).await;
+    let result = verify_vc(&app, &licence).await;
+    assert_fails(&result, "authorisation", "authorisation_withdrawn", &[]);
+    assert_eq!(check(&result, "authorisation")["details"]["authorisation"], id);
+
+    // The key compromised since before the licence was signed: void, although accepted.
+    let path = format!("/v1/issuers/{}/keys/{}/revoke", issuer.uscc, issuer.key.multikey());
+    let body = json!({"compromisedSince": "2025-01-01T00:00:00Z"});
+    json_with_status(app.post_admin(&path, &body).await, 200).await;
+    let result = verify_vc(&app, &licence).await;
+    assert_eq!(check(&result, "issuerKey")["code"], "key_compromised", "{result}");
+    assert_eq!(
+        failing(&result),
+        ["issuerKey", "authorisation"],
+        "the cache saw both changes at once"
+    );
+}
+
+async fn batch_finds_the_bad_item_among_good_ones(app: TestApp) {
+    let mut issuer = setup_issuer(&app, "91220101MA0000105").await;
+    let licences: Vec<Value> = (0..5).map(|i| issuer.licence(&format!("B{i}"))).collect();
+    accept(&app, &mut issuer, items(&licences.iter().collect::<Vec<_>>())).await;
+    let mut list: Vec<Value> = licences.iter().map(|l| json!({"credential": l})).collect();
+    let mut forged = licences[3].clone();
+    forged["validUntil"] = json!("2099-01-01T00:00:00Z");
+    list[3] = json!({"credential": forged});
+    list.push(json!({"licenceId": licences[0]["id"]}));
+    list.push(json!({"credential": {"not": "a credential"}}));
+    list.push(json!({"credential": licences[1], "at": "2030-01-01T00:00:00Z"}));
+
+    let response = app.post_anon("/v1/verify/batch", &json!({"items": list, "at": AT})).await;
+    let body = json_with_status(response, 200).await;
+    let results = body["results"].as_array().expect("results");
+    assert_eq!(results.len(), 8);
+    for i in [0, 1, 2, 4, 5] {
+        assert_eq!(results[i]["verified"], true, "item {i}: {}", results[i]);
+        assert!(check(&results[i], "registered")["details"]["inclusionProof"].is_array());
+    }
+    assert_eq!(check(&results[3], "signature")["code"], "signature_invalid");
+    assert_eq!(results[6]["error"]["code"], "not_a_credential");
+    assert_eq!(results[6]["error"]["status"], 400);
+    assert_eq!(check(&results[7], "validityPeriod")["code"], "expired");
+
+    let too_many = json!({"items": vec![json!({"credential": licences[0]}); 1001]});
+    let response = app.post_anon("/v1/verify/batch", &too_many).await;
+    assert_problem(response, 400, "invalid_request_body").await;
+}
+
+async fn public_status_has_no_personal_data(app: TestApp) {
+    let mut issuer = setup_issuer(&app, "91220101MA0000106").await;
+    let licence = issuer.licence("P1");
+    accept(&app, &mut issuer, items(&[&licence])).await;
+    let id = licence["id"].as_str().expect("id");
+    let path = format!("/v1/licences/{id}/status");
+    let status = json_with_status(app.get(&path).await, 200).await;
+    assert_eq!(status["state"], "active");
+    assert_eq!(status["headVersion"], 1);
+    assert_eq!(status["current"], true);
+    assert!(!status.to_string().contains("11010519491231002X"));
+
+    let renewal = issuer.renewal("P1", 2, &licence);
+    let suspend = issuer.status_change(&renewal, "suspend", &digest_value(&renewal));
+    accept(&app, &mut issuer, vec![json!({"licence": renewal}), suspend]).await;
+    let bare = id.trim_start_matches("urn:elicence:");
+    let status = json_with_status(app.get(&format!("/v1/licences/{bare}/status")).await, 200).await;
+    assert_eq!(status["state"], "suspended");
+    assert_eq!(status["since"], "2026-06-01T00:00:00.000000Z");
+    assert_eq!(status["headVersion"], 2);
+    assert_eq!(status["head"], renewal["id"]);
+    assert_eq!(status["current"], false);
+
+    let unknown = issuer.licence_id("NOPE", 1).urn();
+    let path = format!("/v1/licences/{unknown}/status");
+    assert_problem(app.get(&path).await, 404, "licence_not_found").await;
+}
+
+async fn bad_requests_and_rate_limits(app: TestApp) {
+    let issuer = setup_issuer(&app, "91220101MA0000107").await;
+    let not_vc = app.post_anon("/v1/verify", &json!({"credential": [1, 2]})).await;
+    assert_problem(not_vc, 400, "not_a_credential").await;
+    let neither = app.post_anon("/v1/verify", &json!({"hello": 1})).await;
+    assert_problem(neither, 400, "invalid_request_body").await;
+    let qr = app.post_anon("/v1/verify", &json!({"qr": "EL1:XYZ"})).await;
+    assert_problem(qr, 400, "qr_unsupported").await;
+    let unknown = json!({"licenceId": issuer.licence_id("NONE", 1).urn()});
+    assert_problem(app.post_anon("/v1/verify", &unknown).await, 404, "licence_not_found").await;
+    let at = json!({"credential": issuer.licence("X1"), "at": "yesterday"});
+    assert_problem(app.post_anon("/v1/verify", &at).await, 400, "at_invalid").await;
+    let mut big = issuer.unsigned_licence("X2", 1);
+    big["padding"] = json!("x".repeat(app.settings.body_limit));
+    let big = json!({"credential": issuer.sign(&big)});
+    assert_problem(app.post_anon("/v1/verify", &big).await, 413, "payload_too_large").await;
+
+    let nz = |n| NonZeroU32::new(n).expect("non-zero");
+    app.state.verify_limiter.set(Some((nz(1), nz(2))));
+    let body = json!({"credential": issuer.licence("X3"), "at": AT});
+    for _ in 0..2 {
+        verify(&app, body.clone()).await;
+    }
+    let refused = app.post_anon("/v1/verify", &body).await;
+    let retry = refused
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .expect("a Retry-After in seconds");
+    assert!((1..=2).contains(&retry), "{retry}");
+    assert_problem(refused, 429, "rate_limited").await;
+    let status = app.get(&format!("/v1/licences/{}/status", body["credential"]["id"].as_str().expect("id"))).await;
+    assert_eq!(status.status(), 429, "the status route shares the limit");
+}
