@@ -11,6 +11,7 @@
 
 mod fixtures;
 mod proofs;
+mod verify;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,6 +36,8 @@ pub enum BenchCommand {
     Directory(DirectoryBench),
     /// Inclusion-proof latency at the log's current size.
     Proofs(proofs::ProofBench),
+    /// Verification throughput: in process, POST /v1/verify and POST /v1/verify/batch.
+    Verify(verify::VerifyBench),
 }
 
 /// `bench submit`.
@@ -101,6 +104,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Submit(args) => submit(args).await,
         BenchCommand::Directory(args) => directory(args).await,
         BenchCommand::Proofs(args) => proofs::proofs(args).await,
+        BenchCommand::Verify(args) => verify::verify(args).await,
     }
 }
 

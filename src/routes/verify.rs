@@ -158,7 +158,10 @@ async fn resolve(state: &AppState, item: &Value) -> Result<Value, ApiError> {
         .keys()
         .find(|k| !["credential", "licenceId", "qr", "at"].contains(&k.as_str()))
     {
-        return Err(bad("invalid_request_body", format!("unknown member {unknown:?}")));
+        return Err(bad(
+            "invalid_request_body",
+            format!("unknown member {unknown:?}"),
+        ));
     }
     match (
         object.get("credential"),
@@ -194,8 +197,14 @@ fn parse_batch(value: &Value) -> Result<(&[Value], Option<DateTime<Utc>>), ApiEr
     let object: &Map<String, Value> = value
         .as_object()
         .ok_or_else(|| bad("invalid_request_body", "the body must be a JSON object"))?;
-    if let Some(unknown) = object.keys().find(|k| !["items", "at"].contains(&k.as_str())) {
-        return Err(bad("invalid_request_body", format!("unknown member {unknown:?}")));
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !["items", "at"].contains(&k.as_str()))
+    {
+        return Err(bad(
+            "invalid_request_body",
+            format!("unknown member {unknown:?}"),
+        ));
     }
     match object.get("items") {
         Some(Value::Array(items)) if !items.is_empty() && items.len() <= MAX_BATCH => {

@@ -22,8 +22,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::{
-    verify_credential, verify_many, InclusionProof, LicenceLookup, RegisteredLicence,
-    RegistryView, SchemaLookup, Verification,
+    verify_credential, verify_many, InclusionProof, LicenceLookup, RegisteredLicence, RegistryView,
+    SchemaLookup, Verification,
 };
 use crate::domain::authorisation::Authorisation;
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
@@ -225,7 +225,10 @@ impl RegistryCache {
 
     /// The standing of one licence version (for the public status route).
     pub async fn standing(&self, id: &LicenceId) -> Result<Option<LicenceStanding>, StoreError> {
-        let mut found = self.store.licence_standings(std::slice::from_ref(id)).await?;
+        let mut found = self
+            .store
+            .licence_standings(std::slice::from_ref(id))
+            .await?;
         Ok(found.remove(id))
     }
 
@@ -239,7 +242,10 @@ impl RegistryCache {
         };
         let plans: Vec<_> = results
             .iter()
-            .map(|r| r.proof_needed.and_then(|i| inclusion_plan(i, checkpoint.size).ok()))
+            .map(|r| {
+                r.proof_needed
+                    .and_then(|i| inclusion_plan(i, checkpoint.size).ok())
+            })
             .collect();
         let ids: Vec<NodeId> = plans
             .iter()

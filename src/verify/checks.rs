@@ -77,7 +77,10 @@ fn read<'a>(credential: &'a Value, view: &'a dyn RegistryView) -> Subject<'a> {
             };
             licence::parse(credential, &submitter)
         }
-        None => Err(ItemError::new("licence_id_invalid", "id is not a licence URN")),
+        None => Err(ItemError::new(
+            "licence_id_invalid",
+            "id is not a licence URN",
+        )),
     };
     Subject {
         credential,
@@ -136,7 +139,9 @@ fn authorisation(s: &Subject<'_>, view: &dyn RegistryView) -> Check {
         return Check::new("authorisation", true, "authorised")
             .with(json!({"authorisation": grant.id, "grantedBy": grant.granted_by}));
     }
-    let withdrawn = grants.iter().find(|g| covered_until_withdrawn(g, s, claims));
+    let withdrawn = grants
+        .iter()
+        .find(|g| covered_until_withdrawn(g, s, claims));
     match withdrawn {
         Some(g) => Check::new("authorisation", false, "authorisation_withdrawn").with(json!({
             "authorisation": g.id, "withdrawnAt": g.withdrawn_at.map(time),
@@ -240,7 +245,9 @@ fn registration(s: &Subject<'_>, view: &dyn RegistryView) -> (Vec<Check>, Option
             let head = json!({"head": r.head.urn(), "headVersion": r.head.version()});
             let status = match r.state {
                 LicenceState::Active if r.head == *id => Check::new("status", true, "active"),
-                LicenceState::Active => Check::new("status", false, "superseded").with(head.clone()),
+                LicenceState::Active => {
+                    Check::new("status", false, "superseded").with(head.clone())
+                }
                 other => Check::new("status", false, state_code(other))
                     .with(json!({"since": r.since.map(time)})),
             };
@@ -250,7 +257,10 @@ fn registration(s: &Subject<'_>, view: &dyn RegistryView) -> (Vec<Check>, Option
             };
             let leaf = json!({"leafIndex": r.leaf_index, "leafHash": STANDARD.encode(r.leaf_hash)});
             let (registered, proof) = if digest == r.digest {
-                (Check::new("registered", true, "registered").with(leaf), Some(r.leaf_index))
+                (
+                    Check::new("registered", true, "registered").with(leaf),
+                    Some(r.leaf_index),
+                )
             } else {
                 (Check::new("registered", false, "digest_mismatch"), None)
             };
@@ -273,8 +283,15 @@ fn state_code(state: LicenceState) -> &'static str {
 }
 
 fn summary(s: &Subject<'_>, view: &dyn RegistryView) -> Summary {
-    let text = |name: &str| s.credential.get(name).and_then(Value::as_str).map(str::to_owned);
-    let licence_type = s.id.as_ref().and_then(|id| view.licence_type(id.type_code()));
+    let text = |name: &str| {
+        s.credential
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let licence_type =
+        s.id.as_ref()
+            .and_then(|id| view.licence_type(id.type_code()));
     Summary {
         type_code: s.id.as_ref().map(|id| id.type_code().as_str().to_owned()),
         type_name: licence_type.map(|t| super::Message {

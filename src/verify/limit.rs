@@ -73,7 +73,9 @@ impl ClientLimiter {
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             limiter.buckets.retain_recent();
         }
-        let weight = u32::try_from(weight).unwrap_or(u32::MAX).clamp(1, limiter.burst.get());
+        let weight = u32::try_from(weight)
+            .unwrap_or(u32::MAX)
+            .clamp(1, limiter.burst.get());
         let weight = NonZeroU32::new(weight).unwrap_or(NonZeroU32::MIN);
         match limiter.buckets.check_key_n(&client, weight) {
             Ok(Ok(())) => Ok(()),
@@ -94,7 +96,10 @@ fn parse_limit(text: Option<&str>) -> Option<(NonZeroU32, NonZeroU32)> {
     match rate.trim().parse::<u32>() {
         Ok(0) => None,
         Ok(rate) => {
-            let burst = burst.trim().parse::<u32>().unwrap_or(rate.max(DEFAULT_BURST));
+            let burst = burst
+                .trim()
+                .parse::<u32>()
+                .unwrap_or(rate.max(DEFAULT_BURST));
             NonZeroU32::new(rate).zip(NonZeroU32::new(burst.max(1)))
         }
         Err(_) => {
@@ -129,7 +134,10 @@ mod tests {
         assert!(limiter.check(a, 1).is_ok());
         let wait = limiter.check(a, 1).expect_err("bucket empty");
         assert!(wait > Duration::ZERO && wait <= Duration::from_secs(1));
-        assert!(limiter.check(b, 50).is_ok(), "weights are capped at the burst");
+        assert!(
+            limiter.check(b, 50).is_ok(),
+            "weights are capped at the burst"
+        );
         limiter.set(None);
         assert!(limiter.check(a, 1).is_ok());
     }

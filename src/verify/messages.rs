@@ -15,43 +15,118 @@ pub fn message(code: &str) -> Message {
 fn text(code: &str) -> (&'static str, &'static str) {
     match code {
         "signature_valid" => ("签名有效", "The signature is valid"),
-        "signature_invalid" => ("签名无效：证照内容已被改动或签名不符", "The signature does not verify: the credential was altered or not signed by this key"),
+        "signature_invalid" => (
+            "签名无效：证照内容已被改动或签名不符",
+            "The signature does not verify: the credential was altered or not signed by this key",
+        ),
         "proof_missing" => ("证照没有签名", "The credential has no proof"),
-        "proof_purpose" => ("签名用途必须为 assertionMethod", "The proof purpose must be assertionMethod"),
-        "verification_method_unresolved" => ("无法从验证方法解析出公钥", "The verification method does not name an Ed25519 key"),
-        "key_valid" => ("签发机构密钥在签名时有效", "The issuer's key was valid when it signed"),
-        "issuer_unknown" => ("签发机构不是本平台登记的机构", "The issuer is not registered with this registry"),
-        "issuer_mismatch" => ("签名密钥不属于证照所载签发机构", "The signing key does not belong to the issuer the credential names"),
+        "proof_purpose" => (
+            "签名用途必须为 assertionMethod",
+            "The proof purpose must be assertionMethod",
+        ),
+        "verification_method_unresolved" => (
+            "无法从验证方法解析出公钥",
+            "The verification method does not name an Ed25519 key",
+        ),
+        "key_valid" => (
+            "签发机构密钥在签名时有效",
+            "The issuer's key was valid when it signed",
+        ),
+        "issuer_unknown" => (
+            "签发机构不是本平台登记的机构",
+            "The issuer is not registered with this registry",
+        ),
+        "issuer_mismatch" => (
+            "签名密钥不属于证照所载签发机构",
+            "The signing key does not belong to the issuer the credential names",
+        ),
         "key_unknown" => ("签发机构没有此密钥", "The issuer has no such key"),
         "proof_created_missing" => ("签名缺少创建时间", "The proof has no creation time"),
-        "key_not_yet_valid" => ("签名时密钥尚未生效", "The key was not yet valid when it signed"),
+        "key_not_yet_valid" => (
+            "签名时密钥尚未生效",
+            "The key was not yet valid when it signed",
+        ),
         "key_expired" => ("签名时密钥已过期", "The key had expired when it signed"),
-        "key_revoked" => ("签名时密钥已被撤销", "The key had been revoked when it signed"),
-        "key_compromised" => ("密钥已泄露，该时间之后的签名一律无效", "The key is compromised: signatures made since then are void"),
-        "authorised" => ("签发机构在生效日期获授权签发此类证照", "The issuer was authorised for this licence type and jurisdiction at validFrom"),
-        "not_authorised" => ("签发机构在生效日期未获授权签发此类证照", "No authorisation covered this issuer, type and jurisdiction at validFrom"),
-        "authorisation_withdrawn" => ("授权在证照生效日期前已被撤回", "The authorisation was withdrawn before validFrom"),
-        "schema_valid" => ("证照内容符合证照类型的数据规范", "The licence matches its type's schema"),
-        "schema_invalid" => ("证照内容不符合证照类型的数据规范", "The credential subject does not match the type's schema"),
+        "key_revoked" => (
+            "签名时密钥已被撤销",
+            "The key had been revoked when it signed",
+        ),
+        "key_compromised" => (
+            "密钥已泄露，该时间之后的签名一律无效",
+            "The key is compromised: signatures made since then are void",
+        ),
+        "authorised" => (
+            "签发机构在生效日期获授权签发此类证照",
+            "The issuer was authorised for this licence type and jurisdiction at validFrom",
+        ),
+        "not_authorised" => (
+            "签发机构在生效日期未获授权签发此类证照",
+            "No authorisation covered this issuer, type and jurisdiction at validFrom",
+        ),
+        "authorisation_withdrawn" => (
+            "授权在证照生效日期前已被撤回",
+            "The authorisation was withdrawn before validFrom",
+        ),
+        "schema_valid" => (
+            "证照内容符合证照类型的数据规范",
+            "The licence matches its type's schema",
+        ),
+        "schema_invalid" => (
+            "证照内容不符合证照类型的数据规范",
+            "The credential subject does not match the type's schema",
+        ),
         "type_unknown" => ("未知的证照类型", "Unknown licence type"),
-        "schema_unknown" => ("证照类型没有此数据规范版本", "The licence type has no such schema version"),
-        "schema_unavailable" => ("无法取得该数据规范版本", "The schema version is not available to this verifier"),
-        "holder_category_mismatch" => ("持证主体类别与证照类型不符", "The holder is not of the type's holder category"),
-        "validity_out_of_range" => ("有效期长度超出证照类型允许范围", "The validity period is outside the type's range"),
+        "schema_unknown" => (
+            "证照类型没有此数据规范版本",
+            "The licence type has no such schema version",
+        ),
+        "schema_unavailable" => (
+            "无法取得该数据规范版本",
+            "The schema version is not available to this verifier",
+        ),
+        "holder_category_mismatch" => (
+            "持证主体类别与证照类型不符",
+            "The holder is not of the type's holder category",
+        ),
+        "validity_out_of_range" => (
+            "有效期长度超出证照类型允许范围",
+            "The validity period is outside the type's range",
+        ),
         "within_validity" => ("在有效期内", "Within the validity period"),
         "not_yet_valid" => ("证照尚未生效", "The licence is not yet valid"),
         "expired" => ("证照已过期", "The licence has expired"),
         "active" => ("证照状态正常", "The licence is active"),
         "suspended" => ("证照已被暂停使用", "The licence is suspended"),
         "revoked" => ("证照已被撤销", "The licence is revoked"),
-        "superseded" => ("证照已有更新版本", "A newer version of this licence supersedes it"),
-        "registered" => ("证照已登记于透明日志", "The licence is recorded in the transparency log"),
+        "superseded" => (
+            "证照已有更新版本",
+            "A newer version of this licence supersedes it",
+        ),
+        "registered" => (
+            "证照已登记于透明日志",
+            "The licence is recorded in the transparency log",
+        ),
         "not_registered" => ("本平台未登记此证照", "The registry holds no such licence"),
-        "digest_mismatch" => ("登记的证照与所出示的内容不同", "The registered licence with this identifier differs from the one presented"),
-        "head" => ("这是证照的最新版本", "This is the licence's current version"),
-        "unknown_as_of_bundle" => ("离线信任包不含此项信息，以信任包时间为准", "Not known from the offline trust bundle; as of the bundle's time"),
-        "not_checked" => ("因前置检查未通过而无法检查", "Could not be checked because an earlier check failed"),
-        _ => ("证照格式不符合要求", "The credential is not a well-formed licence"),
+        "digest_mismatch" => (
+            "登记的证照与所出示的内容不同",
+            "The registered licence with this identifier differs from the one presented",
+        ),
+        "head" => (
+            "这是证照的最新版本",
+            "This is the licence's current version",
+        ),
+        "unknown_as_of_bundle" => (
+            "离线信任包不含此项信息，以信任包时间为准",
+            "Not known from the offline trust bundle; as of the bundle's time",
+        ),
+        "not_checked" => (
+            "因前置检查未通过而无法检查",
+            "Could not be checked because an earlier check failed",
+        ),
+        _ => (
+            "证照格式不符合要求",
+            "The credential is not a well-formed licence",
+        ),
     }
 }
 
@@ -61,7 +136,12 @@ mod tests {
 
     #[test]
     fn every_code_has_both_languages() {
-        for code in ["signature_valid", "key_compromised", "superseded", "whatever"] {
+        for code in [
+            "signature_valid",
+            "key_compromised",
+            "superseded",
+            "whatever",
+        ] {
             let m = message(code);
             assert!(!m.zh.is_empty() && !m.en.is_empty(), "{code}");
         }

@@ -37,8 +37,8 @@ use crate::domain::schema::CompiledSchema;
 use crate::log::merkle::Hash;
 
 pub mod cache;
-pub mod limit;
 mod checks;
+pub mod limit;
 mod messages;
 mod signature;
 

@@ -32,7 +32,10 @@ pub fn prepare(credential: &Value) -> Prepared<'_> {
         .map_err(|e| (e.code(), e.to_string()))
         .and_then(|p| {
             if p.proof_purpose != "assertionMethod" {
-                return Err(("proof_purpose", "proofPurpose must be assertionMethod".into()));
+                return Err((
+                    "proof_purpose",
+                    "proofPurpose must be assertionMethod".into(),
+                ));
             }
             let key = p
                 .verification_method
@@ -61,8 +64,12 @@ impl Prepared<'_> {
     /// Checks this signature alone, strictly.
     pub fn check_single(&self) -> Result<(), SignatureFailure> {
         let (p, key) = self.input.as_ref().map_err(Clone::clone)?;
-        key.verify_strict(&p.message, &p.signature)
-            .map_err(|_| ("signature_invalid", "the signature does not verify".to_owned()))
+        key.verify_strict(&p.message, &p.signature).map_err(|_| {
+            (
+                "signature_invalid",
+                "the signature does not verify".to_owned(),
+            )
+        })
     }
 }
 

@@ -92,22 +92,46 @@ async fn a_registered_licence_verifies_with_its_inclusion_proof(app: TestApp) {
         .collect();
     assert_eq!(
         names,
-        ["signature", "issuerKey", "authorisation", "schema", "validityPeriod", "status", "registered", "chain"]
+        [
+            "signature",
+            "issuerKey",
+            "authorisation",
+            "schema",
+            "validityPeriod",
+            "status",
+            "registered",
+            "chain"
+        ]
     );
     for c in result["checks"].as_array().expect("checks") {
-        assert!(c["message"]["zh"].is_string() && c["message"]["en"].is_string(), "{c}");
+        assert!(
+            c["message"]["zh"].is_string() && c["message"]["en"].is_string(),
+            "{c}"
+        );
     }
     let summary = &result["summary"];
-    assert_eq!(summary["identifier"], b["id"].as_str().expect("id").trim_start_matches("urn:elicence:"));
+    assert_eq!(
+        summary["identifier"],
+        b["id"]
+            .as_str()
+            .expect("id")
+            .trim_start_matches("urn:elicence:")
+    );
     assert_eq!(summary["issuerUscc"], issuer.uscc.as_str());
     assert_eq!(summary["holderCategory"], 1);
     assert_eq!(summary["version"], 1);
     assert!(summary["typeName"]["zh"].is_string());
-    assert!(!result.to_string().contains("张三"), "no holder data in the answer");
+    assert!(
+        !result.to_string().contains("张三"),
+        "no holder data in the answer"
+    );
 
     let registered = &check(&result, "registered")["details"];
     let checkpoint = open_checkpoint(&app, registered["checkpoint"].as_str().expect("note")).await;
-    assert_eq!(checkpoint.size, registered["treeSize"].as_u64().expect("size"));
+    assert_eq!(
+        checkpoint.size,
+        registered["treeSize"].as_u64().expect("size")
+    );
     verify_inclusion(
         &hash(&registered["leafHash"]),
         registered["leafIndex"].as_u64().expect("index"),
@@ -120,7 +144,10 @@ async fn a_registered_licence_verifies_with_its_inclusion_proof(app: TestApp) {
     // By identifier: the stored credential, verified the same way.
     let by_id = verify(&app, json!({"licenceId": a["id"], "at": AT})).await;
     assert_eq!(by_id["verified"], true, "{by_id}");
-    let bare = a["id"].as_str().expect("id").trim_start_matches("urn:elicence:");
+    let bare = a["id"]
+        .as_str()
+        .expect("id")
+        .trim_start_matches("urn:elicence:");
     assert_eq!(by_id["summary"]["identifier"], bare);
 }
 
@@ -132,11 +159,21 @@ async fn checks_that_fail_on_accepted_licences(app: TestApp) {
         issuer.licence("R1"),
         issuer.licence("O1"),
     );
-    accept(&app, &mut issuer, items(&[&good, &suspended, &revoked, &old])).await;
+    accept(
+        &app,
+        &mut issuer,
+        items(&[&good, &suspended, &revoked, &old]),
+    )
+    .await;
     let newer = issuer.renewal("O1", 2, &old);
     let suspend = issuer.status_change(&suspended, "suspend", &digest_value(&suspended));
     let revoke = issuer.status_change(&revoked, "revoke", &digest_value(&revoked));
-    accept(&app, &mut issuer, vec![json!({"licence": newer}), suspend, revoke]).await;
+    accept(
+        &app,
+        &mut issuer,
+        vec![json!({"licence": newer}), suspend, revoke],
+    )
+    .await;
 
     // Bad signature: the registered licence, altered.
     let mut altered = good.clone();
@@ -146,15 +183,26 @@ async fn checks_that_fail_on_accepted_licences(app: TestApp) {
     assert_eq!(check(&result, "registered")["code"], "digest_mismatch");
 
     // Expired and not yet valid.
-    let expired = verify(&app, json!({"credential": good, "at": "2027-06-01T00:00:00Z"})).await;
+    let expired = verify(
+        &app,
+        json!({"credential": good, "at": "2027-06-01T00:00:00Z"}),
+    )
+    .await;
     assert_fails(&expired, "validityPeriod", "expired", &[]);
-    let early = verify(&app, json!({"credential": good, "at": "2025-06-01T00:00:00+08:00"})).await;
+    let early = verify(
+        &app,
+        json!({"credential": good, "at": "2025-06-01T00:00:00+08:00"}),
+    )
+    .await;
     assert_fails(&early, "validityPeriod", "not_yet_valid", &[]);
 
     // Suspended, revoked, superseded.
     let result = verify_vc(&app, &suspended).await;
     assert_fails(&result, "status", "suspended", &[]);
-    assert_eq!(check(&result, "status")["details"]["since"], "2026-06-01T00:00:00Z");
+    assert_eq!(
+        check(&result, "status")["details"]["since"],
+        "2026-06-01T00:00:00Z"
+    );
     assert_fails(&verify_vc(&app, &revoked).await, "status", "revoked", &[]);
     let result = verify_vc(&app, &old).await;
     assert_fails(&result, "status", "superseded", &["chain"]);
@@ -172,23 +220,41 @@ async fn checks_that_fail_on_licences_the_registry_never_accepted(app: TestApp) 
 
     // Never submitted: the signature and everything else hold, the log has no such licence.
     let result = verify_vc(&app, &issuer.licence("U1")).await;
-    assert_fails(&result, "registered", "not_registered", &["status", "chain"]);
+    assert_fails(
+        &result,
+        "registered",
+        "not_registered",
+        &["status", "chain"],
+    );
     assert_eq!(check(&result, "signature")["ok"], true);
 
     // Unknown key.
     let stranger = with_key(&issuer, KeyPair::generate());
     let result = verify_vc(&app, &stranger.licence("U2")).await;
     assert_fails(&result, "issuerKey", "key_unknown", &unregistered);
-    assert_eq!(check(&result, "signature")["ok"], true, "the signature itself is fine");
+    assert_eq!(
+        check(&result, "signature")["ok"],
+        true,
+        "the signature itself is fine"
+    );
 
     // Revoked key, signing after its revocation.
     let second = KeyPair::generate();
     let path = format!("/v1/issuers/{}/keys", issuer.uscc);
     let body = json!({"publicKey": second.multikey(), "validFrom": "2020-01-01T00:00:00Z"});
     json_with_status(app.post_admin(&path, &body).await, 201).await;
-    let path = format!("/v1/issuers/{}/keys/{}/revoke", issuer.uscc, second.multikey());
+    let path = format!(
+        "/v1/issuers/{}/keys/{}/revoke",
+        issuer.uscc,
+        second.multikey()
+    );
     let revoked_at = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
-    json_with_status(app.post_admin(&path, &json!({"revokedAt": revoked_at})).await, 200).await;
+    json_with_status(
+        app.post_admin(&path, &json!({"revokedAt": revoked_at}))
+            .await,
+        200,
+    )
+    .await;
     let result = verify_vc(&app, &with_key(&issuer, second).licence("U3")).await;
     assert_fails(&result, "issuerKey", "key_revoked", &unregistered);
 
@@ -224,20 +290,34 @@ async fn key_and_authorisation_changes_reach_accepted_licences(app: TestApp) {
         .await
         .expect("sent");
     let grants = json_with_status(grants, 200).await;
-    let id = grants["items"][0]["id"].as_str().expect("grant id").to_owned();
+    let id = grants["items"][0]["id"]
+        .as_str()
+        .expect("grant id")
+        .to_owned();
     let path = format!("/v1/authorisations/{id}/withdraw");
     let body = json!({"at": "2025-12-01T00:00:00Z", "reason": "机构改革"});
     json_with_status(app.post_admin(&path, &body).await, 200).await;
     let result = verify_vc(&app, &licence).await;
     assert_fails(&result, "authorisation", "authorisation_withdrawn", &[]);
-    assert_eq!(check(&result, "authorisation")["details"]["authorisation"], id);
+    assert_eq!(
+        check(&result, "authorisation")["details"]["authorisation"],
+        id
+    );
 
     // The key compromised since before the licence was signed: void, although accepted.
-    let path = format!("/v1/issuers/{}/keys/{}/revoke", issuer.uscc, issuer.key.multikey());
+    let path = format!(
+        "/v1/issuers/{}/keys/{}/revoke",
+        issuer.uscc,
+        issuer.key.multikey()
+    );
     let body = json!({"compromisedSince": "2025-01-01T00:00:00Z"});
     json_with_status(app.post_admin(&path, &body).await, 200).await;
     let result = verify_vc(&app, &licence).await;
-    assert_eq!(check(&result, "issuerKey")["code"], "key_compromised", "{result}");
+    assert_eq!(
+        check(&result, "issuerKey")["code"],
+        "key_compromised",
+        "{result}"
+    );
     assert_eq!(
         failing(&result),
         ["issuerKey", "authorisation"],
@@ -248,7 +328,12 @@ async fn key_and_authorisation_changes_reach_accepted_licences(app: TestApp) {
 async fn batch_finds_the_bad_item_among_good_ones(app: TestApp) {
     let mut issuer = setup_issuer(&app, "91220101MA0000105").await;
     let licences: Vec<Value> = (0..5).map(|i| issuer.licence(&format!("B{i}"))).collect();
-    accept(&app, &mut issuer, items(&licences.iter().collect::<Vec<_>>())).await;
+    accept(
+        &app,
+        &mut issuer,
+        items(&licences.iter().collect::<Vec<_>>()),
+    )
+    .await;
     let mut list: Vec<Value> = licences.iter().map(|l| json!({"credential": l})).collect();
     let mut forged = licences[3].clone();
     forged["validUntil"] = json!("2099-01-01T00:00:00Z");
@@ -257,7 +342,9 @@ async fn batch_finds_the_bad_item_among_good_ones(app: TestApp) {
     list.push(json!({"credential": {"not": "a credential"}}));
     list.push(json!({"credential": licences[1], "at": "2030-01-01T00:00:00Z"}));
 
-    let response = app.post_anon("/v1/verify/batch", &json!({"items": list, "at": AT})).await;
+    let response = app
+        .post_anon("/v1/verify/batch", &json!({"items": list, "at": AT}))
+        .await;
     let body = json_with_status(response, 200).await;
     let results = body["results"].as_array().expect("results");
     assert_eq!(results.len(), 8);
@@ -289,7 +376,12 @@ async fn public_status_has_no_personal_data(app: TestApp) {
 
     let renewal = issuer.renewal("P1", 2, &licence);
     let suspend = issuer.status_change(&renewal, "suspend", &digest_value(&renewal));
-    accept(&app, &mut issuer, vec![json!({"licence": renewal}), suspend]).await;
+    accept(
+        &app,
+        &mut issuer,
+        vec![json!({"licence": renewal}), suspend],
+    )
+    .await;
     let bare = id.trim_start_matches("urn:elicence:");
     let status = json_with_status(app.get(&format!("/v1/licences/{bare}/status")).await, 200).await;
     assert_eq!(status["state"], "suspended");
@@ -305,20 +397,32 @@ async fn public_status_has_no_personal_data(app: TestApp) {
 
 async fn bad_requests_and_rate_limits(app: TestApp) {
     let issuer = setup_issuer(&app, "91220101MA0000107").await;
-    let not_vc = app.post_anon("/v1/verify", &json!({"credential": [1, 2]})).await;
+    let not_vc = app
+        .post_anon("/v1/verify", &json!({"credential": [1, 2]}))
+        .await;
     assert_problem(not_vc, 400, "not_a_credential").await;
     let neither = app.post_anon("/v1/verify", &json!({"hello": 1})).await;
     assert_problem(neither, 400, "invalid_request_body").await;
     let qr = app.post_anon("/v1/verify", &json!({"qr": "EL1:XYZ"})).await;
     assert_problem(qr, 400, "qr_unsupported").await;
     let unknown = json!({"licenceId": issuer.licence_id("NONE", 1).urn()});
-    assert_problem(app.post_anon("/v1/verify", &unknown).await, 404, "licence_not_found").await;
+    assert_problem(
+        app.post_anon("/v1/verify", &unknown).await,
+        404,
+        "licence_not_found",
+    )
+    .await;
     let at = json!({"credential": issuer.licence("X1"), "at": "yesterday"});
     assert_problem(app.post_anon("/v1/verify", &at).await, 400, "at_invalid").await;
     let mut big = issuer.unsigned_licence("X2", 1);
     big["padding"] = json!("x".repeat(app.settings.body_limit));
     let big = json!({"credential": issuer.sign(&big)});
-    assert_problem(app.post_anon("/v1/verify", &big).await, 413, "payload_too_large").await;
+    assert_problem(
+        app.post_anon("/v1/verify", &big).await,
+        413,
+        "payload_too_large",
+    )
+    .await;
 
     let nz = |n| NonZeroU32::new(n).expect("non-zero");
     app.state.verify_limiter.set(Some((nz(1), nz(2))));
@@ -335,6 +439,11 @@ async fn bad_requests_and_rate_limits(app: TestApp) {
         .expect("a Retry-After in seconds");
     assert!((1..=2).contains(&retry), "{retry}");
     assert_problem(refused, 429, "rate_limited").await;
-    let status = app.get(&format!("/v1/licences/{}/status", body["credential"]["id"].as_str().expect("id"))).await;
+    let status = app
+        .get(&format!(
+            "/v1/licences/{}/status",
+            body["credential"]["id"].as_str().expect("id")
+        ))
+        .await;
     assert_eq!(status.status(), 429, "the status route shares the limit");
 }

@@ -1,0 +1,314 @@
+//! `bench verify`: verification throughput (issue 4, "Performance"), in one run:
+//! (a) the in-process cost of verifying one licence on one core (strict parse, JCS, hashes,
+//! Ed25519); (b) `POST /v1/verify` of full licences; (c) `POST /v1/verify/batch` of
+//! `--batch` licences per call; with requests/s, licences/s, p50/p99 and the ratios
+//! (b)/(2×a) and (c)/(2×a) the issue sets targets for (≥ 0.6 and ≥ 1.2 on two cores).
+//!
+//! Licences are registered first (one issuer, envelopes of 100), and every request body is
+//! serialised before the clock starts. The server must not rate-limit the load generator: run it
+//! with `ELICENCE_VERIFY_RATE_LIMIT=0`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use clap::Args;
+use ed25519_dalek::VerifyingKey;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+use super::{fixtures, parse_duration, percentiles, secret};
+use crate::cli::client::{problem, Registry, Submitted};
+use crate::crypto::{proof, strict_json};
+use crate::domain::identifiers::DivisionCode;
+
+/// Licences per envelope when registering the corpus.
+const PER_ENVELOPE: usize = 100;
+
+/// `bench verify`.
+#[derive(Debug, Args)]
+pub struct VerifyBench {
+    #[arg(
+        long,
+        env = "ELICENCE_REGISTRY_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    registry_url: String,
+    /// The registry's public URL (DIDs, schema URLs); default --registry-url.
+    #[arg(long, env = "ELICENCE_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The operator's token, to register the issuer.
+    #[arg(long, env = "ELICENCE_ADMIN_TOKEN", value_parser = secret, hide_env_values = true)]
+    admin_token: SecretString,
+    /// Distinct licences to register and verify (a multiple of 100).
+    #[arg(long, default_value_t = 2000)]
+    licences: usize,
+    /// How long each of (b) and (c) runs: `10s`, `500ms`, `2m`.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Single-verification requests in flight.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Licences per batch call.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+    /// Batch calls in flight.
+    #[arg(long, default_value_t = 4)]
+    batch_concurrency: usize,
+    /// Division the licences belong to.
+    #[arg(long, default_value = "220100")]
+    jurisdiction: DivisionCode,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What one load phase saw.
+struct Phase {
+    latencies: Vec<Duration>,
+    errors: usize,
+    first_error: Option<String>,
+    seconds: f64,
+}
+
+/// Registers the corpus, then measures (a), (b) and (c).
+pub async fn verify(args: VerifyBench) -> anyhow::Result<()> {
+    let envelopes = args.licences.div_ceil(PER_ENVELOPE).max(1);
+    let registry = Registry::new(&args.registry_url)?.with_admin_token(args.admin_token.clone());
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| args.registry_url.clone());
+    let chosen = fixtures::choose_type(&registry, None).await?;
+    let issuer = fixtures::register_issuer(&registry, &chosen, &args.jurisdiction, 0).await?;
+    let (signed, _) = fixtures::presign(
+        &issuer,
+        0,
+        &chosen,
+        &args.jurisdiction,
+        &public_url,
+        envelopes,
+        PER_ENVELOPE,
+    )?;
+    let mut licences = Vec::with_capacity(envelopes * PER_ENVELOPE);
+    for envelope in signed {
+        let parsed: Value = serde_json::from_slice(&envelope)?;
+        for item in parsed["items"]
+            .as_array()
+            .context("an envelope without items")?
+        {
+            licences.push(serde_json::to_vec(&item["licence"])?);
+        }
+        match registry.submit(envelope).await? {
+            Submitted::Accepted { .. } => {}
+            Submitted::Conflict(head) => {
+                bail!("409 registering the corpus: head {}", head.sequence)
+            }
+            Submitted::Rejected(body) => bail!("422 registering the corpus: {}", problem(&body)),
+        }
+    }
+    eprintln!("{} licences registered; measuring…", licences.len());
+
+    let one = in_process_cost(&licences[0], &issuer.key.verifying_key())?;
+    let singles: Vec<Vec<u8>> = licences
+        .iter()
+        .map(|l| format!("{{\"credential\":{}}}", String::from_utf8_lossy(l)).into_bytes())
+        .collect();
+    check_verdict(&registry, "/v1/verify", &singles[0]).await?;
+    let single = load(
+        &registry,
+        "/v1/verify",
+        singles,
+        args.concurrency,
+        args.duration,
+    )
+    .await;
+    let batches: Vec<Vec<u8>> = licences
+        .chunks(args.batch.max(1))
+        .filter(|c| c.len() == args.batch.max(1))
+        .map(|chunk| {
+            let items: Vec<String> = chunk
+                .iter()
+                .map(|l| format!("{{\"credential\":{}}}", String::from_utf8_lossy(l)))
+                .collect();
+            format!("{{\"items\":[{}]}}", items.join(",")).into_bytes()
+        })
+        .collect();
+    if batches.is_empty() {
+        bail!("--licences must be at least --batch");
+    }
+    let batch = load(
+        &registry,
+        "/v1/verify/batch",
+        batches,
+        args.batch_concurrency,
+        args.duration,
+    )
+    .await;
+    let report = report(&args, licences.len(), one, &single, &batch);
+    print(&report, args.json);
+    for (name, phase) in [("verify", &single), ("batch", &batch)] {
+        if let Some(e) = &phase.first_error {
+            bail!("{name}: {} failed request(s); first: {e}", phase.errors);
+        }
+    }
+    Ok(())
+}
+
+/// (a): strict parse and eddsa-jcs-2022 verification of one licence's bytes; the median over
+/// 5 runs of 2,000.
+fn in_process_cost(licence: &[u8], key: &VerifyingKey) -> anyhow::Result<Duration> {
+    const CALLS: u32 = 2_000;
+    let once = || -> anyhow::Result<()> {
+        let value = strict_json::parse(licence, usize::MAX)?;
+        proof::verify(&value, |_| Some(*key))?;
+        Ok(())
+    };
+    once().context("the sample licence does not verify")?;
+    let mut runs: Vec<Duration> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..CALLS {
+                // Checked above; only the time matters here.
+                let _ = std::hint::black_box(once());
+            }
+            start.elapsed() / CALLS
+        })
+        .collect();
+    runs.sort();
+    Ok(runs[runs.len() / 2])
+}
+
+/// Refuses to measure a server that does not verify the corpus.
+async fn check_verdict(registry: &Registry, path: &str, body: &[u8]) -> anyhow::Result<()> {
+    let response = post(registry, path, body.to_vec()).await?;
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap_or(Value::Null);
+    if !status.is_success() || answer["verified"] != true {
+        bail!("{path} did not verify a registered licence ({status}): {answer}");
+    }
+    Ok(())
+}
+
+async fn post(
+    registry: &Registry,
+    path: &str,
+    body: Vec<u8>,
+) -> reqwest::Result<reqwest::Response> {
+    registry
+        .http()
+        .post(registry.url(path))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await
+}
+
+/// Posts the bodies round-robin from `concurrency` workers for `duration`.
+async fn load(
+    registry: &Registry,
+    path: &str,
+    bodies: Vec<Vec<u8>>,
+    concurrency: usize,
+    duration: Duration,
+) -> Phase {
+    let bodies = Arc::new(bodies);
+    let start = Instant::now();
+    let deadline = start + duration;
+    let workers: Vec<_> = (0..concurrency.max(1))
+        .map(|w| {
+            let (registry, bodies, path) = (registry.clone(), bodies.clone(), path.to_owned());
+            tokio::spawn(async move {
+                let (mut ok, mut errors, mut first) = (Vec::new(), 0usize, None);
+                let mut next = w;
+                while Instant::now() < deadline {
+                    let body = bodies[next % bodies.len()].clone();
+                    next += concurrency.max(1);
+                    let sent = Instant::now();
+                    let outcome = match post(&registry, &path, body).await {
+                        Ok(r) if r.status().is_success() => {
+                            r.bytes().await.map(|_| ()).map_err(|e| e.to_string())
+                        }
+                        Ok(r) => Err(format!("HTTP {}", r.status())),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    match outcome {
+                        Ok(()) => ok.push(sent.elapsed()),
+                        Err(e) => {
+                            errors += 1;
+                            first.get_or_insert(e);
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                    }
+                }
+                (ok, errors, first)
+            })
+        })
+        .collect();
+    let mut phase = Phase {
+        latencies: Vec::new(),
+        errors: 0,
+        first_error: None,
+        seconds: 0.0,
+    };
+    for worker in workers {
+        if let Ok((ok, errors, first)) = worker.await {
+            phase.latencies.extend(ok);
+            phase.errors += errors;
+            phase.first_error = phase.first_error.or(first);
+        }
+    }
+    phase.seconds = start.elapsed().as_secs_f64();
+    phase.latencies.sort();
+    phase
+}
+
+fn report(
+    args: &VerifyBench,
+    corpus: usize,
+    one: Duration,
+    single: &Phase,
+    batch: &Phase,
+) -> Value {
+    let a = 1.0 / one.as_secs_f64().max(f64::EPSILON);
+    let rate = |p: &Phase| p.latencies.len() as f64 / p.seconds.max(f64::EPSILON);
+    let (b, calls) = (rate(single), rate(batch));
+    let c = calls * args.batch as f64;
+    json!({
+        "benchmark": "verify",
+        "licences": corpus,
+        "a": {"microseconds": one.as_secs_f64() * 1e6, "licencesPerSecondOneCore": a},
+        "b": {"concurrency": args.concurrency, "requests": single.latencies.len(), "errors": single.errors,
+              "requestsPerSecond": b, "latencyMs": percentiles(&single.latencies)},
+        "c": {"batch": args.batch, "concurrency": args.batch_concurrency, "calls": batch.latencies.len(),
+              "errors": batch.errors, "callsPerSecond": calls, "licencesPerSecond": c,
+              "latencyMs": percentiles(&batch.latencies)},
+        "bOver2a": b / (2.0 * a),
+        "cOver2a": c / (2.0 * a),
+    })
+}
+
+fn print(report: &Value, as_json: bool) {
+    if as_json {
+        println!("{report}");
+        return;
+    }
+    let f = |v: &Value| v.as_f64().unwrap_or(0.0);
+    let ms = |v: &Value, q: &str| f(&v["latencyMs"][q]);
+    let (a, b, c) = (&report["a"], &report["b"], &report["c"]);
+    println!(
+        "(a) in process, one core: {:.1} µs per licence = {:.0} licences/s",
+        f(&a["microseconds"]),
+        f(&a["licencesPerSecondOneCore"])
+    );
+    println!(
+        "(b) POST /v1/verify ×{}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} errors); (b)/(2×a) = {:.2}",
+        b["concurrency"], f(&b["requestsPerSecond"]), ms(b, "p50"), ms(b, "p99"), b["errors"],
+        f(&report["bOver2a"])
+    );
+    println!(
+        "(c) POST /v1/verify/batch of {} ×{}: {:.1} calls/s = {:.0} licences/s, p50 {:.1} ms, p99 {:.1} ms ({} errors); (c)/(2×a) = {:.2}",
+        c["batch"], c["concurrency"], f(&c["callsPerSecond"]), f(&c["licencesPerSecond"]),
+        ms(c, "p50"), ms(c, "p99"), c["errors"], f(&report["cOver2a"])
+    );
+}
