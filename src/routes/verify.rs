@@ -43,7 +43,7 @@ pub async fn verify(
     state: web::Data<AppState>,
     mut body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    if let Err(limited) = admit(&req, &state, 1) {
+    if let Some(limited) = rate_limited(&req, &state, 1) {
         return Ok(limited);
     }
     let value = read_json(&req, &mut body, state.settings.body_limit).await?;
@@ -65,7 +65,7 @@ pub async fn batch(
 ) -> Result<HttpResponse, ApiError> {
     let value = read_json(&req, &mut body, state.settings.submission_limit).await?;
     let (items, at) = parse_batch(&value)?;
-    if let Err(limited) = admit(&req, &state, items.len()) {
+    if let Some(limited) = rate_limited(&req, &state, items.len()) {
         return Ok(limited);
     }
     let mut resolved = Vec::with_capacity(items.len());
@@ -90,7 +90,7 @@ pub async fn status(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Err(limited) = admit(&req, &state, 1) {
+    if let Some(limited) = rate_limited(&req, &state, 1) {
         return Ok(limited);
     }
     let id = parse_licence_id(&path)?;
@@ -113,11 +113,14 @@ pub async fn status(
     })))
 }
 
+/// A batch item: its credential and own `at`, or why it is not one.
+type Resolved = Result<(Value, Option<DateTime<Utc>>), ApiError>;
+
 /// Verifies the items that resolved to credentials (each at its own time) and slots the
 /// refusals of the others in place.
 async fn verify_resolved(
     state: &AppState,
-    resolved: Vec<Result<(Value, Option<DateTime<Utc>>), ApiError>>,
+    resolved: Vec<Resolved>,
 ) -> Result<Vec<Value>, ApiError> {
     let now = Utc::now();
     let mut groups: Vec<(DateTime<Utc>, Vec<usize>, Vec<Value>)> = Vec::new();
@@ -256,19 +259,19 @@ async fn read_json(
     parse_body(&bytes, limit)
 }
 
-/// Takes `weight` licences from the client's bucket, or answers 429 with `Retry-After`.
-fn admit(req: &HttpRequest, state: &AppState, weight: usize) -> Result<(), HttpResponse> {
-    let Some(client) = req.peer_addr().map(|a| a.ip()) else {
-        return Ok(());
-    };
-    state.verify_limiter.check(client, weight).map_err(|wait| {
+/// Takes `weight` licences from the client's bucket; past the limit, the 429 to answer (with
+/// `Retry-After`).
+fn rate_limited(req: &HttpRequest, state: &AppState, weight: usize) -> Option<HttpResponse> {
+    let client = req.peer_addr()?.ip();
+    let wait = state.verify_limiter.check(client, weight).err()?;
+    {
         let mut response = ApiError::TooManyRequests.error_response();
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         if let Ok(value) = header::HeaderValue::from_str(&seconds.max(1).to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
-        response
-    })
+        Some(response)
+    }
 }
 
 fn bad(code: &'static str, detail: impl Into<String>) -> ApiError {
