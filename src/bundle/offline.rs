@@ -105,7 +105,9 @@ pub fn verify_offline(
         }),
     );
     let mut warnings = Vec::new();
-    if at > bundle.next_update {
+    // A bundle cannot vouch for registry state past nextUpdate, whether that is now or the
+    // time asked about.
+    if at.max(Utc::now()) > bundle.next_update {
         warnings.push(fail("bundle", "bundle_stale",
             format!("信任包已过期（下次更新时间 {}），撤销与状态信息可能已过时", stamp(bundle.next_update)),
             format!("the trust bundle is stale (nextUpdate {}): revocations and status may be out of date", stamp(bundle.next_update))));
