@@ -37,6 +37,8 @@ pub struct AppState {
     /// Verification: the cached registry view and per-client rate limits.
     pub verifier: crate::verify::cache::RegistryCache,
     pub verify_limiter: crate::verify::limit::ClientLimiter,
+    /// The last signed trust bundle.
+    pub bundle: crate::bundle::BundleCache,
 }
 
 /// A bound, not yet running, HTTP service.
@@ -86,6 +88,7 @@ impl Application {
             intake,
             verifier,
             verify_limiter: crate::verify::limit::ClientLimiter::from_env(),
+            bundle: Default::default(),
         });
         let server = run(listener, state.clone())?;
         Ok(Self {

@@ -3,6 +3,7 @@
 use actix_web::web;
 
 pub mod authorisations;
+pub mod bundle;
 pub mod catalogue;
 pub mod did;
 pub mod health;
@@ -30,4 +31,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     log::configure(cfg);
     licences::configure(cfg);
     verify::configure(cfg);
+    bundle::configure(cfg);
 }
