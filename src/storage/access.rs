@@ -335,3 +335,27 @@ pub async fn record_access(
         .pop()
         .ok_or_else(|| StoreError::corrupt("an append answered no record"))
 }
+
+/// Recomputes the whole access-record chain, in pages, and checks the head row: answers the
+/// number of records checked, or the first broken link.
+pub async fn audit_access(
+    store: &dyn super::Store,
+) -> Result<Result<u64, crate::domain::access::ChainBreak>, StoreError> {
+    const PAGE: u32 = 1000;
+    let mut auditor = crate::domain::access::Auditor::default();
+    let mut from = 0;
+    loop {
+        let page = store.access_records_from(from, PAGE).await?;
+        for record in &page {
+            if let Err(broken) = auditor.feed(record) {
+                return Ok(Err(broken));
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE as usize => from = last.seq + 1,
+            _ => break,
+        }
+    }
+    let (seq, hash) = store.access_head().await?;
+    Ok(auditor.finish(seq, &hash))
+}

@@ -32,7 +32,7 @@ mod access;
 pub mod postgres;
 pub mod sqlite;
 
-pub use access::{record_access, AccessStore};
+pub use access::{audit_access, record_access, AccessStore};
 pub use issuers::IssuerStore;
 pub use log::{LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence};
 pub use people::{LicenceRecord, PeopleStore, StatsRows};
