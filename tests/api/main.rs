@@ -1,10 +1,12 @@
 //! The integration test binary: the HTTP API and the storage contract, on both backends.
 
 mod authorisations;
+mod consents;
 mod directory;
 mod helpers;
 mod issuer_contract;
 mod issuers;
+mod people;
 mod service;
 mod signing;
 mod storage_contract;
