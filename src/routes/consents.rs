@@ -121,12 +121,8 @@ async fn own_licences(
 ) -> Result<Vec<LicenceId>, ApiError> {
     let mut ids = Vec::with_capacity(texts.len());
     for text in texts {
-        let not_found = || {
-            ApiError::not_found(
-                "licence_not_found",
-                format!("no licence {text:?} of this holder"),
-            )
-        };
+        let not_found =
+            || ApiError::not_found("licence_not_found", "no such licence of this holder");
         let id = parse_licence_id(text).ok_or_else(not_found)?;
         let record = state.store.licence_record(&id).await?;
         if record.is_none_or(|r| r.holder != holder.id) {

@@ -6,6 +6,7 @@ mod directory;
 mod helpers;
 mod issuer_contract;
 mod issuers;
+mod matrix;
 mod people;
 mod service;
 mod signing;
