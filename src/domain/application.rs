@@ -258,6 +258,8 @@ mod tests {
 
     const TYPE: &str = "11100000000014062K001";
 
+    type Change = Box<dyn Fn(&mut Referenced)>;
+
     fn requirement(required: bool) -> Requirement {
         Requirement {
             type_code: TYPE.parse().expect("type"),
@@ -300,7 +302,7 @@ mod tests {
 
     #[test]
     fn refusals_have_codes() {
-        let cases: Vec<(Box<dyn Fn(&mut Referenced)>, &str)> = vec![
+        let cases: Vec<(Change, &str)> = vec![
             (Box::new(|l| l.state = LicenceState::Revoked), "revoked"),
             (Box::new(|l| l.state = LicenceState::Suspended), "suspended"),
             (Box::new(|l| l.schema_version = 2), "version_not_accepted"),

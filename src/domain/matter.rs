@@ -109,7 +109,7 @@ mod tests {
         };
         assert!(r.accepts_version(7));
         assert_eq!(check_requirements(&[]), Err(MatterError::NoRequirements));
-        assert!(check_requirements(&[r.clone()]).is_ok());
+        assert!(check_requirements(std::slice::from_ref(&r)).is_ok());
         assert!(matches!(
             check_requirements(&[r.clone(), r]),
             Err(MatterError::DuplicateType(_))
