@@ -250,7 +250,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await?;
     println!(
         "   {} — status {}, holder {}",
-        read["licence"], read["status"], read["credential"]["credentialSubject"]["holderName"]
+        read["licence"].as_str().unwrap_or(""),
+        read["status"].as_str().unwrap_or(""),
+        read["credential"]["credentialSubject"]["holderName"]
+            .as_str()
+            .unwrap_or("")
     );
 
     step(
