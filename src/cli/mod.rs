@@ -10,11 +10,13 @@ use crate::crypto::keys::KeyPair;
 use crate::startup::Application;
 use crate::{storage, telemetry};
 
-mod audit;
+pub mod audit;
+mod audit_access;
 pub mod bench;
 mod client;
 pub mod demo;
 pub mod issuer;
+pub mod verify;
 
 /// The registry and verification service for electronic licences (电子证照).
 #[derive(Debug, Parser)]
@@ -57,6 +59,10 @@ pub enum Command {
         #[command(subcommand)]
         command: bench::BenchCommand,
     },
+    /// Verify a licence offline against a trust bundle; exits 0 only when verified.
+    Verify(verify::VerifyArgs),
+    /// Monitor the transparency log: checkpoint signatures and consistency, failing on a fork.
+    Audit(audit::AuditArgs),
 }
 
 /// Runs the parsed command line.
@@ -67,8 +73,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keygen { out } => keygen(&out),
         Command::Issuer { command } => issuer::run(command).await,
         Command::Bench { command } => bench::run(command).await,
-        Command::AuditAccess { database_url } => audit::run(cli.config, database_url).await,
+        Command::AuditAccess { database_url } => audit_access::run(cli.config, database_url).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Verify(args) => {
+            if !verify::run(args)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Audit(args) => audit::run(args).await,
     }
 }
 

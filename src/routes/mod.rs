@@ -5,6 +5,7 @@ use actix_web::web;
 pub mod agencies;
 pub mod applications;
 pub mod authorisations;
+pub mod bundle;
 pub mod catalogue;
 pub mod consents;
 pub mod did;
@@ -41,4 +42,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     consents::configure(cfg);
     holder::configure(cfg);
     stats::configure(cfg);
+    bundle::configure(cfg);
 }

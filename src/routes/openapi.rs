@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agencies, applications, authorisations, catalogue, consents, did, health, holder, issuers,
-    licence_types, licences, log, matters, stats, submissions, vcapi,
+    agencies, applications, authorisations, bundle, catalogue, consents, did, health, holder,
+    issuers, licence_types, licences, log, matters, stats, submissions, vcapi,
 };
 
 #[derive(OpenApi)]
@@ -28,6 +28,7 @@ use super::{
         matters::create, matters::list, applications::create, applications::show, applications::close,
         applications::licence, consents::create, consents::withdraw, consents::agency_read,
         holder::licences, holder::licence, holder::access_records, holder::consents, stats::stats,
+        bundle::trust_bundle,
     ),
     modifiers(&Security),
     tags((name = "service"), (name = "directory", description = "目录清单: the directory of licence types"),
