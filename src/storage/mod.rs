@@ -25,13 +25,19 @@ mod directory;
 mod issuers;
 #[macro_use]
 mod log;
+#[macro_use]
+mod people;
+#[macro_use]
+mod access;
 pub mod postgres;
 pub mod sqlite;
 
+pub use access::{audit_access, record_access, AccessStore};
 pub use issuers::IssuerStore;
 pub use log::{
     InactiveLicence, LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence,
 };
+pub use people::{LicenceRecord, PeopleStore, StatsRows};
 pub use postgres::PgStore;
 pub(crate) use shared::now_micros;
 pub use sqlite::SqliteStore;
@@ -68,9 +74,15 @@ pub struct PoolStats {
 
 /// Everything the registry keeps: one trait made of one part per area, each implemented for
 /// both backends by its own macro. Every method is one transaction.
-pub trait Store: CoreStore + DirectoryStore + IssuerStore + LogStore {}
+pub trait Store:
+    CoreStore + DirectoryStore + IssuerStore + LogStore + PeopleStore + AccessStore
+{
+}
 
-impl<T: CoreStore + DirectoryStore + IssuerStore + LogStore> Store for T {}
+impl<T> Store for T where
+    T: CoreStore + DirectoryStore + IssuerStore + LogStore + PeopleStore + AccessStore
+{
+}
 
 /// Connection-level operations.
 #[async_trait]
