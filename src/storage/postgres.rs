@@ -73,4 +73,6 @@ core_store!(PgStore);
 directory_store!(PgStore);
 log_store!(PgStore);
 issuer_store!(PgStore, PgRow);
+people_store!(PgStore);
+access_store!(PgStore, sqlx::PgConnection);
 verify_store!(PgStore, PgRow);

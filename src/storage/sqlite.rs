@@ -95,4 +95,6 @@ core_store!(SqliteStore);
 directory_store!(SqliteStore);
 log_store!(SqliteStore);
 issuer_store!(SqliteStore, SqliteRow);
+people_store!(SqliteStore);
+access_store!(SqliteStore, sqlx::SqliteConnection);
 verify_store!(SqliteStore, SqliteRow);

@@ -2,10 +2,13 @@
 
 mod authorisations;
 mod bundle;
+mod consents;
 mod directory;
 mod helpers;
 mod issuer_contract;
 mod issuers;
+mod matrix;
+mod people;
 mod service;
 mod signing;
 mod storage_contract;
