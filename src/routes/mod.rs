@@ -23,6 +23,7 @@ pub mod stats;
 pub mod submissions;
 pub mod vcapi;
 pub mod verify;
+mod verify_access;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {

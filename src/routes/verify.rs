@@ -19,6 +19,7 @@ use crate::error::ApiError;
 use crate::extract::{parse_body, read_limited};
 use crate::log::receipt::timestamp;
 use crate::startup::AppState;
+use super::verify_access::{self as access, Caller};
 use crate::verify::{is_credential, Verification};
 
 /// Most items one batch may carry.
@@ -43,14 +44,27 @@ pub async fn verify(
     state: web::Data<AppState>,
     mut body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(limited) = rate_limited(&req, &state, 1) {
-        return Ok(limited);
+    let caller = access::caller(&req).await?;
+    if matches!(caller, Caller::Anonymous) {
+        if let Some(limited) = rate_limited(&req, &state, 1) {
+            return Ok(limited);
+        }
     }
     let value = read_json(&req, &mut body, state.settings.body_limit).await?;
     let at = parse_at(&value)?.unwrap_or_else(Utc::now);
+    let purpose = access::purpose(&value)?;
     let credential = resolve(&state, &value).await?;
-    let mut results = state.verifier.verify(vec![credential], at).await?;
-    Ok(HttpResponse::Ok().json(results.pop()))
+    let result = state
+        .verifier
+        .verify(vec![credential.clone()], at)
+        .await?
+        .pop()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .unwrap_or(Value::Null);
+    access::record(&state, &caller, &[(&credential, &result)], &purpose, "POST /v1/verify").await?;
+    Ok(HttpResponse::Ok().json(result))
 }
 
 /// Verifies up to 1,000 licences: `{"items": [<as for /v1/verify>…], "at"?}` answers
@@ -63,10 +77,14 @@ pub async fn batch(
     state: web::Data<AppState>,
     mut body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = access::caller(&req).await?;
     let value = read_json(&req, &mut body, state.settings.submission_limit).await?;
     let (items, at) = parse_batch(&value)?;
-    if let Some(limited) = rate_limited(&req, &state, items.len()) {
-        return Ok(limited);
+    let purpose = access::purpose(&value)?;
+    if matches!(caller, Caller::Anonymous) {
+        if let Some(limited) = rate_limited(&req, &state, items.len()) {
+            return Ok(limited);
+        }
     }
     let mut resolved = Vec::with_capacity(items.len());
     for item in items {
@@ -75,7 +93,17 @@ pub async fn batch(
             Err(e) => Err(e),
         });
     }
+    let credentials: Vec<Option<Value>> = resolved
+        .iter()
+        .map(|r| r.as_ref().ok().map(|(c, _)| c.clone()))
+        .collect();
     let results = verify_resolved(&state, resolved).await?;
+    let verified: Vec<(&Value, &Value)> = credentials
+        .iter()
+        .zip(&results)
+        .filter_map(|(c, r)| c.as_ref().map(|c| (c, r)))
+        .collect();
+    access::record(&state, &caller, &verified, &purpose, "POST /v1/verify/batch").await?;
     Ok(HttpResponse::Ok().json(json!({ "results": results })))
 }
 
@@ -159,7 +187,7 @@ async fn resolve(state: &AppState, item: &Value) -> Result<Value, ApiError> {
         .ok_or_else(|| bad("not_a_credential", "the body must be a JSON object"))?;
     if let Some(unknown) = object
         .keys()
-        .find(|k| !["credential", "licenceId", "qr", "at"].contains(&k.as_str()))
+        .find(|k| !["credential", "licenceId", "qr", "at", "purpose"].contains(&k.as_str()))
     {
         return Err(bad(
             "invalid_request_body",
@@ -202,7 +230,7 @@ fn parse_batch(value: &Value) -> Result<(&[Value], Option<DateTime<Utc>>), ApiEr
         .ok_or_else(|| bad("invalid_request_body", "the body must be a JSON object"))?;
     if let Some(unknown) = object
         .keys()
-        .find(|k| !["items", "at"].contains(&k.as_str()))
+        .find(|k| !["items", "at", "purpose"].contains(&k.as_str()))
     {
         return Err(bad(
             "invalid_request_body",
