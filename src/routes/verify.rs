@@ -14,12 +14,12 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
+use super::verify_access::{self as access, Caller};
 use crate::domain::identifiers::LicenceId;
 use crate::error::ApiError;
 use crate::extract::{parse_body, read_limited};
 use crate::log::receipt::timestamp;
 use crate::startup::AppState;
-use super::verify_access::{self as access, Caller};
 use crate::verify::{is_credential, Verification};
 
 /// Most items one batch may carry.
@@ -63,7 +63,14 @@ pub async fn verify(
         .transpose()
         .map_err(|e| ApiError::Internal(e.into()))?
         .unwrap_or(Value::Null);
-    access::record(&state, &caller, &[(&credential, &result)], &purpose, "POST /v1/verify").await?;
+    access::record(
+        &state,
+        &caller,
+        &[(&credential, &result)],
+        &purpose,
+        "POST /v1/verify",
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(result))
 }
 
@@ -103,7 +110,14 @@ pub async fn batch(
         .zip(&results)
         .filter_map(|(c, r)| c.as_ref().map(|c| (c, r)))
         .collect();
-    access::record(&state, &caller, &verified, &purpose, "POST /v1/verify/batch").await?;
+    access::record(
+        &state,
+        &caller,
+        &verified,
+        &purpose,
+        "POST /v1/verify/batch",
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(json!({ "results": results })))
 }
 

@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn purpose_is_bounded() {
         assert_eq!(purpose(&json!({})).ok().as_deref(), Some("verification"));
-        assert_eq!(purpose(&json!({"purpose": " 开户 "})).ok().as_deref(), Some("开户"));
+        assert_eq!(
+            purpose(&json!({"purpose": " 开户 "})).ok().as_deref(),
+            Some("开户")
+        );
         assert!(purpose(&json!({"purpose": ""})).is_err());
         assert!(purpose(&json!({"purpose": 5})).is_err());
         assert!(purpose(&json!({"purpose": "x".repeat(201)})).is_err());

@@ -16,3 +16,4 @@ mod submissions;
 mod transparency;
 mod vcapi;
 mod verify;
+mod verify_access;
