@@ -13,6 +13,7 @@ pub mod extract;
 pub mod issuer;
 pub mod log;
 pub mod metrics;
+pub mod qr;
 pub mod routes;
 pub mod seed;
 pub mod startup;
