@@ -10,6 +10,7 @@
 //! does little more than move bytes. Build with `--release` for meaningful numbers.
 
 mod fixtures;
+mod proofs;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,6 +33,8 @@ pub enum BenchCommand {
     Submit(SubmitBench),
     /// Directory read throughput: GET /v1/licence-types.
     Directory(DirectoryBench),
+    /// Inclusion-proof latency at the log's current size.
+    Proofs(proofs::ProofBench),
 }
 
 /// `bench submit`.
@@ -97,6 +100,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Submit(args) => submit(args).await,
         BenchCommand::Directory(args) => directory(args).await,
+        BenchCommand::Proofs(args) => proofs::proofs(args).await,
     }
 }
 

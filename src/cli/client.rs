@@ -51,6 +51,9 @@ impl Registry {
     pub fn new(base: &str) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
+            // Below the server's keep-alive (5 s), so a pooled connection is never reused just
+            // as the server closes it.
+            .pool_idle_timeout(Duration::from_secs(2))
             .user_agent(concat!("elicence/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("building the HTTP client")?;
