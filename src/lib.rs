@@ -21,3 +21,4 @@ pub mod storage;
 pub mod telemetry;
 mod telemetry_mw;
 pub mod vcapi;
+pub mod web;

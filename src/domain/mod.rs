@@ -7,5 +7,6 @@ pub mod identifiers;
 pub mod issuer;
 pub mod licence;
 pub mod licence_type;
+pub mod presentation;
 pub mod schema;
 pub mod submission;

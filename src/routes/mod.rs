@@ -28,4 +28,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     submissions::configure(cfg);
     log::configure(cfg);
     licences::configure(cfg);
+    crate::web::configure(cfg);
 }

@@ -5,6 +5,7 @@ mod directory;
 mod helpers;
 mod issuer_contract;
 mod issuers;
+mod pages;
 mod service;
 mod signing;
 mod storage_contract;

@@ -1,0 +1,88 @@
+//! The HTML pages: the landing page, the public directory, the holder's page and the page a
+//! presentation QR code opens. Server-side minijinja templates, embedded in the binary with one
+//! small stylesheet; no JavaScript, no external assets.
+
+use std::sync::OnceLock;
+
+use actix_web::{http::header, web, HttpResponse};
+use minijinja::Environment;
+use serde::Serialize;
+
+use crate::error::ApiError;
+
+mod catalogue;
+
+const STYLE: &str = include_str!("style.css");
+
+/// Every template, by name; `.html` names are auto-escaped.
+const TEMPLATES: [(&str, &str); 5] = [
+    ("base.html", include_str!("templates/base.html")),
+    ("landing.html", include_str!("templates/landing.html")),
+    ("catalogue.html", include_str!("templates/catalogue.html")),
+    (
+        "licence_type.html",
+        include_str!("templates/licence_type.html"),
+    ),
+    ("message.html", include_str!("templates/message.html")),
+];
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/static/style.css", web::get().to(style));
+    catalogue::configure(cfg);
+}
+
+fn templates() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            // Invariant: the embedded templates parse (every page test renders them).
+            env.add_template(name, source)
+                .expect("embedded template parses");
+        }
+        env
+    })
+}
+
+/// Renders `name` with `context` as a page with `status`.
+pub(crate) fn page(
+    status: actix_web::http::StatusCode,
+    name: &str,
+    context: impl Serialize,
+) -> Result<HttpResponse, ApiError> {
+    let html = templates()
+        .get_template(name)
+        .and_then(|t| t.render(context))
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("template {name}: {e}")))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+        ))
+        .body(html))
+}
+
+/// A page with a title and one short bilingual message.
+pub(crate) fn message(
+    status: actix_web::http::StatusCode,
+    title: (&str, &str),
+    text: (&str, &str),
+) -> Result<HttpResponse, ApiError> {
+    page(
+        status,
+        "message.html",
+        minijinja::context! {
+            title_zh => title.0, title_en => title.1, text_zh => text.0, text_en => text.1,
+        },
+    )
+}
+
+async fn style() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(STYLE)
+}
