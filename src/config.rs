@@ -32,6 +32,8 @@ pub struct Settings {
     pub seed_dir: PathBuf,
     /// Whether to seed the directory at start-up.
     pub seed: bool,
+    /// Seconds from a trust bundle's `issuedAt` to its `nextUpdate`.
+    pub trust_bundle_interval: u64,
 }
 
 /// Log output format.
@@ -64,7 +66,8 @@ impl Settings {
             .set_default("body_limit", 1024 * 1024)?
             .set_default("submission_limit", 8 * 1024 * 1024)?
             .set_default("seed_dir", default_seed_dir())?
-            .set_default("seed", true)?;
+            .set_default("seed", true)?
+            .set_default("trust_bundle_interval", 24 * 60 * 60)?;
         match file {
             Some(path) => builder = builder.add_source(config::File::from(path).required(true)),
             None => {

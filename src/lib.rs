@@ -4,6 +4,7 @@
 //! the same [`startup::Application`].
 
 pub mod auth;
+pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -34,6 +34,8 @@ pub struct AppState {
     pub vcapi_key: KeyPair,
     /// The write path: submission checks and this instance's sequencer.
     pub intake: Intake,
+    /// The last signed trust bundle.
+    pub bundle: crate::bundle::BundleCache,
 }
 
 /// A bound, not yet running, HTTP service.
@@ -76,6 +78,7 @@ impl Application {
             registry_key,
             vcapi_key,
             intake,
+            bundle: Default::default(),
         });
         let server = run(listener, state.clone())?;
         Ok(Self {

@@ -10,9 +10,11 @@ use crate::crypto::keys::KeyPair;
 use crate::startup::Application;
 use crate::{storage, telemetry};
 
+pub mod audit;
 pub mod bench;
 mod client;
 pub mod issuer;
+pub mod verify;
 
 /// The registry and verification service for electronic licences (电子证照).
 #[derive(Debug, Parser)]
@@ -47,6 +49,10 @@ pub enum Command {
         #[command(subcommand)]
         command: bench::BenchCommand,
     },
+    /// Verify a licence offline against a trust bundle; exits 0 only when verified.
+    Verify(verify::VerifyArgs),
+    /// Monitor the transparency log: checkpoint signatures and consistency, failing on a fork.
+    Audit(audit::AuditArgs),
 }
 
 /// Runs the parsed command line.
@@ -57,6 +63,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keygen { out } => keygen(&out),
         Command::Issuer { command } => issuer::run(command).await,
         Command::Bench { command } => bench::run(command).await,
+        Command::Verify(args) => {
+            if !verify::run(args)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Audit(args) => audit::run(args).await,
     }
 }
 

@@ -5,12 +5,12 @@
 //! `proof.created` is at or after that time, including licences accepted earlier.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::identifiers::Uscc;
 
 /// Whether an issuer may submit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IssuerStatus {
     Active,

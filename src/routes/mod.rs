@@ -3,6 +3,7 @@
 use actix_web::web;
 
 pub mod authorisations;
+pub mod bundle;
 pub mod catalogue;
 pub mod did;
 pub mod health;
@@ -28,5 +29,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     submissions::configure(cfg);
     log::configure(cfg);
     licences::configure(cfg);
+    bundle::configure(cfg);
     crate::web::configure(cfg);
 }

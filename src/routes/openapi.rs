@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    authorisations, catalogue, did, health, issuers, licence_types, licences, log, submissions,
-    vcapi,
+    authorisations, bundle, catalogue, did, health, issuers, licence_types, licences, log,
+    submissions, vcapi,
 };
 
 #[derive(OpenApi)]
@@ -24,6 +24,7 @@ use super::{
         submissions::submit, submissions::head,
         log::latest_checkpoint, log::key, log::inclusion, log::consistency, log::entries,
         licences::show,
+        bundle::trust_bundle,
     ),
     modifiers(&Security),
     tags((name = "service"), (name = "directory", description = "目录清单: the directory of licence types"),

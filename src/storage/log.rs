@@ -69,6 +69,16 @@ pub struct LicenceHistory {
     pub events: Vec<StoredEvent>,
 }
 
+/// A licence that is suspended or revoked.
+#[derive(Debug, Clone)]
+pub struct InactiveLicence {
+    /// The identifier without version and check character.
+    pub base: String,
+    pub state: LicenceState,
+    /// When the latest status event took effect.
+    pub since: DateTime<Utc>,
+}
+
 pub(crate) fn hash_from(bytes: Vec<u8>) -> Result<Hash, super::StoreError> {
     Hash::try_from(bytes).map_err(|_| super::StoreError::corrupt("a stored hash is not 32 bytes"))
 }
@@ -379,6 +389,42 @@ macro_rules! log_store {
                 .map(decode_event)
                 .collect::<Result<Vec<_>, _>>()?;
                 Ok(Some(LicenceHistory { state, versions, events }))
+            }
+
+            async fn inactive_licences(&self) -> Result<Vec<InactiveLicence>, StoreError> {
+                let rows: Vec<(String, String, Option<DateTime<Utc>>)> = sqlx::query_as(
+                    "SELECT h.base, h.status, (SELECT e.effective_from FROM status_events e \
+                     WHERE e.base = h.base ORDER BY e.leaf_index DESC LIMIT 1) AS since \
+                     FROM licence_heads h WHERE h.status <> 'active' ORDER BY h.base",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(base, status, since)| {
+                        let state = LicenceState::parse(&status)
+                            .ok_or_else(|| StoreError::corrupt(format!("licence status {status:?}")))?;
+                        let since = since.ok_or_else(|| StoreError::corrupt("an inactive licence has no event"))?;
+                        Ok(InactiveLicence { base, state, since })
+                    })
+                    .collect()
+            }
+
+            async fn superseded_licences(&self) -> Result<Vec<(LicenceId, LicenceId)>, StoreError> {
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT l.id, h.id FROM licences l JOIN licence_heads h ON h.base = l.base \
+                     WHERE l.id <> h.id ORDER BY l.id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(old, head)| {
+                        Ok((old.parse().map_err(StoreError::corrupt)?, head.parse().map_err(StoreError::corrupt)?))
+                    })
+                    .collect()
+            }
+
+            async fn licence_digests(&self) -> Result<Vec<String>, StoreError> {
+                Ok(sqlx::query_scalar("SELECT digest FROM licences").fetch_all(&self.pool).await?)
             }
         }
     };

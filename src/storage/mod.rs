@@ -29,7 +29,9 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use issuers::IssuerStore;
-pub use log::{LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence};
+pub use log::{
+    InactiveLicence, LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence,
+};
 pub use postgres::PgStore;
 pub(crate) use shared::now_micros;
 pub use sqlite::SqliteStore;
@@ -163,6 +165,13 @@ pub trait LogStore: Send + Sync + 'static {
     async fn log_entries(&self, start: u64, count: u64) -> Result<Vec<LogEntry>, StoreError>;
     /// Every version and status event of the licence with this base.
     async fn licence_history(&self, base: &str) -> Result<Option<LicenceHistory>, StoreError>;
+    /// Licences that are not active (suspended or revoked), by base, with the `effectiveFrom`
+    /// of their latest status event.
+    async fn inactive_licences(&self) -> Result<Vec<InactiveLicence>, StoreError>;
+    /// Every version that a later one replaced, with the head version that replaced it.
+    async fn superseded_licences(&self) -> Result<Vec<(LicenceId, LicenceId)>, StoreError>;
+    /// The digest of every licence version accepted.
+    async fn licence_digests(&self) -> Result<Vec<String>, StoreError>;
 }
 
 /// Opens the store the URL names: `sqlite:` or `postgres:` / `postgresql:`.

@@ -15,7 +15,9 @@ use sqlx::Row;
 
 use std::collections::{HashMap, HashSet};
 
-use super::log::{LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence};
+use super::log::{
+    InactiveLicence, LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence,
+};
 use super::{classify, CoreStore, DirectoryStore, LogStore, PoolStats, StoreError};
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::licence::{LicenceState, StatusAction};

@@ -72,6 +72,7 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
             "/schemas/licence-types"
         )),
         seed: true,
+        trust_bundle_interval: 24 * 60 * 60,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The integration test binary: the HTTP API and the storage contract, on both backends.
 
 mod authorisations;
+mod bundle;
 mod directory;
 mod helpers;
 mod issuer_contract;
