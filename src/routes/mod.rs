@@ -13,6 +13,7 @@ pub mod licences;
 pub mod log;
 pub mod openapi;
 mod parse;
+pub mod presentations;
 pub mod submissions;
 pub mod vcapi;
 
@@ -30,5 +31,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     log::configure(cfg);
     licences::configure(cfg);
     bundle::configure(cfg);
+    presentations::configure(cfg);
     crate::web::configure(cfg);
 }

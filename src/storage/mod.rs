@@ -25,6 +25,8 @@ mod directory;
 mod issuers;
 #[macro_use]
 mod log;
+#[macro_use]
+mod presentations;
 pub mod postgres;
 pub mod sqlite;
 
@@ -33,6 +35,7 @@ pub use log::{
     InactiveLicence, LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence,
 };
 pub use postgres::PgStore;
+pub use presentations::{Presentation, PresentationStore, Scan};
 pub(crate) use shared::now_micros;
 pub use sqlite::SqliteStore;
 
@@ -68,9 +71,9 @@ pub struct PoolStats {
 
 /// Everything the registry keeps: one trait made of one part per area, each implemented for
 /// both backends by its own macro. Every method is one transaction.
-pub trait Store: CoreStore + DirectoryStore + IssuerStore + LogStore {}
+pub trait Store: CoreStore + DirectoryStore + IssuerStore + LogStore + PresentationStore {}
 
-impl<T: CoreStore + DirectoryStore + IssuerStore + LogStore> Store for T {}
+impl<T: CoreStore + DirectoryStore + IssuerStore + LogStore + PresentationStore> Store for T {}
 
 /// Connection-level operations.
 #[async_trait]

@@ -72,4 +72,5 @@ impl PgStore {
 core_store!(PgStore);
 directory_store!(PgStore);
 log_store!(PgStore);
+presentation_store!(PgStore);
 issuer_store!(PgStore, PgRow);

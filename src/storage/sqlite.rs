@@ -94,4 +94,5 @@ impl SqliteStore {
 core_store!(SqliteStore);
 directory_store!(SqliteStore);
 log_store!(SqliteStore);
+presentation_store!(SqliteStore);
 issuer_store!(SqliteStore, SqliteRow);

@@ -15,7 +15,7 @@ mod catalogue;
 const STYLE: &str = include_str!("style.css");
 
 /// Every template, by name; `.html` names are auto-escaped.
-const TEMPLATES: [(&str, &str); 5] = [
+const TEMPLATES: [(&str, &str); 6] = [
     ("base.html", include_str!("templates/base.html")),
     ("landing.html", include_str!("templates/landing.html")),
     ("catalogue.html", include_str!("templates/catalogue.html")),
@@ -24,6 +24,10 @@ const TEMPLATES: [(&str, &str); 5] = [
         include_str!("templates/licence_type.html"),
     ),
     ("message.html", include_str!("templates/message.html")),
+    (
+        "presentation.html",
+        include_str!("templates/presentation.html"),
+    ),
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -85,4 +89,40 @@ async fn style() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(STYLE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parses() {
+        for (name, _) in TEMPLATES {
+            templates().get_template(name).expect(name);
+        }
+    }
+
+    #[test]
+    fn the_presentation_page_renders_every_value_kind() {
+        let shown = serde_json::json!({
+            "verdict": {"valid": false, "reasons": [{"code": "revoked", "zh": "注销", "en": "revoked"}]},
+            "typeName": {"zh": "结婚证", "en": "Marriage certificate"}, "holderName": "张*",
+            "fields": [
+                {"name": "sex", "title": "性别 Sex", "value": "女"},
+                {"name": "vehicleClasses", "title": "准驾车型", "value": ["C1", "D"]},
+                {"name": "spouse", "title": "配偶", "value": {"name": "李四"}},
+                {"name": "landArea", "title": "面积", "value": 12.5}
+            ],
+            "issuer": {"zh": "某机关", "en": "某机关"}, "issuerUscc": "11220000013544541J",
+            "validFrom": "2026-01-01T00:00:00Z", "validUntil": "2027-01-01T00:00:00Z",
+            "status": "revoked", "version": 1, "checkedAt": "2026-11-26T00:00:00Z", "logIndex": 3,
+            "licence": "urn:elicence:x"
+        });
+        let html = templates()
+            .get_template("presentation.html")
+            .unwrap()
+            .render(minijinja::context! { s => shown, en => false, status_text => "注销", lang => "zh-CN" })
+            .unwrap();
+        assert!(html.contains("C1、D") && html.contains("name: 李四") && html.contains("12.5"));
+    }
 }

@@ -7,6 +7,7 @@ mod helpers;
 mod issuer_contract;
 mod issuers;
 mod pages;
+mod presentations;
 mod service;
 mod signing;
 mod storage_contract;
