@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     authorisations, bundle, catalogue, did, health, issuers, licence_types, licences, log,
-    submissions, vcapi,
+    presentations, submissions, vcapi,
 };
 
 #[derive(OpenApi)]
@@ -25,13 +25,15 @@ use super::{
         log::latest_checkpoint, log::key, log::inclusion, log::consistency, log::entries,
         licences::show,
         bundle::trust_bundle,
+        presentations::scan, presentations::qr_svg, presentations::qr_png,
     ),
     modifiers(&Security),
     tags((name = "service"), (name = "directory", description = "目录清单: the directory of licence types"),
         (name = "issuers", description = "issuers, their keys and DID documents"),
         (name = "authorisations", description = "what each issuer may issue, where and when"),
         (name = "vc-api", description = "W3C VC-API, for interoperability testing"),
-        (name = "log", description = "the write path and the transparency log"))
+        (name = "log", description = "the write path and the transparency log"),
+        (name = "presentations", description = "presenting a licence by QR code"))
 )]
 pub struct ApiDoc;
 
