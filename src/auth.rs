@@ -156,3 +156,74 @@ pub fn random_token() -> String {
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     hex::encode(bytes)
 }
+
+/// Proof that the caller presents an unrevoked API key of this agency. Scope checks are the
+/// handler's: [`Agency::require`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agency(pub crate::domain::agency::Agency);
+
+impl Agency {
+    /// Refuses (403 `scope_missing`) a key without `scope`.
+    pub fn require(&self, scope: crate::domain::agency::Scope) -> Result<&Self, ApiError> {
+        if self.0.has(scope) {
+            Ok(self)
+        } else {
+            Err(ApiError::forbidden(
+                "scope_missing",
+                format!("this agency key lacks the {scope} scope"),
+            ))
+        }
+    }
+
+    pub fn uscc(&self) -> &Uscc {
+        &self.0.uscc
+    }
+}
+
+impl FromRequest for Agency {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let found = state_and_token(req, "an agency API key is required");
+        Box::pin(async move {
+            let (state, token) = found?;
+            match state.store.agency_by_key(&sha256(token.as_bytes())).await? {
+                Some(agency) => Ok(Self(agency)),
+                None => Err(invalid_token()),
+            }
+        })
+    }
+}
+
+/// Proof that the caller presents an unexpired holder token (issued by the identity provider,
+/// for which `POST /v1/holders/{holder id}/tokens` stands in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub id: crate::domain::identifiers::HolderId,
+}
+
+impl FromRequest for Holder {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let found = state_and_token(req, "a holder token is required");
+        Box::pin(async move {
+            let (state, token) = found?;
+            let hash = sha256(token.as_bytes());
+            match state
+                .store
+                .holder_by_token(&hash, chrono::Utc::now())
+                .await?
+            {
+                Some(id) => Ok(Self { id }),
+                None => Err(invalid_token()),
+            }
+        })
+    }
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::unauthorized("invalid_token", "the token is not valid for this route")
+}

@@ -11,8 +11,10 @@ use crate::startup::Application;
 use crate::{storage, telemetry};
 
 pub mod audit;
+mod audit_access;
 pub mod bench;
 mod client;
+pub mod demo;
 pub mod issuer;
 pub mod verify;
 
@@ -44,6 +46,14 @@ pub enum Command {
         #[command(subcommand)]
         command: issuer::IssuerCommand,
     },
+    /// Recompute the access-record hash chain and report the first broken link.
+    AuditAccess {
+        /// The database to read (default: the configured `ELICENCE_DATABASE_URL`).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Walk through the whole story against a running registry, step by step.
+    Demo(demo::DemoArgs),
     /// Load generators against a running registry.
     Bench {
         #[command(subcommand)]
@@ -63,6 +73,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keygen { out } => keygen(&out),
         Command::Issuer { command } => issuer::run(command).await,
         Command::Bench { command } => bench::run(command).await,
+        Command::AuditAccess { database_url } => audit_access::run(cli.config, database_url).await,
+        Command::Demo(args) => demo::run(args).await,
         Command::Verify(args) => {
             if !verify::run(args)? {
                 std::process::exit(1);

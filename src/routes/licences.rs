@@ -41,7 +41,7 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(present(&id, &history)))
 }
 
-fn present(id: &LicenceId, history: &LicenceHistory) -> Value {
+pub(crate) fn present(id: &LicenceId, history: &LicenceHistory) -> Value {
     let versions: Vec<Value> = history
         .versions
         .iter()

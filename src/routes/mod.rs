@@ -2,18 +2,25 @@
 
 use actix_web::web;
 
+pub mod agencies;
+pub mod applications;
 pub mod authorisations;
 pub mod bundle;
 pub mod catalogue;
+pub mod consents;
 pub mod did;
 pub mod health;
+pub mod holder;
 pub mod issuers;
 pub mod licence_types;
 pub mod licences;
 pub mod log;
+pub mod matters;
 pub mod openapi;
 mod parse;
 pub mod presentations;
+mod references;
+pub mod stats;
 pub mod submissions;
 pub mod vcapi;
 
@@ -30,6 +37,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     submissions::configure(cfg);
     log::configure(cfg);
     licences::configure(cfg);
+    agencies::configure(cfg);
+    matters::configure(cfg);
+    applications::configure(cfg);
+    consents::configure(cfg);
+    holder::configure(cfg);
+    stats::configure(cfg);
     bundle::configure(cfg);
     presentations::configure(cfg);
     crate::web::configure(cfg);

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    authorisations, bundle, catalogue, did, health, issuers, licence_types, licences, log,
-    presentations, submissions, vcapi,
+    agencies, applications, authorisations, bundle, catalogue, consents, did, health, holder,
+    issuers, licence_types, licences, log, matters, presentations, stats, submissions, vcapi,
 };
 
 #[derive(OpenApi)]
@@ -24,6 +24,10 @@ use super::{
         submissions::submit, submissions::head,
         log::latest_checkpoint, log::key, log::inclusion, log::consistency, log::entries,
         licences::show,
+        agencies::create, agencies::show, agencies::add_key, agencies::revoke_key, agencies::holder_token,
+        matters::create, matters::list, applications::create, applications::show, applications::close,
+        applications::licence, consents::create, consents::withdraw, consents::agency_read,
+        holder::licences, holder::licence, holder::access_records, holder::consents, stats::stats,
         bundle::trust_bundle,
         presentations::scan, presentations::qr_svg, presentations::qr_png,
     ),
@@ -33,6 +37,10 @@ use super::{
         (name = "authorisations", description = "what each issuer may issue, where and when"),
         (name = "vc-api", description = "W3C VC-API, for interoperability testing"),
         (name = "log", description = "the write path and the transparency log"),
+        (name = "agencies", description = "agencies (用证部门) and their API keys"),
+        (name = "holders", description = "holder tokens (standing in for the identity provider)"),
+        (name = "applications", description = "service matters and applications by reference"),
+        (name = "holder", description = "the holder's own licences, consents and access records"),
         (name = "presentations", description = "presenting a licence by QR code"))
 )]
 pub struct ApiDoc;
@@ -46,6 +54,12 @@ impl Modify for Security {
             "operator",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        for scheme in ["agency", "holder"] {
+            components.add_security_scheme(
+                scheme,
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
         components.add_security_scheme(
             "issuer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),

@@ -26,14 +26,20 @@ mod issuers;
 #[macro_use]
 mod log;
 #[macro_use]
+mod people;
+#[macro_use]
+mod access;
+#[macro_use]
 mod presentations;
 pub mod postgres;
 pub mod sqlite;
 
+pub use access::{audit_access, record_access, AccessStore};
 pub use issuers::IssuerStore;
 pub use log::{
     InactiveLicence, LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence,
 };
+pub use people::{LicenceRecord, PeopleStore, StatsRows};
 pub use postgres::PgStore;
 pub use presentations::{Presentation, PresentationStore, Scan};
 pub(crate) use shared::now_micros;
@@ -71,9 +77,21 @@ pub struct PoolStats {
 
 /// Everything the registry keeps: one trait made of one part per area, each implemented for
 /// both backends by its own macro. Every method is one transaction.
-pub trait Store: CoreStore + DirectoryStore + IssuerStore + LogStore + PresentationStore {}
+pub trait Store:
+    CoreStore + DirectoryStore + IssuerStore + LogStore + PeopleStore + AccessStore + PresentationStore
+{
+}
 
-impl<T: CoreStore + DirectoryStore + IssuerStore + LogStore + PresentationStore> Store for T {}
+impl<T> Store for T where
+    T: CoreStore
+        + DirectoryStore
+        + IssuerStore
+        + LogStore
+        + PeopleStore
+        + AccessStore
+        + PresentationStore
+{
+}
 
 /// Connection-level operations.
 #[async_trait]

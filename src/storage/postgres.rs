@@ -74,3 +74,5 @@ directory_store!(PgStore);
 log_store!(PgStore);
 presentation_store!(PgStore);
 issuer_store!(PgStore, PgRow);
+people_store!(PgStore);
+access_store!(PgStore, sqlx::PgConnection);

@@ -96,3 +96,5 @@ directory_store!(SqliteStore);
 log_store!(SqliteStore);
 presentation_store!(SqliteStore);
 issuer_store!(SqliteStore, SqliteRow);
+people_store!(SqliteStore);
+access_store!(SqliteStore, sqlx::SqliteConnection);

@@ -2,11 +2,14 @@
 
 mod authorisations;
 mod bundle;
+mod consents;
 mod directory;
 mod helpers;
 mod issuer_contract;
 mod issuers;
+mod matrix;
 mod pages;
+mod people;
 mod presentations;
 mod service;
 mod signing;

@@ -1,0 +1,467 @@
+//! Agencies, holders, matters and applications by reference, on both backends.
+
+use chrono::Utc;
+use elicence::crypto::digest::digest_value;
+use elicence::domain::identifiers::Uscc;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, json_with_status, TestApp, ADMIN_TOKEN};
+use crate::on_both_backends;
+use crate::signing::{items, setup_issuer, uscc, TestIssuer, TYPE_CODE};
+use crate::submissions::accept;
+
+on_both_backends!(
+    agencies_keys_rotate_and_revoke,
+    holder_tokens_validate_the_holder,
+    matters_are_defined_by_the_operator_and_public,
+    application_all_fulfilled_then_read_then_close,
+    application_partly_fulfilled_and_refusals,
+    application_autofill_proposes_current_licences,
+    holder_sees_current_licences_and_history,
+    stats_count_licences_and_applications,
+);
+
+/// The citizen every test licence is issued to.
+pub const CITIZEN: &str = "11010519491231002X";
+/// Another person.
+pub const OTHER: &str = "440524188001010014";
+/// A second person type (驾驶证), for partly fulfilled matters.
+pub const DRIVING: &str = "11100000000013338W001";
+
+impl TestApp {
+    /// Any request with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request sent")
+    }
+}
+
+/// Registers an agency with these scopes; answers its USCC and API key.
+pub async fn agency(app: &TestApp, first17: &str, scopes: &[&str]) -> (Uscc, String) {
+    let uscc = uscc(first17);
+    let body = json!({"uscc": uscc, "name": "测试政务服务中心", "jurisdiction": "220100", "scopes": scopes});
+    let created = json_with_status(app.post_admin("/v1/agencies", &body).await, 201).await;
+    (uscc, created["apiKey"].as_str().expect("apiKey").to_owned())
+}
+
+/// A holder token for a bare resident ID or USCC.
+pub async fn holder_token(app: &TestApp, holder: &str) -> String {
+    let path = format!("/v1/holders/{holder}/tokens");
+    let body = json_with_status(app.post_admin(&path, &json!({})).await, 201).await;
+    body["token"].as_str().expect("token").to_owned()
+}
+
+/// Defines a matter handled by `agency` requiring these types (all required).
+pub async fn matter(app: &TestApp, code: &str, agency: &Uscc, types: &[&str]) {
+    let requirements: Vec<Value> = types
+        .iter()
+        .map(|t| json!({"typeCode": t, "required": true}))
+        .collect();
+    let body =
+        json!({"code": code, "name": "测试事项", "agency": agency, "requirements": requirements});
+    json_with_status(app.post_admin("/v1/matters", &body).await, 201).await;
+}
+
+/// A signed licence of `serial` for `holder` (bare resident ID), valid over the given years.
+pub fn licence_for(issuer: &TestIssuer, serial: &str, holder: &str, years: (i32, i32)) -> Value {
+    let mut vc = issuer.unsigned_licence(serial, 1);
+    vc["credentialSubject"]["id"] = json!(format!("urn:cn:rid:{holder}"));
+    vc["validFrom"] = json!(format!("{}-01-01T00:00:00Z", years.0));
+    vc["validUntil"] = json!(format!("{}-01-01T00:00:00Z", years.1));
+    issuer.sign(&vc)
+}
+
+/// An issuer with the citizen's current licence `A1` accepted.
+pub async fn issuer_with_licence(app: &TestApp) -> (TestIssuer, Value) {
+    let mut issuer = setup_issuer(app, "91220101MA0000001").await;
+    let current = licence_for(&issuer, "A1", CITIZEN, (2026, 2030));
+    accept(app, &mut issuer, items(&[&current])).await;
+    (issuer, current)
+}
+
+/// Files an application as `key`; answers the response.
+pub async fn file(app: &TestApp, key: &str, body: Value) -> reqwest::Response {
+    app.call("POST", "/v1/applications", Some(key), Some(&body))
+        .await
+}
+
+async fn agencies_keys_rotate_and_revoke(app: TestApp) {
+    let (own, first) = agency(&app, "11220000MB0000001", &["verify", "read"]).await;
+    let body = json!({"uscc": own, "name": "重复", "jurisdiction": "22", "scopes": []});
+    assert_problem(
+        app.post_admin("/v1/agencies", &body).await,
+        409,
+        "agency_exists",
+    )
+    .await;
+    let bad = json!({"uscc": uscc("11220000MB0000002"), "name": "x", "jurisdiction": "22", "scopes": ["admin"]});
+    assert_problem(
+        app.post_admin("/v1/agencies", &bad).await,
+        400,
+        "invalid_scope",
+    )
+    .await;
+    // The key works; a second key is added; the first is revoked and stops working.
+    let path = format!("/v1/agency/licences/{}", "nope");
+    assert_problem(
+        app.call("GET", &path, Some(&first), None).await,
+        403,
+        "consent_required",
+    )
+    .await;
+    let second = json_with_status(
+        app.post_admin(&format!("/v1/agencies/{own}/keys"), &json!({}))
+            .await,
+        201,
+    )
+    .await;
+    let second_key = second["apiKey"].as_str().expect("key");
+    let revoke = format!("/v1/agencies/{own}/keys/1/revoke");
+    json_with_status(app.post_admin(&revoke, &json!({})).await, 200).await;
+    assert_problem(
+        app.post_admin(&revoke, &json!({})).await,
+        409,
+        "key_already_revoked",
+    )
+    .await;
+    assert_problem(
+        app.call("GET", &path, Some(&first), None).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    assert_problem(
+        app.call("GET", &path, Some(second_key), None).await,
+        403,
+        "consent_required",
+    )
+    .await;
+    let shown = json_with_status(
+        app.call(
+            "GET",
+            &format!("/v1/agencies/{own}"),
+            Some(ADMIN_TOKEN),
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(shown["keys"].as_array().expect("keys").len(), 2);
+    assert!(
+        !shown.to_string().contains(second_key),
+        "keys are never shown again"
+    );
+}
+
+async fn holder_tokens_validate_the_holder(app: TestApp) {
+    for bad in ["110105194912310021", "91110000101623741J", "x"] {
+        let path = format!("/v1/holders/{bad}/tokens");
+        assert_problem(
+            app.post_admin(&path, &json!({})).await,
+            400,
+            "invalid_holder",
+        )
+        .await;
+    }
+    let token = holder_token(&app, "urn:cn:uscc:91110000101623741K").await;
+    let list = json_with_status(
+        app.call("GET", "/v1/holder/licences", Some(&token), None)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(list["holder"], "urn:cn:uscc:91110000101623741K");
+    let short = json!({"validForSeconds": 0});
+    assert_problem(
+        app.post_admin(&format!("/v1/holders/{CITIZEN}/tokens"), &short)
+            .await,
+        400,
+        "invalid_field",
+    )
+    .await;
+}
+
+async fn matters_are_defined_by_the_operator_and_public(app: TestApp) {
+    let (agency_uscc, _) = agency(&app, "11220000MB0000001", &["applications"]).await;
+    matter(&app, "JL-SF-001", &agency_uscc, &[TYPE_CODE]).await;
+    let again = json!({"code": "JL-SF-001", "name": "x", "agency": agency_uscc, "requirements": [{"typeCode": TYPE_CODE}]});
+    assert_problem(
+        app.post_admin("/v1/matters", &again).await,
+        409,
+        "matter_exists",
+    )
+    .await;
+    let cases = [
+        (
+            json!({"code": "THIRTEEN-CHAR", "name": "x", "agency": agency_uscc, "requirements": [{"typeCode": TYPE_CODE}]}),
+            400,
+            "invalid_matter_code",
+        ),
+        (
+            json!({"code": "M2", "name": "x", "agency": uscc("11220000MB0000009"), "requirements": [{"typeCode": TYPE_CODE}]}),
+            422,
+            "agency_not_found",
+        ),
+        (
+            json!({"code": "M2", "name": "x", "agency": agency_uscc, "requirements": []}),
+            422,
+            "no_requirements",
+        ),
+        (
+            json!({"code": "M2", "name": "x", "agency": agency_uscc, "requirements": [{"typeCode": TYPE_CODE, "acceptedVersions": [9]}]}),
+            422,
+            "version_not_found",
+        ),
+    ];
+    for (body, status, code) in cases {
+        assert_problem(app.post_admin("/v1/matters", &body).await, status, code).await;
+    }
+    let list = json_with_status(app.get("/v1/matters").await, 200).await;
+    assert_eq!(list["matters"][0]["code"], "JL-SF-001");
+    assert_eq!(list["matters"][0]["requirements"][0]["required"], true);
+}
+
+async fn application_all_fulfilled_then_read_then_close(app: TestApp) {
+    let (_issuer, current) = issuer_with_licence(&app).await;
+    let (agency_uscc, key) = agency(&app, "11220000MB0000001", &["applications"]).await;
+    matter(&app, "JL-SF-001", &agency_uscc, &[TYPE_CODE]).await;
+    let body = json!({"matter": "JL-SF-001", "applicant": CITIZEN, "licences": [current["id"]], "useCause": "律师执业备案"});
+    let filed = json_with_status(file(&app, &key, body).await, 201).await;
+    assert_eq!(filed["fullySatisfied"], true, "{filed}");
+    assert_eq!(filed["requirements"][0]["fulfilledBy"], current["id"]);
+    assert_eq!(filed["unfulfilled"], json!([]));
+    let id = filed["id"].as_str().expect("id");
+    let shown = json_with_status(
+        app.call("GET", &format!("/v1/applications/{id}"), Some(&key), None)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(shown["references"], filed["references"]);
+    let read_path = format!(
+        "/v1/applications/{id}/licences/{}",
+        current["id"].as_str().expect("id")
+    );
+    let read = json_with_status(app.call("GET", &read_path, Some(&key), None).await, 200).await;
+    assert_eq!(read["credential"], current);
+    assert_eq!(read["status"], "active");
+    let close = format!("/v1/applications/{id}/close");
+    json_with_status(app.call("POST", &close, Some(&key), None).await, 200).await;
+    assert_problem(
+        app.call("POST", &close, Some(&key), None).await,
+        409,
+        "application_closed",
+    )
+    .await;
+    assert_problem(
+        app.call("GET", &read_path, Some(&key), None).await,
+        403,
+        "application_closed",
+    )
+    .await;
+    // The holder sees the check and the read, newest first.
+    let token = holder_token(&app, CITIZEN).await;
+    let records = json_with_status(
+        app.call("GET", "/v1/holder/access-records", Some(&token), None)
+            .await,
+        200,
+    )
+    .await;
+    let records = records["records"].as_array().expect("records");
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["channel"], "agency_read");
+    assert_eq!(records[1]["channel"], "application");
+    assert_eq!(records[1]["result"], "fulfilled");
+    assert_eq!(records[1]["purpose"], "律师执业备案");
+    assert_eq!(records[1]["agency"], agency_uscc.as_str());
+}
+
+async fn application_partly_fulfilled_and_refusals(app: TestApp) {
+    let (mut issuer, current) = issuer_with_licence(&app).await;
+    let expired = licence_for(&issuer, "E1", CITIZEN, (2020, 2021));
+    let others = licence_for(&issuer, "O1", OTHER, (2026, 2030));
+    let revoked = licence_for(&issuer, "R1", CITIZEN, (2026, 2030));
+    accept(&app, &mut issuer, items(&[&expired, &others, &revoked])).await;
+    let change = issuer.status_change(&revoked, "revoke", &digest_value(&revoked));
+    accept(&app, &mut issuer, vec![change]).await;
+    let (agency_uscc, key) = agency(&app, "11220000MB0000001", &["applications"]).await;
+    matter(&app, "TWO", &agency_uscc, &[TYPE_CODE, DRIVING]).await;
+    let unknown = issuer.licence_id("NOPE", 1).urn();
+    let refs = json!([
+        expired["id"],
+        others["id"],
+        revoked["id"],
+        unknown,
+        "garbage",
+        current["id"]
+    ]);
+    let body = json!({"matter": "TWO", "applicant": CITIZEN, "licences": refs, "useCause": "测试"});
+    let filed = json_with_status(file(&app, &key, body).await, 201).await;
+    let codes: Vec<Value> = filed["references"]
+        .as_array()
+        .expect("refs")
+        .iter()
+        .map(|r| r["code"].clone())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            json!("expired"),
+            json!("not_applicants"),
+            json!("revoked"),
+            json!("not_found"),
+            json!("invalid_licence_id"),
+            Value::Null
+        ]
+    );
+    assert_eq!(filed["fullySatisfied"], false);
+    assert_eq!(filed["unfulfilled"], json!([DRIVING]));
+    assert_eq!(filed["requirements"][0]["fulfilledBy"], current["id"]);
+    // The other holder sees that the agency tried to use its licence; the citizen does not.
+    let other = holder_token(&app, OTHER).await;
+    let records = json_with_status(
+        app.call("GET", "/v1/holder/access-records", Some(&other), None)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(records["records"][0]["result"], "not_applicants");
+    assert_eq!(records["records"].as_array().expect("records").len(), 1);
+    // A refused reference cannot be read through the application.
+    let id = filed["id"].as_str().expect("id");
+    let path = format!(
+        "/v1/applications/{id}/licences/{}",
+        others["id"].as_str().expect("id")
+    );
+    assert_problem(
+        app.call("GET", &path, Some(&key), None).await,
+        403,
+        "not_entitled",
+    )
+    .await;
+    // Refusals of the request itself.
+    let body = json!({"matter": "NONE", "applicant": CITIZEN, "useCause": "x"});
+    assert_problem(file(&app, &key, body).await, 422, "matter_not_found").await;
+    let body = json!({"matter": "TWO", "applicant": "110105194912310021", "useCause": "x"});
+    assert_problem(file(&app, &key, body).await, 400, "invalid_holder").await;
+    let (_, stranger) = agency(&app, "11220000MB0000002", &["applications"]).await;
+    let body = json!({"matter": "TWO", "applicant": CITIZEN, "useCause": "x"});
+    assert_problem(
+        file(&app, &stranger, body).await,
+        403,
+        "not_handling_agency",
+    )
+    .await;
+}
+
+async fn application_autofill_proposes_current_licences(app: TestApp) {
+    let (mut issuer, current) = issuer_with_licence(&app).await;
+    let renewal = {
+        let mut vc = issuer.unsigned_licence("A1", 2);
+        vc["credentialSubject"]["id"] = json!(format!("urn:cn:rid:{CITIZEN}"));
+        vc["validUntil"] = json!("2030-01-01T00:00:00Z");
+        vc["relatedResource"] =
+            json!([{"id": current["id"], "digestMultibase": digest_value(&current)}]);
+        issuer.sign(&vc)
+    };
+    accept(&app, &mut issuer, items(&[&renewal])).await;
+    let (agency_uscc, key) = agency(&app, "11220000MB0000001", &["applications"]).await;
+    matter(&app, "AUTO", &agency_uscc, &[TYPE_CODE]).await;
+    let body =
+        json!({"matter": "AUTO", "applicant": CITIZEN, "useCause": "自动填充", "autofill": true});
+    let filed = json_with_status(file(&app, &key, body).await, 201).await;
+    assert_eq!(filed["autofilled"], true);
+    assert_eq!(filed["fullySatisfied"], true, "{filed}");
+    assert_eq!(filed["requirements"][0]["fulfilledBy"], renewal["id"]);
+    // The superseded version is refused when referenced explicitly.
+    let body = json!({"matter": "AUTO", "applicant": CITIZEN, "useCause": "x", "licences": [current["id"]]});
+    let filed = json_with_status(file(&app, &key, body).await, 201).await;
+    assert_eq!(filed["references"][0]["code"], "superseded");
+    // An applicant with nothing on file gets nothing fulfilled.
+    let body = json!({"matter": "AUTO", "applicant": OTHER, "useCause": "x", "autofill": true});
+    let filed = json_with_status(file(&app, &key, body).await, 201).await;
+    assert_eq!(filed["fullySatisfied"], false);
+    let body = json!({"matter": "AUTO", "applicant": OTHER, "useCause": "x", "autofill": true, "licences": [current["id"]]});
+    assert_problem(
+        file(&app, &key, body).await,
+        400,
+        "autofill_with_references",
+    )
+    .await;
+}
+
+async fn holder_sees_current_licences_and_history(app: TestApp) {
+    let (mut issuer, current) = issuer_with_licence(&app).await;
+    let expired = licence_for(&issuer, "E1", CITIZEN, (2020, 2021));
+    accept(&app, &mut issuer, items(&[&expired])).await;
+    let change = issuer.status_change(&current, "suspend", &digest_value(&current));
+    accept(&app, &mut issuer, vec![change]).await;
+    let token = holder_token(&app, CITIZEN).await;
+    let list = json_with_status(
+        app.call("GET", "/v1/holder/licences", Some(&token), None)
+            .await,
+        200,
+    )
+    .await;
+    let statuses: Vec<(Value, Value)> = list["licences"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|l| (l["id"].clone(), l["status"].clone()))
+        .collect();
+    assert_eq!(statuses.len(), 2);
+    assert!(statuses.contains(&(current["id"].clone(), json!("suspended"))));
+    assert!(statuses.contains(&(expired["id"].clone(), json!("expired"))));
+    let path = format!(
+        "/v1/holder/licences/{}",
+        current["id"].as_str().expect("id")
+    );
+    let history = json_with_status(app.call("GET", &path, Some(&token), None).await, 200).await;
+    assert_eq!(history["events"][0]["action"], "suspend");
+    assert_eq!(history["versions"][0]["credential"], current);
+    assert_eq!(history["currentStatus"], "suspended");
+}
+
+async fn stats_count_licences_and_applications(app: TestApp) {
+    let (_issuer, current) = issuer_with_licence(&app).await;
+    let (agency_uscc, key) = agency(&app, "11220000MB0000001", &["applications"]).await;
+    matter(&app, "STAT", &agency_uscc, &[TYPE_CODE]).await;
+    for licences in [json!([current["id"]]), json!([])] {
+        let body =
+            json!({"matter": "STAT", "applicant": CITIZEN, "useCause": "x", "licences": licences});
+        json_with_status(file(&app, &key, body).await, 201).await;
+    }
+    let stats = json_with_status(
+        app.call("GET", "/v1/stats", Some(ADMIN_TOKEN), None).await,
+        200,
+    )
+    .await;
+    assert_eq!(stats["licences"]["total"], 1);
+    assert_eq!(stats["licences"]["byType"][TYPE_CODE], 1);
+    assert_eq!(stats["licences"]["byStatus"]["active"], 1);
+    assert_eq!(stats["submissionsPerDay"][0]["count"], 1);
+    assert_eq!(
+        stats["submissionsPerDay"][0]["day"],
+        Utc::now().format("%Y-%m-%d").to_string()
+    );
+    let apps = &stats["applications"];
+    assert_eq!(apps["total"], 2);
+    assert_eq!(apps["paperlessRate"], 0.5);
+    assert_eq!(apps["visitsAvoided"], 1);
+    assert_eq!(apps["byMatter"][0]["matter"], "STAT");
+    assert_eq!(stats["mostReferencedTypes"][0]["typeCode"], TYPE_CODE);
+}
