@@ -10,11 +10,12 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::crypto::digest::sha256;
+use crate::domain::access::{Channel, NewAccessRecord};
 use crate::domain::identifiers::{HolderId, LicenceId};
 use crate::domain::presentation::{
     disclose, mask_name, schema_fields, PresentationError, PresentationRequest, SchemaField,
 };
-use crate::storage::{LicenceHistory, Presentation, Scan, Store, StoreError};
+use crate::storage::{record_access, LicenceHistory, Presentation, Scan, Store, StoreError};
 
 mod verdict;
 
@@ -155,6 +156,7 @@ pub async fn scan(
         .await?
         .ok_or_else(|| StoreError::corrupt("a presented licence has no history"))?;
     let shown = show(store, &presentation, &history, now).await?;
+    record_access(store, record(&shown)).await?;
     Ok(Scanned::Shown(Box::new(shown)))
 }
 
@@ -196,6 +198,24 @@ async fn show(
         expires_at: time(p.expires_at),
         holder: p.holder.clone(),
     })
+}
+
+/// The access record of a scan, which the holder sees: anonymous, with the verdict.
+fn record(shown: &Shown) -> NewAccessRecord {
+    let result = match shown.verdict.reasons.first() {
+        None => "valid",
+        Some(reason) => reason.code,
+    };
+    NewAccessRecord {
+        channel: Channel::QrScan,
+        agency: None,
+        holder: Some(shown.holder.clone()),
+        licence: Some(shown.licence.clone()),
+        purpose: "扫码出示 QR presentation".to_owned(),
+        route: "GET /p/{token}".to_owned(),
+        result: result.to_owned(),
+        application: None,
+    }
 }
 
 fn titled(disclosed: Map<String, Value>, schema: &[SchemaField]) -> Vec<ShownField> {

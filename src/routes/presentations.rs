@@ -6,14 +6,50 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::Deserialize;
 
+use crate::auth::Holder;
+use crate::domain::presentation::PresentationRequest;
 use crate::error::ApiError;
-use crate::presentation::{self, plausible_token, Scanned, Shown};
+use crate::presentation::{self, plausible_token, CreateError, Scanned, Shown};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/p/{token}", web::get().to(scan))
+    cfg.route("/v1/presentations", web::post().to(create))
+        .route("/p/{token}", web::get().to(scan))
+        .route(
+            "/v1/holder/licences/{id}/offline-qr.svg",
+            web::get().to(offline_svg),
+        )
+        .route(
+            "/v1/holder/licences/{id}/offline-qr.png",
+            web::get().to(offline_png),
+        )
         .route("/v1/presentations/{token}/qr.svg", web::get().to(qr_svg))
         .route("/v1/presentations/{token}/qr.png", web::get().to(qr_png));
+}
+
+/// Creates a presentation of one of the holder's own licences.
+#[utoipa::path(post, path = "/v1/presentations", tag = "presentations", security(("holder" = [])),
+    request_body = PresentationRequest,
+    responses((status = 201, description = "`{token, url, expiresAt, singleUse, fields, qrSvg, qrPng}`"),
+        (status = 401, description = "no or wrong holder token"),
+        (status = 404, description = "licence_not_found: no such licence, or not this holder's"),
+        (status = 422, description = "invalid_fields or invalid_lifetime")))]
+pub async fn create(
+    holder: Holder,
+    state: web::Data<AppState>,
+    body: web::Json<PresentationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.as_ref();
+    let base = state.settings.public_base();
+    match presentation::create(store, base, &holder.id, &body, Utc::now()).await {
+        Ok(created) => Ok(HttpResponse::Created().json(created)),
+        Err(CreateError::NotFound) => Err(ApiError::not_found(
+            "licence_not_found",
+            "no such licence of this holder",
+        )),
+        Err(CreateError::Terms(e)) => Err(ApiError::unprocessable(e.code(), e.to_string())),
+        Err(CreateError::Store(e)) => Err(e.into()),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,6 +180,49 @@ pub async fn qr_png(
     let url = live_url(&state, &token).await?;
     let png = crate::qr::render_png(&url).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(image("image/png", png))
+}
+
+/// The offline QR code (the signed licence itself, `EL1:…`) of one of the holder's licences.
+#[utoipa::path(get, path = "/v1/holder/licences/{id}/offline-qr.svg", tag = "presentations", security(("holder" = [])),
+    params(("id" = String, Path, description = "licence id or URN")),
+    responses((status = 200, description = "image/svg+xml"), (status = 401, description = "no or wrong holder token"),
+        (status = 404, description = "licence_not_found")))]
+pub async fn offline_svg(
+    holder: Holder,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let payload = offline_payload(&holder, &state, &id).await?;
+    let svg = crate::qr::render_svg(&payload).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(image("image/svg+xml", svg.into_bytes()))
+}
+
+/// The offline QR code of one of the holder's licences, as PNG.
+#[utoipa::path(get, path = "/v1/holder/licences/{id}/offline-qr.png", tag = "presentations", security(("holder" = [])),
+    params(("id" = String, Path, description = "licence id or URN")),
+    responses((status = 200, description = "image/png"), (status = 401, description = "no or wrong holder token"),
+        (status = 404, description = "licence_not_found")))]
+pub async fn offline_png(
+    holder: Holder,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let payload = offline_payload(&holder, &state, &id).await?;
+    let png = crate::qr::render_png(&payload).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(image("image/png", png))
+}
+
+/// `EL1:…` of the holder's own licence version; another holder's answers as a missing one.
+async fn offline_payload(holder: &Holder, state: &AppState, id: &str) -> Result<String, ApiError> {
+    let not_found = || ApiError::not_found("licence_not_found", "no such licence of this holder");
+    let id = presentation::parse_licence(id).ok_or_else(not_found)?;
+    let record = state
+        .store
+        .licence_record(&id)
+        .await?
+        .filter(|r| r.holder == holder.id)
+        .ok_or_else(not_found)?;
+    Ok(crate::qr::encode_offline(&record.document))
 }
 
 /// The URL of a presentation that can still be scanned (looking does not count as a scan).

@@ -8,8 +8,11 @@ use elicence::domain::presentation::PresentationRequest;
 use elicence::presentation::{create, Created};
 use serde_json::Value;
 
+use serde_json::json;
+
 use crate::helpers::{assert_problem, json_with_status, TestApp};
 use crate::on_both_backends;
+use crate::people::holder_token;
 use crate::signing::{items, setup_issuer, TestIssuer};
 use crate::submissions::accept;
 
@@ -19,6 +22,8 @@ on_both_backends!(
     a_revoked_licence_is_not_valid,
     only_the_holders_own_licence,
     qr_images_decode_to_the_url,
+    holders_create_presentations_and_see_the_scans,
+    offline_qr_holds_the_signed_licence,
 );
 
 const HOLDER: &str = "urn:cn:rid:11010519491231002X";
@@ -256,4 +261,92 @@ pub fn decode_png(bytes: &[u8]) -> String {
     let grids = image.detect_grids();
     assert_eq!(grids.len(), 1);
     grids[0].decode().unwrap().1
+}
+
+async fn holders_create_presentations_and_see_the_scans(app: TestApp) {
+    let (_, licence) = registered(&app, "P6").await;
+    let token = holder_token(&app, "11010519491231002X").await;
+    let stranger = holder_token(&app, "440524188001010014").await;
+    let body = json!({"licence": licence["id"], "fields": ["holderName", "practiceType"], "lifetimeSeconds": 600});
+    let call = |token: Option<String>, body: Value| {
+        let mut request = app.client.post(app.url("/v1/presentations")).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_problem(
+        call(None, body.clone()).await.unwrap(),
+        401,
+        "missing_token",
+    )
+    .await;
+    assert_problem(
+        call(Some(stranger), body.clone()).await.unwrap(),
+        404,
+        "licence_not_found",
+    )
+    .await;
+    let bad = json!({"licence": licence["id"], "fields": ["salary"]});
+    assert_problem(
+        call(Some(token.clone()), bad).await.unwrap(),
+        422,
+        "invalid_fields",
+    )
+    .await;
+    let long = json!({"licence": licence["id"], "lifetimeSeconds": 86_401});
+    assert_problem(
+        call(Some(token.clone()), long).await.unwrap(),
+        422,
+        "invalid_lifetime",
+    )
+    .await;
+    let created = json_with_status(call(Some(token.clone()), body).await.unwrap(), 201).await;
+    let url = created["url"].as_str().unwrap();
+    assert!(url.starts_with("https://registry.test/p/"));
+    assert_eq!(created["singleUse"], true);
+    assert!(created["qrPng"].as_str().unwrap().ends_with("/qr.png"));
+    let path = url.strip_prefix("https://registry.test").unwrap();
+    let shown = json_with_status(get_json(&app, path).await, 200).await;
+    assert_eq!(shown["fields"][1]["value"], "专职律师");
+    let records = app
+        .client
+        .get(app.url("/v1/holder/access-records"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let records = json_with_status(records, 200).await;
+    let scan = &records["records"][0];
+    assert_eq!(scan["channel"], "qr_scan");
+    assert_eq!(scan["result"], "valid");
+    assert_eq!(scan["licence"], licence["id"]);
+}
+
+async fn offline_qr_holds_the_signed_licence(app: TestApp) {
+    let (_, licence) = registered(&app, "P7").await;
+    let token = holder_token(&app, "11010519491231002X").await;
+    let stranger = holder_token(&app, "440524188001010014").await;
+    let id = licence["id"].as_str().unwrap();
+    let get =
+        |path: String, token: String| app.client.get(app.url(&path)).bearer_auth(token).send();
+    let png = get(
+        format!("/v1/holder/licences/{id}/offline-qr.png"),
+        token.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(png.status(), 200);
+    let payload = decode_png(&png.bytes().await.unwrap());
+    assert!(payload.starts_with("EL1:"));
+    let back = elicence::qr::decode_offline(&payload, elicence::qr::DEFAULT_MAX_INFLATED).unwrap();
+    assert_eq!(back, licence);
+    let svg = get(format!("/v1/holder/licences/{id}/offline-qr.svg"), token)
+        .await
+        .unwrap();
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    let other = get(format!("/v1/holder/licences/{id}/offline-qr.svg"), stranger)
+        .await
+        .unwrap();
+    assert_problem(other, 404, "licence_not_found").await;
 }
