@@ -11,11 +11,12 @@ use serde::Serialize;
 use crate::error::ApiError;
 
 mod catalogue;
+mod holder;
 
 const STYLE: &str = include_str!("style.css");
 
 /// Every template, by name; `.html` names are auto-escaped.
-const TEMPLATES: [(&str, &str); 6] = [
+const TEMPLATES: [(&str, &str); 9] = [
     ("base.html", include_str!("templates/base.html")),
     ("landing.html", include_str!("templates/landing.html")),
     ("catalogue.html", include_str!("templates/catalogue.html")),
@@ -28,11 +29,21 @@ const TEMPLATES: [(&str, &str); 6] = [
         "presentation.html",
         include_str!("templates/presentation.html"),
     ),
+    (
+        "holder_login.html",
+        include_str!("templates/holder_login.html"),
+    ),
+    ("holder.html", include_str!("templates/holder.html")),
+    (
+        "holder_created.html",
+        include_str!("templates/holder_created.html"),
+    ),
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/style.css", web::get().to(style));
     catalogue::configure(cfg);
+    holder::configure(cfg);
 }
 
 fn templates() -> &'static Environment<'static> {
