@@ -25,6 +25,8 @@ pub enum ApiError {
     #[error("{detail}")]
     NotFound { code: &'static str, detail: String },
     #[error("{detail}")]
+    Gone { code: &'static str, detail: String },
+    #[error("{detail}")]
     Conflict {
         code: &'static str,
         detail: String,
@@ -78,6 +80,14 @@ impl ApiError {
         }
     }
 
+    /// 410: the thing existed and is no longer available (an expired presentation).
+    pub fn gone(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Gone {
+            code,
+            detail: detail.into(),
+        }
+    }
+
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         Self::Conflict {
             code,
@@ -112,6 +122,7 @@ impl ApiError {
             | Self::Unauthorized { code, .. }
             | Self::Forbidden { code, .. }
             | Self::NotFound { code, .. }
+            | Self::Gone { code, .. }
             | Self::Conflict { code, .. }
             | Self::Unprocessable { code, .. } => code,
             Self::PayloadTooLarge { .. } => "payload_too_large",
@@ -140,6 +151,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -29,8 +29,12 @@ pub struct VerifyArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// An offline QR payload (`EL1:…`, as a scanner reads it) instead of a file.
+    #[arg(long, conflicts_with = "file")]
+    pub qr: Option<String>,
     /// The signed licence (JSON); `-` reads standard input.
-    pub file: PathBuf,
+    #[arg(required_unless_present = "qr")]
+    pub file: Option<PathBuf>,
 }
 
 /// Runs the command; answers whether the licence verified.
@@ -39,8 +43,15 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<bool> {
         .with_context(|| format!("reading the bundle {}", args.bundle.display()))?;
     let bundle =
         open(&bundle, args.registry_key.as_deref()).context("the trust bundle is refused")?;
-    let credential =
-        strict_json::parse(&read(&args.file)?, MAX_INPUT).context("reading the licence")?;
+    let credential = match (&args.qr, &args.file) {
+        (Some(payload), _) => {
+            crate::qr::decode_offline(payload, MAX_INPUT).context("reading the QR payload")?
+        }
+        (None, Some(file)) => {
+            strict_json::parse(&read(file)?, MAX_INPUT).context("reading the licence")?
+        }
+        (None, None) => anyhow::bail!("give a licence FILE, - for standard input, or --qr"),
+    };
     let result = verify_offline(&credential, &bundle, args.at.unwrap_or_else(Utc::now))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result)?);

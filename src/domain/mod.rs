@@ -12,5 +12,6 @@ pub mod issuer;
 pub mod licence;
 pub mod licence_type;
 pub mod matter;
+pub mod presentation;
 pub mod schema;
 pub mod submission;

@@ -18,6 +18,7 @@ pub mod log;
 pub mod matters;
 pub mod openapi;
 mod parse;
+pub mod presentations;
 mod references;
 pub mod stats;
 pub mod submissions;
@@ -46,4 +47,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     stats::configure(cfg);
     verify::configure(cfg);
     bundle::configure(cfg);
+    presentations::configure(cfg);
+    crate::web::configure(cfg);
 }

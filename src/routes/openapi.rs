@@ -6,7 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     agencies, applications, authorisations, bundle, catalogue, consents, did, health, holder,
-    issuers, licence_types, licences, log, matters, stats, submissions, vcapi, verify,
+    issuers, licence_types, licences, log, matters, presentations, stats, submissions, vcapi,
+    verify,
 };
 
 #[derive(OpenApi)]
@@ -30,6 +31,8 @@ use super::{
         holder::licences, holder::licence, holder::access_records, holder::consents, stats::stats,
         verify::verify, verify::batch, verify::status,
         bundle::trust_bundle,
+        presentations::create, presentations::scan, presentations::qr_svg, presentations::qr_png,
+        presentations::offline_svg, presentations::offline_png,
     ),
     modifiers(&Security),
     tags((name = "service"), (name = "directory", description = "目录清单: the directory of licence types"),
@@ -41,7 +44,8 @@ use super::{
         (name = "holders", description = "holder tokens (standing in for the identity provider)"),
         (name = "applications", description = "service matters and applications by reference"),
         (name = "holder", description = "the holder's own licences, consents and access records"),
-        (name = "verify", description = "verification for agencies and anyone"))
+        (name = "verify", description = "verification for agencies and anyone"),
+        (name = "presentations", description = "presenting a licence by QR code"))
 )]
 pub struct ApiDoc;
 

@@ -219,10 +219,10 @@ async fn resolve(state: &AppState, item: &Value) -> Result<Value, ApiError> {
             "credential must be a JSON object whose type includes VerifiableCredential",
         )),
         (None, Some(Value::String(id)), None) => stored(state, &parse_licence_id(id)?).await,
-        (None, None, Some(Value::String(_))) => Err(bad(
-            "qr_unsupported",
-            "offline QR payloads are not accepted by this registry version",
-        )),
+        (None, None, Some(Value::String(payload))) => {
+            crate::qr::decode_offline(payload, state.settings.body_limit)
+                .map_err(|e| bad(e.code(), e.to_string()))
+        }
         _ => Err(bad(
             "invalid_request_body",
             "give exactly one of credential (object), licenceId (string) or qr (string)",

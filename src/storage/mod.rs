@@ -31,6 +31,8 @@ mod people;
 mod access;
 #[macro_use]
 mod verify;
+#[macro_use]
+mod presentations;
 pub mod postgres;
 pub mod sqlite;
 
@@ -41,6 +43,7 @@ pub use log::{
 };
 pub use people::{LicenceRecord, PeopleStore, StatsRows};
 pub use postgres::PgStore;
+pub use presentations::{Presentation, PresentationStore, Scan};
 pub(crate) use shared::now_micros;
 pub use sqlite::SqliteStore;
 pub use verify::{LicenceStanding, VerifyStore};
@@ -78,7 +81,14 @@ pub struct PoolStats {
 /// Everything the registry keeps: one trait made of one part per area, each implemented for
 /// both backends by its own macro. Every method is one transaction.
 pub trait Store:
-    CoreStore + DirectoryStore + IssuerStore + LogStore + PeopleStore + AccessStore + VerifyStore
+    CoreStore
+    + DirectoryStore
+    + IssuerStore
+    + LogStore
+    + PeopleStore
+    + AccessStore
+    + VerifyStore
+    + PresentationStore
 {
 }
 
@@ -90,6 +100,7 @@ impl<T> Store for T where
         + PeopleStore
         + AccessStore
         + VerifyStore
+        + PresentationStore
 {
 }
 

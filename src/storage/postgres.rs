@@ -72,6 +72,7 @@ impl PgStore {
 core_store!(PgStore);
 directory_store!(PgStore);
 log_store!(PgStore);
+presentation_store!(PgStore);
 issuer_store!(PgStore, PgRow);
 people_store!(PgStore);
 access_store!(PgStore, sqlx::PgConnection);

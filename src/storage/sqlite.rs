@@ -94,6 +94,7 @@ impl SqliteStore {
 core_store!(SqliteStore);
 directory_store!(SqliteStore);
 log_store!(SqliteStore);
+presentation_store!(SqliteStore);
 issuer_store!(SqliteStore, SqliteRow);
 people_store!(SqliteStore);
 access_store!(SqliteStore, sqlx::SqliteConnection);

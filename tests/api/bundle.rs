@@ -236,6 +236,16 @@ async fn cli_exit_codes(bundle: &str, key: &str, w: &World) {
             .expect("runs");
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert_eq!(output.status.code(), Some(expected), "{stdout}");
+        // The same licence as a scanner reads it from an offline QR code.
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_elicence"))
+            .args(["verify", "--bundle"])
+            .arg(&bundle_path)
+            .args(["--registry-key", key])
+            .args(["--qr", &elicence::qr::encode_offline(vc)])
+            .output()
+            .expect("runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(expected), "--qr: {stdout}");
     }
 }
 

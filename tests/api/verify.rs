@@ -84,6 +84,13 @@ async fn a_registered_licence_verifies_with_its_inclusion_proof(app: TestApp) {
 
     let result = verify_vc(&app, &b).await;
     assert_eq!(result["verified"], true, "{result}");
+    let payload = elicence::qr::encode_offline(&b);
+    let from_qr = verify(&app, json!({ "qr": payload })).await;
+    assert_eq!(
+        from_qr["verified"], true,
+        "the offline QR payload verifies: {from_qr}"
+    );
+    assert_eq!(from_qr["summary"], result["summary"]);
     let names: Vec<&str> = result["checks"]
         .as_array()
         .expect("checks")
@@ -404,7 +411,9 @@ async fn bad_requests_and_rate_limits(app: TestApp) {
     let neither = app.post_anon("/v1/verify", &json!({"hello": 1})).await;
     assert_problem(neither, 400, "invalid_request_body").await;
     let qr = app.post_anon("/v1/verify", &json!({"qr": "EL1:XYZ"})).await;
-    assert_problem(qr, 400, "qr_unsupported").await;
+    assert_problem(qr, 400, "qr_base45").await;
+    let qr = app.post_anon("/v1/verify", &json!({"qr": "EL9:00"})).await;
+    assert_problem(qr, 400, "qr_prefix").await;
     let unknown = json!({"licenceId": issuer.licence_id("NONE", 1).urn()});
     assert_problem(
         app.post_anon("/v1/verify", &unknown).await,

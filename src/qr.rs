@@ -1,0 +1,192 @@
+//! QR codes for presenting licences: the offline payload (the signed licence itself, compressed
+//! and base45-encoded behind the prefix `EL1:`) and the rendering of any text as an SVG or PNG
+//! QR code. Pure: no HTTP, no storage. `docs/qr.md` explains the format and its sizes.
+
+use std::io::{Read, Write};
+
+use flate2::read::ZlibDecoder;
+use flate2::write::ZlibEncoder;
+use flate2::{Compress, Compression, Decompress};
+use qrcode::render::svg;
+use qrcode::{Color, EcLevel, QrCode};
+use serde_json::Value;
+
+use crate::crypto::jcs::canonicalize;
+use crate::crypto::strict_json::{self, StrictJsonError};
+
+pub mod base45;
+mod dictionary;
+
+pub use dictionary::DICTIONARY;
+
+/// The prefix of an offline payload, version 1: `EL1:` + base45(raw DEFLATE(JCS(licence)))
+/// with [`DICTIONARY`] as the preset dictionary.
+pub const OFFLINE_PREFIX: &str = "EL1:";
+/// A sensible bound on an inflated licence, for callers without their own (64 KiB).
+pub const DEFAULT_MAX_INFLATED: usize = 64 * 1024;
+/// Error correction: level M restores about 15 % of damaged codewords.
+pub const EC_LEVEL: EcLevel = EcLevel::M;
+/// The smallest PNG side in pixels, quiet zone included.
+pub const PNG_MIN_WIDTH: u32 = 300;
+/// Light modules around the code (ISO/IEC 18004 asks for four).
+const QUIET_ZONE: u32 = 4;
+
+/// Why a payload could not be read or a text not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum QrError {
+    #[error("an offline licence payload starts with {OFFLINE_PREFIX}")]
+    Prefix,
+    #[error("the payload is not base45: {0}")]
+    Base45(#[from] base45::Base45Error),
+    #[error("the payload is not valid deflate data")]
+    Inflate,
+    #[error("the payload inflates past {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("the payload is not a licence: {0}")]
+    Json(#[from] StrictJsonError),
+    #[error("the text does not fit in a QR code at error correction level M")]
+    TooLong,
+    #[error("PNG encoding failed: {0}")]
+    Png(String),
+}
+
+impl QrError {
+    /// A stable code for problem details and verification answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Prefix => "qr_prefix",
+            Self::Base45(_) => "qr_base45",
+            Self::Inflate => "qr_inflate",
+            Self::TooLarge { .. } => "qr_too_large",
+            Self::Json(_) => "qr_json",
+            Self::TooLong => "qr_too_long",
+            Self::Png(_) => "qr_png",
+        }
+    }
+}
+
+/// The offline payload of a signed licence: `EL1:` + base45(raw DEFLATE(JCS bytes)), the
+/// compressor primed with [`DICTIONARY`].
+///
+/// Every character is in the QR alphanumeric set, so the code is drawn in alphanumeric mode.
+pub fn encode_offline(credential: &Value) -> String {
+    format!(
+        "{OFFLINE_PREFIX}{}",
+        base45::encode(&deflate(&canonicalize(credential)))
+    )
+}
+
+/// Raw DEFLATE (RFC 1951, no zlib header) with the preset dictionary.
+fn deflate(bytes: &[u8]) -> Vec<u8> {
+    let mut compress = Compress::new(Compression::best(), false);
+    // Invariant: a fresh raw stream accepts a dictionary, and writing to a Vec cannot fail.
+    compress
+        .set_dictionary(DICTIONARY)
+        .expect("a fresh stream takes a dictionary");
+    // `ZlibEncoder` only drives the stream; without a zlib header it writes raw DEFLATE.
+    let mut encoder = ZlibEncoder::new_with_compress(Vec::with_capacity(bytes.len()), compress);
+    encoder.write_all(bytes).expect("deflate into memory");
+    encoder.finish().expect("deflate into memory")
+}
+
+/// Reads an offline payload back into the signed licence it carries.
+///
+/// The verification engine calls this for `POST /v1/verify {"qr": …}` and the CLI for
+/// `--qr`; the answer still has to be verified (signature, issuer, status…). Inflation stops at
+/// `max_inflated` bytes, so a small payload cannot expand into a huge one (a deflate bomb), and
+/// the JSON is parsed strictly: duplicate keys anywhere are refused. Surrounding whitespace is
+/// ignored; the prefix must be upper case, as QR alphanumeric mode gives it.
+pub fn decode_offline(payload: &str, max_inflated: usize) -> Result<Value, QrError> {
+    let body = payload
+        .trim()
+        .strip_prefix(OFFLINE_PREFIX)
+        .ok_or(QrError::Prefix)?;
+    let inflated = inflate(&base45::decode(body)?, max_inflated)?;
+    if inflated.len() > max_inflated {
+        return Err(QrError::TooLarge {
+            limit: max_inflated,
+        });
+    }
+    Ok(strict_json::parse(&inflated, max_inflated)?)
+}
+
+/// Inflates raw DEFLATE with the preset dictionary, reading at most one byte past `max`.
+fn inflate(compressed: &[u8], max: usize) -> Result<Vec<u8>, QrError> {
+    let mut decompress = Decompress::new(false);
+    decompress
+        .set_dictionary(DICTIONARY)
+        .map_err(|_| QrError::Inflate)?;
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    let mut inflated = Vec::new();
+    ZlibDecoder::new_with_decompress(compressed, decompress)
+        .take(limit)
+        .read_to_end(&mut inflated)
+        .map_err(|_| QrError::Inflate)?;
+    Ok(inflated)
+}
+
+/// The QR code of `text` at level M, the smallest version that holds it.
+pub fn code(text: &str) -> Result<QrCode, QrError> {
+    QrCode::with_error_correction_level(text.as_bytes(), EC_LEVEL).map_err(|_| QrError::TooLong)
+}
+
+/// The QR version (1–40) `text` needs at level M.
+pub fn version(text: &str) -> Result<i16, QrError> {
+    match code(text)?.version() {
+        qrcode::Version::Normal(v) | qrcode::Version::Micro(v) => Ok(v),
+    }
+}
+
+/// An SVG image of the QR code of `text`, with its quiet zone, at least 300 units wide.
+pub fn render_svg(text: &str) -> Result<String, QrError> {
+    Ok(code(text)?
+        .render::<svg::Color<'_>>()
+        .quiet_zone(true)
+        .min_dimensions(PNG_MIN_WIDTH, PNG_MIN_WIDTH)
+        .dark_color(svg::Color("#000"))
+        .light_color(svg::Color("#fff"))
+        .build())
+}
+
+/// A greyscale PNG of the QR code of `text`, with its quiet zone, at least 300 px wide.
+pub fn render_png(text: &str) -> Result<Vec<u8>, QrError> {
+    let code = code(text)?;
+    let modules = code.width();
+    let colors = code.to_colors();
+    let side_modules = modules + 2 * QUIET_ZONE as usize;
+    let scale = (PNG_MIN_WIDTH as usize).div_ceil(side_modules);
+    let side = side_modules * scale;
+    let mut pixels = vec![0xffu8; side * side];
+    for (i, color) in colors.iter().enumerate() {
+        if *color == Color::Dark {
+            let (x, y) = (
+                i % modules + QUIET_ZONE as usize,
+                i / modules + QUIET_ZONE as usize,
+            );
+            for row in y * scale..(y + 1) * scale {
+                pixels[row * side + x * scale..row * side + (x + 1) * scale].fill(0);
+            }
+        }
+    }
+    encode_png(&pixels, side)
+}
+
+fn encode_png(pixels: &[u8], side: usize) -> Result<Vec<u8>, QrError> {
+    let side = u32::try_from(side).map_err(|e| QrError::Png(e.to_string()))?;
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, side, side);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::High);
+    let mut writer = encoder
+        .write_header()
+        .map_err(|e| QrError::Png(e.to_string()))?;
+    writer
+        .write_image_data(pixels)
+        .map_err(|e| QrError::Png(e.to_string()))?;
+    writer.finish().map_err(|e| QrError::Png(e.to_string()))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,244 @@
+//! The holder's page: enter a holder token (kept in an `HttpOnly`, `SameSite=Strict` cookie
+//! scoped to `/holder`), then see the licences with their history, make a presentation QR code
+//! with a choice of fields, and see the access records and consents.
+
+use actix_web::cookie::{time::Duration as CookieAge, Cookie, SameSite};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use minijinja::context;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::crypto::digest::sha256;
+use crate::domain::identifiers::HolderId;
+use crate::domain::presentation::{schema_fields, PresentationRequest, DEFAULT_FIELDS};
+use crate::error::ApiError;
+use crate::presentation::{self, CreateError};
+use crate::startup::AppState;
+use crate::storage::LicenceRecord;
+
+use super::{message, page};
+
+const COOKIE: &str = "elicence_holder";
+/// How long the browser keeps the token (the token's own expiry still applies).
+const COOKIE_HOURS: i64 = 8;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/holder", web::get().to(show))
+        .route("/holder/login", web::post().to(login))
+        .route("/holder/logout", web::post().to(logout))
+        .route("/holder/presentations", web::post().to(present))
+        .route(
+            "/holder/licences/{id}/offline-qr.svg",
+            web::get().to(offline),
+        );
+}
+
+#[derive(Deserialize)]
+struct Login {
+    token: String,
+}
+
+async fn login(
+    state: web::Data<AppState>,
+    form: web::Form<Login>,
+) -> Result<HttpResponse, ApiError> {
+    let token = form.token.trim();
+    if holder_for(&state, token).await?.is_none() {
+        return page(
+            StatusCode::UNAUTHORIZED,
+            "holder_login.html",
+            context! { error => true },
+        );
+    }
+    let cookie = Cookie::build(COOKIE, token.to_owned())
+        .path("/holder")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.settings.public_base().starts_with("https:"))
+        .max_age(CookieAge::hours(COOKIE_HOURS))
+        .finish();
+    Ok(HttpResponse::SeeOther()
+        .cookie(cookie)
+        .insert_header((header::LOCATION, "/holder"))
+        .finish())
+}
+
+async fn logout() -> HttpResponse {
+    let mut cookie = Cookie::build(COOKIE, "").path("/holder").finish();
+    cookie.make_removal();
+    HttpResponse::SeeOther()
+        .cookie(cookie)
+        .insert_header((header::LOCATION, "/holder"))
+        .finish()
+}
+
+async fn show(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let Some(holder) = signed_in(&req, &state).await? else {
+        return page(
+            StatusCode::OK,
+            "holder_login.html",
+            context! { error => false },
+        );
+    };
+    let now = Utc::now();
+    let mut licences = Vec::new();
+    for record in state.store.holder_licences(&holder).await? {
+        licences.push(licence_view(&state, &record).await?);
+    }
+    let records: Vec<Value> = state
+        .store
+        .holder_access_records(&holder, None, 20)
+        .await?
+        .iter()
+        .map(|r| r.present())
+        .collect();
+    let consents: Vec<Value> = state
+        .store
+        .holder_consents(&holder)
+        .await?
+        .iter()
+        .map(|c| crate::routes::consents::present(c, now))
+        .collect();
+    let context = context! { holder => holder.urn(), licences, records, consents };
+    page(StatusCode::OK, "holder.html", context)
+}
+
+/// One licence with its history and the fields its schema offers.
+async fn licence_view(state: &AppState, record: &LicenceRecord) -> Result<Value, ApiError> {
+    let store = state.store.as_ref();
+    let licence_type = store.licence_type(record.id.type_code()).await?;
+    let schema = store
+        .schema_document(record.id.type_code(), record.schema_version)
+        .await?
+        .unwrap_or(Value::Null);
+    let fields: Vec<Value> = schema_fields(&schema)
+        .into_iter()
+        .filter(|f| f.name != "id")
+        .map(|f| {
+            let checked =
+                DEFAULT_FIELDS.contains(&f.name.as_str()) || f.name == "certificateNumber";
+            json!({"name": f.name, "title": f.title, "checked": checked})
+        })
+        .collect();
+    let history = store.licence_history(&record.id.base()).await?;
+    let mut lines = Vec::new();
+    for v in history.iter().flat_map(|h| &h.versions) {
+        lines.push(format!(
+            "{} 版本 version {}",
+            v.accepted_at.format("%Y-%m-%d"),
+            v.id.version()
+        ));
+    }
+    lines.extend(history.iter().flat_map(events));
+    let (zh, en) = licence_type.map_or((String::new(), String::new()), |t| (t.name_zh, t.name_en));
+    Ok(json!({
+        "id": record.id.urn(), "typeName": zh, "typeNameEn": en,
+        "status": crate::routes::holder::status(record, Utc::now()),
+        "validFrom": record.valid_from.format("%Y-%m-%d").to_string(),
+        "validUntil": record.valid_until.format("%Y-%m-%d").to_string(),
+        "fields": fields, "history": lines,
+    }))
+}
+
+fn events(history: &crate::storage::LicenceHistory) -> Vec<String> {
+    history
+        .events
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {:?}: {}",
+                e.effective_from.format("%Y-%m-%d"),
+                e.action,
+                e.reason
+            )
+        })
+        .collect()
+}
+
+/// The form of `/holder`: `licence`, `field` (repeated), `lifetime` (seconds), `use`.
+async fn present(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(holder) = signed_in(&req, &state).await? else {
+        return page(
+            StatusCode::UNAUTHORIZED,
+            "holder_login.html",
+            context! { error => true },
+        );
+    };
+    let value = |key: &str| form.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let fields: Vec<String> = form
+        .iter()
+        .filter(|(k, _)| k == "field")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let request = PresentationRequest {
+        licence: value("licence").unwrap_or_default(),
+        fields: (!fields.is_empty()).then_some(fields),
+        lifetime_seconds: value("lifetime").and_then(|v| v.parse().ok()),
+        single_use: Some(value("use").as_deref() != Some("multi")),
+    };
+    let base = state.settings.public_base();
+    match presentation::create(state.store.as_ref(), base, &holder, &request, Utc::now()).await {
+        Ok(created) => page(
+            StatusCode::CREATED,
+            "holder_created.html",
+            context! { p => created },
+        ),
+        Err(CreateError::NotFound) => message(
+            StatusCode::NOT_FOUND,
+            ("没有这个证照", "No such licence"),
+            ("您的证照中没有这一项。", "This licence is not among yours."),
+        ),
+        Err(CreateError::Terms(e)) => message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ("无法生成二维码", "Cannot make the QR code"),
+            ("请检查所选内容和有效时长。", &e.to_string()),
+        ),
+        Err(CreateError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// The offline QR code of one of the signed-in holder's licences.
+async fn offline(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let not_found = || ApiError::not_found("licence_not_found", "no such licence of this holder");
+    let holder = signed_in(&req, &state).await?.ok_or_else(not_found)?;
+    let id = presentation::parse_licence(&id).ok_or_else(not_found)?;
+    let record = state
+        .store
+        .licence_record(&id)
+        .await?
+        .filter(|r| r.holder == holder)
+        .ok_or_else(not_found)?;
+    let svg = crate::qr::render_svg(&crate::qr::encode_offline(&record.document))
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(crate::routes::presentations::image(
+        "image/svg+xml",
+        svg.into_bytes(),
+    ))
+}
+
+async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Option<HolderId>, ApiError> {
+    match req.cookie(COOKIE) {
+        Some(cookie) => holder_for(state, cookie.value()).await,
+        None => Ok(None),
+    }
+}
+
+async fn holder_for(state: &AppState, token: &str) -> Result<Option<HolderId>, ApiError> {
+    if token.is_empty() || token.len() > 200 {
+        return Ok(None);
+    }
+    Ok(state
+        .store
+        .holder_by_token(&sha256(token.as_bytes()), Utc::now())
+        .await?)
+}

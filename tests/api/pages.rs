@@ -1,0 +1,159 @@
+//! The HTML pages: landing, directory with search and type detail, the stylesheet.
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(
+    landing_and_stylesheet,
+    catalogue_search_and_detail,
+    holder_page_signs_in_lists_and_presents,
+);
+
+async fn html(app: &TestApp, path: &str, status: u16) -> String {
+    let response = app.get(path).await;
+    assert_eq!(response.status().as_u16(), status, "{path}");
+    let kind = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(kind.starts_with("text/html"), "{path}: {kind}");
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("<html lang=\"zh-CN\">"),
+        "{path}: lang attribute"
+    );
+    assert!(!body.contains("<script"), "{path}: no JavaScript");
+    assert!(
+        !body.contains("http://") && !body.contains("//cdn"),
+        "{path}: no external assets"
+    );
+    body
+}
+
+async fn landing_and_stylesheet(app: TestApp) {
+    let body = html(&app, "/", 200).await;
+    assert!(body.contains("电子证照") && body.contains("Electronic licences"));
+    assert!(body.contains("href=\"/holder\"") && body.contains("href=\"/catalogue\""));
+    let css = app.get("/static/style.css").await;
+    assert_eq!(css.status(), 200);
+    assert!(css.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+    assert!(css.text().await.unwrap().contains(".verdict"));
+}
+
+async fn catalogue_search_and_detail(app: TestApp) {
+    let all = html(&app, "/catalogue", 200).await;
+    assert!(all.contains("律师执业证") && all.contains("营业执照"));
+    assert!(all.contains("<label for=\"q\">"), "labelled search box");
+    let found = html(&app, "/catalogue?q=%E5%BE%8B%E5%B8%88", 200).await; // 律师
+    assert!(found.contains("律师执业证") && !found.contains("营业执照"));
+    let english = html(&app, "/catalogue?q=business", 200).await;
+    assert!(english.contains("营业执照") && !english.contains("律师执业证"));
+    let escaped = html(&app, "/catalogue?q=%3Cb%3E", 200).await;
+    assert!(escaped.contains("&lt;b&gt;") && !escaped.contains("<b>"));
+    let detail = html(&app, "/catalogue/11100000000014062K001", 200).await;
+    assert!(detail.contains("执业证号 Certificate number") && detail.contains("lawFirm"));
+    assert!(detail.contains("/v1/licence-types/11100000000014062K001/versions/1/schema"));
+    html(&app, "/catalogue/11100000000014062K999", 404).await;
+    html(&app, "/catalogue/nonsense", 404).await;
+}
+
+async fn holder_page_signs_in_lists_and_presents(app: TestApp) {
+    let mut issuer = crate::signing::setup_issuer(&app, "91220101MA0000Q09").await;
+    let licence = issuer.licence("H1");
+    crate::submissions::accept(&app, &mut issuer, crate::signing::items(&[&licence])).await;
+    let token = crate::people::holder_token(&app, "11010519491231002X").await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = client
+        .get(app.url("/holder"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("<label for=\"token\">") && form.contains("action=\"/holder/login\""));
+    let wrong = client
+        .post(app.url("/holder/login"))
+        .form(&[("token", "not-a-valid-token-at-all")]);
+    assert_eq!(wrong.send().await.unwrap().status(), 401);
+    let login = client
+        .post(app.url("/holder/login"))
+        .form(&[("token", token.as_str())]);
+    let login = login.send().await.unwrap();
+    assert_eq!(login.status(), 303);
+    let set = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/holder"),
+        "{set}"
+    );
+    assert!(set.contains("Secure"), "https public URL: {set}");
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let page = client
+        .get(app.url("/holder"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("律师执业证") && page.contains(licence["id"].as_str().unwrap()));
+    assert!(page.contains("name=\"field\" value=\"lawFirm\""));
+    let form = [
+        ("licence", licence["id"].as_str().unwrap()),
+        ("field", "holderName"),
+        ("field", "lawFirm"),
+        ("lifetime", "300"),
+        ("use", "single"),
+    ];
+    let created = client
+        .post(app.url("/holder/presentations"))
+        .header("Cookie", &cookie)
+        .form(&form);
+    let created = created.send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    let created = created.text().await.unwrap().replace("&#x2f;", "/");
+    let url = created
+        .split("id=\"presentation-url\" href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let scan = app
+        .get(url.strip_prefix("https://registry.test").unwrap())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(scan.contains("data-verdict=\"valid\"") && scan.contains("吉林某律师事务所"));
+    let again = client
+        .get(app.url("/holder"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        again.text().await.unwrap().contains("qr_scan"),
+        "the scan is listed"
+    );
+    let offline = format!(
+        "/holder/licences/{}/offline-qr.svg",
+        licence["id"].as_str().unwrap()
+    );
+    let svg = client
+        .get(app.url(&offline))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(svg.status(), 200);
+    assert_eq!(
+        client.get(app.url(&offline)).send().await.unwrap().status(),
+        404
+    );
+}
