@@ -1,6 +1,6 @@
 //! QR codes for presenting licences: the offline payload (the signed licence itself, compressed
 //! and base45-encoded behind the prefix `EL1:`) and the rendering of any text as an SVG or PNG
-//! QR code. Pure: no HTTP, no storage. `docs/qr.md` explains the format and its sizes.
+//! QR code. Pure: no HTTP, no storage. The README ("Presenting a licence by QR code") explains the format and its sizes.
 
 use std::io::{Read, Write};
 

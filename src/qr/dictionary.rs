@@ -3,7 +3,7 @@
 //! A licence is mostly the same skeleton (contexts, member names, DID and URN prefixes, the
 //! proof's fixed members) around a little personal data. Priming the compressor's window with
 //! that skeleton, the seeded schemas' member names and common words of Chinese licences halves
-//! the compressed size (see `docs/qr.md`). The dictionary is part of the format: changing one
+//! the compressed size (see the README, "The offline payload"). The dictionary is part of the format: changing one
 //! byte of it needs a new prefix (`EL2:`), and these bytes are frozen for `EL1:`. Strings used
 //! most come last, where matches are nearest and cheapest. No registry host is in it: a
 //! licence repeats its own host, so the second and later mentions compress anyway.

@@ -1,5 +1,5 @@
 //! Every rendered code is read back with an independent decoder (`rqrr`); sample licences of
-//! every seeded type give the sizes and QR versions `docs/qr.md` and BENCHMARKS.md report.
+//! every seeded type give the sizes and QR versions the README and BENCHMARKS.md report.
 
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
