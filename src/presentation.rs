@@ -16,10 +16,11 @@ use crate::domain::presentation::{
     disclose, mask_name, schema_fields, PresentationError, PresentationRequest, SchemaField,
 };
 use crate::storage::{record_access, LicenceHistory, Presentation, Scan, Store, StoreError};
+use crate::verify::cache::RegistryCache;
 
 mod verdict;
 
-pub use verdict::{judge, Reason, Verdict};
+pub use verdict::{add_engine_failures, judge, Reason, Verdict};
 
 /// Why a presentation could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +140,7 @@ pub async fn create(
 /// Counts a scan of `token` and answers what the scanner sees.
 pub async fn scan(
     store: &dyn Store,
+    verifier: &RegistryCache,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Scanned, StoreError> {
@@ -155,13 +157,14 @@ pub async fn scan(
         .licence_history(&presentation.licence.base())
         .await?
         .ok_or_else(|| StoreError::corrupt("a presented licence has no history"))?;
-    let shown = show(store, &presentation, &history, now).await?;
+    let shown = show(store, verifier, &presentation, &history, now).await?;
     record_access(store, record(&shown)).await?;
     Ok(Scanned::Shown(Box::new(shown)))
 }
 
 async fn show(
     store: &dyn Store,
+    verifier: &RegistryCache,
     p: &Presentation,
     history: &LicenceHistory,
     now: DateTime<Utc>,
@@ -169,7 +172,10 @@ async fn show(
     let id = &p.licence;
     let stored = history.versions.iter().find(|v| v.id == *id);
     let document = stored.map(|v| &v.document).unwrap_or(&Value::Null);
-    let (verdict, status) = judge(history, id, now);
+    let (mut verdict, status) = judge(history, id, now);
+    if let Some(checked) = verifier.verify(vec![document.clone()], now).await?.first() {
+        add_engine_failures(&mut verdict, &checked.checks);
+    }
     let schema = subject_fields(store, id, document).await?;
     let licence_type = store.licence_type(id.type_code()).await?;
     let issuer = store.issuer(id.issuer()).await?;

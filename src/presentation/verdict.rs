@@ -3,6 +3,8 @@
 //! registry accepted the version only after checking its signature, key, authorisation and
 //! schema (the write path), so those hold for any stored version.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -21,12 +23,41 @@ pub struct Verdict {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reason {
     pub code: &'static str,
-    pub zh: &'static str,
-    pub en: &'static str,
+    pub zh: Cow<'static, str>,
+    pub en: Cow<'static, str>,
 }
 
 const fn reason(code: &'static str, zh: &'static str, en: &'static str) -> Reason {
-    Reason { code, zh, en }
+    Reason {
+        code,
+        zh: Cow::Borrowed(zh),
+        en: Cow::Borrowed(en),
+    }
+}
+
+/// The checks the stored state alone cannot answer, because they can change after the
+/// registry accepted the licence (a key found compromised voids its signatures) or concern
+/// the document itself: the verification engine's answer for them is added to the verdict.
+const ENGINE_CHECKS: [&str; 5] = [
+    "signature",
+    "issuerKey",
+    "authorisation",
+    "schema",
+    "registered",
+];
+
+/// Adds the failures of the engine's [`ENGINE_CHECKS`] to the verdict.
+pub fn add_engine_failures(verdict: &mut Verdict, checks: &[crate::verify::Check]) {
+    for check in checks {
+        if !check.ok && ENGINE_CHECKS.contains(&check.name) {
+            verdict.reasons.push(Reason {
+                code: check.code,
+                zh: Cow::Owned(check.message.zh.clone()),
+                en: Cow::Owned(check.message.en.clone()),
+            });
+        }
+    }
+    verdict.valid = verdict.reasons.is_empty();
 }
 
 /// Judges version `id` of the licence in `history` at `now`; also answers its status word

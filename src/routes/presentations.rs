@@ -71,7 +71,7 @@ pub async fn scan(
 ) -> Result<HttpResponse, ApiError> {
     let json = wants_json(&req);
     let scanned = if plausible_token(&token) {
-        presentation::scan(state.store.as_ref(), &token, Utc::now()).await?
+        presentation::scan(state.store.as_ref(), &state.verifier, &token, Utc::now()).await?
     } else {
         Scanned::Unknown
     };

@@ -20,6 +20,7 @@ on_both_backends!(
     a_scan_shows_the_verdict_and_only_chosen_fields,
     single_use_expiry_and_unknown_tokens,
     a_revoked_licence_is_not_valid,
+    a_compromised_key_voids_a_presented_licence,
     only_the_holders_own_licence,
     qr_images_decode_to_the_url,
     holders_create_presentations_and_see_the_scans,
@@ -187,6 +188,33 @@ async fn a_revoked_licence_is_not_valid(app: TestApp) {
     assert_eq!(body["verdict"]["valid"], false);
     assert_eq!(body["verdict"]["reasons"][0]["code"], "revoked");
     assert_eq!(body["status"], "revoked");
+}
+
+/// A key found compromised after the licence was accepted voids it: the scan page uses the
+/// verification engine, not only the stored state.
+async fn a_compromised_key_voids_a_presented_licence(app: TestApp) {
+    let (issuer, licence) = registered(&app, "P4").await;
+    let created = present(&app, &licence, None, false).await;
+    let body = json_with_status(get_json(&app, &path(&created)).await, 200).await;
+    assert_eq!(body["verdict"]["valid"], true, "{body}");
+    let revoke = format!(
+        "/v1/issuers/{}/keys/{}/revoke",
+        issuer.uscc,
+        issuer.key.multikey()
+    );
+    let compromised = json!({"compromisedSince": "2025-01-01T00:00:00Z"});
+    json_with_status(app.post_admin(&revoke, &compromised).await, 200).await;
+    let body = json_with_status(get_json(&app, &path(&created)).await, 200).await;
+    assert_eq!(body["verdict"]["valid"], false, "{body}");
+    let codes: Vec<&str> = body["verdict"]["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .filter_map(|r| r["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"key_compromised"), "{body}");
+    let html = app.get(&path(&created)).await.text().await.unwrap();
+    assert!(html.contains("data-verdict=\"invalid\""), "{html}");
 }
 
 async fn only_the_holders_own_licence(app: TestApp) {
