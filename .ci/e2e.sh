@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-command -v chromium >/dev/null || { echo "installing Debian's chromium"; apt-get install -y chromium; }
+command -v chromium >/dev/null || { echo "installing Debian's chromium"; apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; }
 command -v python3 >/dev/null || { echo "python3 is needed to drive Chromium"; exit 1; }
 BIN=target/release/elicence
 [ -x "$BIN" ] || BIN=target/debug/elicence
