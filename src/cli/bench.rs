@@ -9,6 +9,7 @@
 //! The client runs on the command's own runtime; requests are pre-serialised so that the client
 //! does little more than move bytes. Build with `--release` for meaningful numbers.
 
+mod applications;
 mod fixtures;
 mod proofs;
 mod verify;
@@ -36,6 +37,8 @@ pub enum BenchCommand {
     Directory(DirectoryBench),
     /// Inclusion-proof latency at the log's current size.
     Proofs(proofs::ProofBench),
+    /// Application checks per second, three referenced licences each.
+    Applications(applications::ApplicationBench),
     /// Verification throughput: in process, POST /v1/verify and POST /v1/verify/batch.
     Verify(verify::VerifyBench),
 }
@@ -104,6 +107,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Submit(args) => submit(args).await,
         BenchCommand::Directory(args) => directory(args).await,
         BenchCommand::Proofs(args) => proofs::proofs(args).await,
+        BenchCommand::Applications(args) => applications::applications(args).await,
         BenchCommand::Verify(args) => verify::verify(args).await,
     }
 }
