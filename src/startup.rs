@@ -35,7 +35,7 @@ pub struct AppState {
     /// The write path: submission checks and this instance's sequencer.
     pub intake: Intake,
     /// Verification: the cached registry view and per-client rate limits.
-    pub verifier: crate::verify::cache::RegistryCache,
+    pub verifier: Arc<crate::verify::cache::RegistryCache>,
     pub verify_limiter: crate::verify::limit::ClientLimiter,
     /// The last signed trust bundle.
     pub bundle: crate::bundle::BundleCache,
@@ -70,12 +70,15 @@ impl Application {
                 "directory seeded"
             );
         }
-        let intake = intake(&settings, store.clone(), &registry_key)?;
-        let verifier = crate::verify::cache::RegistryCache::new(
+        let did_host = settings
+            .did_web_host()
+            .context("the public URL has no did:web host")?;
+        let verifier = Arc::new(crate::verify::cache::RegistryCache::new(
             store.clone(),
-            intake.did_host.clone(),
-            intake.public_base.clone(),
-        );
+            did_host,
+            settings.public_base().to_owned(),
+        ));
+        let intake = intake(&settings, store.clone(), verifier.clone(), &registry_key)?;
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -157,6 +160,7 @@ fn load_key(settings: &Settings, file: &str, what: &str) -> anyhow::Result<KeyPa
 fn intake(
     settings: &Settings,
     store: Arc<dyn Store>,
+    registry: Arc<crate::verify::cache::RegistryCache>,
     registry_key: &KeyPair,
 ) -> anyhow::Result<Intake> {
     let did_host = settings
@@ -174,6 +178,7 @@ fn intake(
     Ok(Intake {
         sequencer: Sequencer::start(store.clone(), signer),
         store,
+        registry,
         schemas: SchemaCache::default(),
         did_host,
         public_base: settings.public_base().to_owned(),

@@ -28,6 +28,7 @@ use crate::domain::submission::{
     check_issuer_proof, item_kind, Envelope, EnvelopeError, ItemError,
 };
 use crate::storage::{Store, StoreError};
+use crate::verify::cache::RegistryCache;
 
 /// Schema messages reported per refused licence.
 const MAX_SCHEMA_MESSAGES: usize = 5;
@@ -92,6 +93,9 @@ impl SchemaCache {
 /// The write path of one service instance.
 pub struct Intake {
     pub store: Arc<dyn Store>,
+    /// The in-memory registry snapshot (licence types), shared with the verifier and
+    /// invalidated by operator writes; at most a few seconds old across instances.
+    pub registry: Arc<RegistryCache>,
     pub sequencer: Sequencer,
     pub schemas: SchemaCache,
     /// The did:web host (`:` encoded as `%3A`).
@@ -218,11 +222,14 @@ impl Intake {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let mut types = HashMap::new();
-        for code in codes {
-            let found = self.store.licence_type(&code).await?;
-            types.insert(code, found);
-        }
+        let snapshot = self.registry.snapshot().await?;
+        let types: HashMap<TypeCode, Option<LicenceType>> = codes
+            .into_iter()
+            .map(|code| {
+                let found = snapshot.licence_type(&code).cloned();
+                (code, found)
+            })
+            .collect();
         let mut schemas = HashMap::new();
         for (code, version) in versions {
             let compiled = self

@@ -53,6 +53,13 @@ pub struct Snapshot {
     schemas: HashMap<(TypeCode, u32), Arc<CompiledSchema>>,
 }
 
+impl Snapshot {
+    /// A licence type (any status) as of this snapshot.
+    pub fn licence_type(&self, code: &TypeCode) -> Option<&LicenceType> {
+        self.types.get(code)
+    }
+}
+
 /// The registry as this instance's verifier sees it.
 pub struct RegistryCache {
     store: Arc<dyn Store>,
