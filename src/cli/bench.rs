@@ -10,6 +10,7 @@
 //! does little more than move bytes. Build with `--release` for meaningful numbers.
 
 mod applications;
+mod directory;
 mod fixtures;
 mod proofs;
 mod verify;
@@ -34,7 +35,7 @@ pub enum BenchCommand {
     /// Submission throughput: pre-signed envelopes from many issuers.
     Submit(SubmitBench),
     /// Directory read throughput: GET /v1/licence-types.
-    Directory(DirectoryBench),
+    Directory(directory::DirectoryBench),
     /// Inclusion-proof latency at the log's current size.
     Proofs(proofs::ProofBench),
     /// Application checks per second, three referenced licences each.
@@ -81,31 +82,11 @@ pub struct SubmitBench {
     json: bool,
 }
 
-/// `bench directory`.
-#[derive(Debug, Args)]
-pub struct DirectoryBench {
-    #[arg(
-        long,
-        env = "ELICENCE_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    registry_url: String,
-    /// How long to run: `10s`, `500ms`, `2m`.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    duration: Duration,
-    /// Requests in flight.
-    #[arg(long, default_value_t = 32)]
-    concurrency: usize,
-    /// Print one JSON object instead of text.
-    #[arg(long)]
-    json: bool,
-}
-
 /// Runs a benchmark.
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Submit(args) => submit(args).await,
-        BenchCommand::Directory(args) => directory(args).await,
+        BenchCommand::Directory(args) => directory::directory(args).await,
         BenchCommand::Proofs(args) => proofs::proofs(args).await,
         BenchCommand::Applications(args) => applications::applications(args).await,
         BenchCommand::Verify(args) => verify::verify(args).await,
@@ -277,60 +258,6 @@ fn submit_report(args: &SubmitBench, runs: &[ChainRun], wall: Duration, verify: 
         // Accepted licences/s as a share of what one core does verifying signatures alone.
         "acceptedOverVerifyCapacity": licences_per_s / verifies_per_s,
     })
-}
-
-async fn directory(args: DirectoryBench) -> anyhow::Result<()> {
-    let registry = Registry::new(&args.registry_url)?;
-    let url = registry.url("/v1/licence-types");
-    let deadline = Instant::now() + args.duration;
-    let start = Instant::now();
-    let workers: Vec<_> = (0..args.concurrency.max(1))
-        .map(|_| {
-            let http = registry.http().clone();
-            let url = url.clone();
-            tokio::spawn(async move {
-                let (mut ok, mut errors) = (Vec::new(), 0usize);
-                while Instant::now() < deadline {
-                    let sent = Instant::now();
-                    let response = http.get(&url).send().await;
-                    let good = match response {
-                        Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
-                        _ => false,
-                    };
-                    if good {
-                        ok.push(sent.elapsed());
-                    } else {
-                        errors += 1;
-                        // Do not spin on a refused connection.
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                    }
-                }
-                (ok, errors)
-            })
-        })
-        .collect();
-    let (mut latencies, mut errors) = (Vec::new(), 0);
-    for worker in workers {
-        let (ok, failed) = worker.await.context("a worker panicked")?;
-        latencies.extend(ok);
-        errors += failed;
-    }
-    let secs = start.elapsed().as_secs_f64();
-    latencies.sort();
-    let report = json!({
-        "benchmark": "directory",
-        "concurrency": args.concurrency,
-        "seconds": secs,
-        "requests": latencies.len(),
-        "errors": errors,
-        "requestsPerSecond": latencies.len() as f64 / secs,
-        "latencyMs": percentiles(&latencies),
-    });
-    print_report(&report, args.json);
-    if latencies.is_empty() {
-        bail!("no request succeeded ({errors} errors)");
-    }
-    Ok(())
 }
 
 /// p50 / p90 / p99 / max in milliseconds of sorted `latencies`.

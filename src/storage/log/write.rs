@@ -1,0 +1,304 @@
+//! The backend-typed SQL of [`log_store!`]: reading heads, receipts and nodes under the lock
+//! and writing envelopes, items and the tree with multi-row inserts.
+
+/// Backend-typed helpers of [`log_store!`]: `$conn` is the backend's connection type.
+macro_rules! log_helpers {
+    ($store:ty, $db:ty, $conn:ty, $row:ty) => {
+        /// The stored heads of the batch's issuers, read under the lock.
+        async fn batch_heads(
+            conn: &mut $conn,
+            batch: &Batch,
+        ) -> Result<HashMap<String, ChainHead>, StoreError> {
+            let mut q = sqlx::QueryBuilder::<$db>::new(
+                "SELECT issuer, sequence, digest FROM issuer_heads WHERE issuer IN (",
+            );
+            let mut list = q.separated(", ");
+            for env in &batch.envelopes {
+                list.push_bind(env.issuer.as_str());
+            }
+            q.push(")");
+            let mut heads = HashMap::new();
+            for row in q.build().fetch_all(&mut *conn).await? {
+                let head = ChainHead {
+                    sequence: super::log::to_u64(row.try_get("sequence")?)?,
+                    digest: row.try_get("digest")?,
+                };
+                heads.insert(row.try_get::<String, _>("issuer")?, head);
+            }
+            Ok(heads)
+        }
+
+        /// Receipts of the batch's envelopes that were accepted before (repeats).
+        async fn batch_receipts(
+            conn: &mut $conn,
+            batch: &Batch,
+        ) -> Result<HashMap<String, String>, StoreError> {
+            let mut q = sqlx::QueryBuilder::<$db>::new(
+                "SELECT digest, receipt FROM envelopes WHERE digest IN (",
+            );
+            let mut list = q.separated(", ");
+            for env in &batch.envelopes {
+                list.push_bind(env.digest.as_str());
+            }
+            q.push(")");
+            let mut found = HashMap::new();
+            for row in q.build().fetch_all(&mut *conn).await? {
+                found.insert(row.try_get("digest")?, row.try_get("receipt")?);
+            }
+            Ok(found)
+        }
+
+        /// The nodes asked for, in one query.
+        async fn fetch_nodes(
+            conn: &mut $conn,
+            ids: &[NodeId],
+        ) -> Result<HashMap<NodeId, Hash>, StoreError> {
+            let mut nodes = HashMap::with_capacity(ids.len());
+            for chunk in ids.chunks(super::log::INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT level, idx, hash FROM log_nodes WHERE (level, idx) IN ",
+                );
+                q.push_tuples(chunk, |mut b, id| {
+                    b.push_bind(i64::from(id.level));
+                    b.push_bind(i64::try_from(id.index).unwrap_or(i64::MAX));
+                });
+                for row in q.build().fetch_all(&mut *conn).await? {
+                    let level: i64 = row.try_get("level")?;
+                    let id = NodeId {
+                        level: u8::try_from(level).map_err(StoreError::corrupt)?,
+                        index: super::log::to_u64(row.try_get("idx")?)?,
+                    };
+                    nodes.insert(id, super::log::hash_from(row.try_get("hash")?)?);
+                }
+            }
+            Ok(nodes)
+        }
+
+        /// Envelope rows with their receipts, and the issuers' new heads.
+        async fn write_envelopes(
+            conn: &mut $conn,
+            batch: &Batch,
+            appended: &Appended,
+            sealed: &Sealed,
+        ) -> Result<(), StoreError> {
+            use super::log::to_i64;
+            let mut heads: HashMap<&str, (i64, &str)> = HashMap::new();
+            for (chunk, receipts) in appended
+                .envelopes
+                .chunks(super::log::INSERT_CHUNK)
+                .zip(sealed.receipts.chunks(super::log::INSERT_CHUNK))
+            {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO envelopes (digest, issuer, sequence, previous, document, receipt, \
+                     accepted_at, first_leaf) ",
+                );
+                let mut rows = Vec::with_capacity(chunk.len());
+                for ((i, leaves), receipt) in chunk.iter().zip(receipts) {
+                    let env = &batch.envelopes[*i];
+                    let first = leaves.first().map_or(appended.size, |l| l.index);
+                    rows.push((env, receipt, to_i64(env.sequence)?, to_i64(first)?));
+                    heads.insert(env.issuer.as_str(), (to_i64(env.sequence)?, &env.digest));
+                }
+                q.push_values(rows, |mut b, (env, receipt, sequence, first)| {
+                    b.push_bind(env.digest.as_str())
+                        .push_bind(env.issuer.as_str())
+                        .push_bind(sequence)
+                        .push_bind(env.previous.as_deref())
+                        .push_bind(env.document.as_str())
+                        .push_bind(receipt.as_str())
+                        .push_bind(batch.accepted_at)
+                        .push_bind(first);
+                });
+                q.build().execute(&mut *conn).await?;
+            }
+            let heads: Vec<_> = heads.into_iter().collect();
+            for chunk in heads.chunks(super::log::INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO issuer_heads (issuer, sequence, digest) ",
+                );
+                q.push_values(chunk, |mut b, (issuer, (sequence, digest))| {
+                    b.push_bind(*issuer).push_bind(*sequence).push_bind(*digest);
+                });
+                q.push(
+                    " ON CONFLICT (issuer) DO UPDATE SET sequence = excluded.sequence, \
+                     digest = excluded.digest",
+                );
+                q.build().execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
+        /// Licences, status events, and the licences' new heads.
+        async fn write_items(
+            conn: &mut $conn,
+            batch: &Batch,
+            appended: &Appended,
+        ) -> Result<(), StoreError> {
+            use super::log::to_i64;
+            let mut licences = Vec::new();
+            let mut events = Vec::new();
+            let mut chains: HashMap<&str, &LicenceChain> = HashMap::new();
+            for (i, leaves) in &appended.envelopes {
+                let env = &batch.envelopes[*i];
+                for (item, leaf) in env.items.iter().zip(leaves) {
+                    match item {
+                        PendingItem::Licence(l) => licences.push((env, l, to_i64(leaf.index)?)),
+                        PendingItem::Status(s) => events.push((env, s, to_i64(leaf.index)?)),
+                    }
+                }
+                for chain in &env.chains {
+                    chains.insert(chain.base.as_str(), chain);
+                }
+            }
+            for chunk in licences.chunks(super::log::INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO licences (id, base, version, issuer, type_code, schema_version, \
+                     holder, jurisdiction, valid_from, valid_until, digest, document, envelope, \
+                     leaf_index, accepted_at) ",
+                );
+                q.push_values(chunk, |mut b, (env, l, leaf)| {
+                    b.push_bind(l.id.as_str())
+                        .push_bind(l.id.base())
+                        .push_bind(i64::from(l.id.version()))
+                        .push_bind(l.id.issuer().as_str())
+                        .push_bind(l.id.type_code().as_str())
+                        .push_bind(i64::from(l.schema_version))
+                        .push_bind(l.holder.as_str())
+                        .push_bind(l.jurisdiction.as_str())
+                        .push_bind(l.valid_from)
+                        .push_bind(l.valid_until)
+                        .push_bind(l.digest.as_str())
+                        .push_bind(l.document.as_str())
+                        .push_bind(env.digest.as_str())
+                        .push_bind(*leaf)
+                        .push_bind(batch.accepted_at);
+                });
+                q.build().execute(&mut *conn).await?;
+            }
+            let chains: Vec<&LicenceChain> = chains.into_values().collect();
+            for chunk in chains.chunks(super::log::INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO licence_heads (base, id, digest, status, last_event) ",
+                );
+                q.push_values(chunk, |mut b, c| {
+                    b.push_bind(c.base.as_str())
+                        .push_bind(c.head.as_str())
+                        .push_bind(c.head_digest.as_str())
+                        .push_bind(c.state.as_str())
+                        .push_bind(c.last_event.as_deref());
+                });
+                q.push(
+                    " ON CONFLICT (base) DO UPDATE SET id = excluded.id, digest = excluded.digest, \
+                     status = excluded.status, last_event = excluded.last_event",
+                );
+                q.build().execute(&mut *conn).await?;
+            }
+            for chunk in events.chunks(super::log::INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO status_events (base, licence, action, reason, effective_from, \
+                     digest, previous, document, envelope, leaf_index, accepted_at) ",
+                );
+                q.push_values(chunk, |mut b, (env, s, leaf)| {
+                    b.push_bind(s.licence.base())
+                        .push_bind(s.licence.as_str())
+                        .push_bind(s.action.as_str())
+                        .push_bind(s.reason.as_str())
+                        .push_bind(s.effective_from)
+                        .push_bind(s.digest.as_str())
+                        .push_bind(s.previous.as_str())
+                        .push_bind(s.document.as_str())
+                        .push_bind(env.digest.as_str())
+                        .push_bind(*leaf)
+                        .push_bind(batch.accepted_at);
+                });
+                q.build().execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
+        /// Leaves, every node the append completed, and the signed checkpoint.
+        async fn write_log(
+            conn: &mut $conn,
+            batch: &Batch,
+            appended: &Appended,
+            nodes: &[(NodeId, Hash)],
+            sealed: &Sealed,
+        ) -> Result<(), StoreError> {
+            use super::log::to_i64;
+            let mut leaves = Vec::new();
+            for (i, appended_leaves) in &appended.envelopes {
+                for (leaf, data) in appended_leaves.iter().zip(&batch.leaves[*i]) {
+                    leaves.push((to_i64(leaf.index)?, &leaf.hash, data.as_str()));
+                }
+            }
+            for chunk in leaves.chunks(super::log::INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO log_leaves (idx, leaf_hash, data) ",
+                );
+                q.push_values(chunk, |mut b, (idx, hash, data)| {
+                    b.push_bind(*idx).push_bind(&hash[..]).push_bind(*data);
+                });
+                q.build().execute(&mut *conn).await?;
+            }
+            let nodes = nodes
+                .iter()
+                .map(|(id, hash)| Ok((i64::from(id.level), to_i64(id.index)?, hash)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            for chunk in nodes.chunks(super::log::INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO log_nodes (level, idx, hash) ");
+                q.push_values(chunk, |mut b, (level, idx, hash)| {
+                    b.push_bind(*level).push_bind(*idx).push_bind(&hash[..]);
+                });
+                q.build().execute(&mut *conn).await?;
+            }
+            sqlx::query("INSERT INTO checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(to_i64(appended.size)?)
+                .bind(&appended.root[..])
+                .bind(sealed.checkpoint.as_str())
+                .bind(batch.accepted_at)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+
+        fn decode_chain(row: &$row) -> Result<LicenceChain, StoreError> {
+            let status: String = row.try_get("status")?;
+            Ok(LicenceChain {
+                base: row.try_get("base")?,
+                head: row.try_get::<String, _>("id")?.parse().map_err(StoreError::corrupt)?,
+                head_digest: row.try_get("digest")?,
+                state: LicenceState::parse(&status)
+                    .ok_or_else(|| StoreError::corrupt(format!("licence status {status:?}")))?,
+                last_event: row.try_get("last_event")?,
+            })
+        }
+
+        fn decode_licence(row: &$row) -> Result<StoredLicence, StoreError> {
+            let document: String = row.try_get("document")?;
+            Ok(StoredLicence {
+                id: row.try_get::<String, _>("id")?.parse().map_err(StoreError::corrupt)?,
+                digest: row.try_get("digest")?,
+                document: serde_json::from_str(&document).map_err(StoreError::corrupt)?,
+                envelope: row.try_get("envelope")?,
+                leaf_index: super::log::to_u64(row.try_get("leaf_index")?)?,
+                accepted_at: row.try_get("accepted_at")?,
+            })
+        }
+
+        fn decode_event(row: &$row) -> Result<StoredEvent, StoreError> {
+            let action: String = row.try_get("action")?;
+            Ok(StoredEvent {
+                licence: row.try_get::<String, _>("licence")?.parse().map_err(StoreError::corrupt)?,
+                action: StatusAction::parse(&action)
+                    .ok_or_else(|| StoreError::corrupt(format!("status action {action:?}")))?,
+                reason: row.try_get("reason")?,
+                effective_from: row.try_get("effective_from")?,
+                digest: row.try_get("digest")?,
+                previous: row.try_get("previous")?,
+                envelope: row.try_get("envelope")?,
+                leaf_index: super::log::to_u64(row.try_get("leaf_index")?)?,
+                accepted_at: row.try_get("accepted_at")?,
+            })
+        }
+    };
+}
