@@ -60,6 +60,9 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
+            // A local file cannot drop a connection: a ping before every acquire would only be
+            // one more hand-off to the connection's worker thread per query.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(Self { pool })
