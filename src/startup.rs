@@ -78,6 +78,10 @@ impl Application {
             did_host,
             settings.public_base().to_owned(),
         ));
+        tokio::spawn(crate::verify::cache::RegistryCache::follow_log(
+            Arc::downgrade(&verifier),
+            crate::verify::standings::FOLLOW_INTERVAL,
+        ));
         let intake = intake(&settings, store.clone(), verifier.clone(), &registry_key)?;
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;

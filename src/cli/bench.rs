@@ -14,6 +14,7 @@ mod directory;
 mod fixtures;
 mod proofs;
 mod verify;
+mod wire;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -20,7 +20,7 @@ use ed25519_dalek::{Signature, VerifyingKey, SIGNATURE_LENGTH};
 use serde_json::{Map, Value};
 
 use crate::crypto::digest::sha256;
-use crate::crypto::jcs::canonicalize;
+use crate::crypto::jcs::{canonicalize, canonicalize_without};
 use crate::crypto::keys::KeyPair;
 
 /// The proof `type` this module produces and accepts.
@@ -189,10 +189,9 @@ pub fn sign(document: &Value, key: &KeyPair, options: &ProofOptions) -> Result<V
     if let Some(context) = options.context.as_ref().or(fields.get("@context")) {
         proof.insert("@context".into(), context.clone());
     }
-    let config = Value::Object(proof.clone());
-    check_config(fields, &config)?;
+    check_config(fields, &proof)?;
 
-    let signature = key.sign(&hash_data(document, &config));
+    let signature = key.sign(&hash_data(document, &Value::Object(proof.clone())));
     let proof_value = format!("z{}", bs58::encode(signature.to_bytes()).into_string());
     proof.insert("proofValue".into(), proof_value.into());
     let mut signed = fields.clone();
@@ -215,18 +214,17 @@ pub fn hash_data(unsecured_document: &Value, proof_config: &Value) -> [u8; 64] {
 pub fn prepare(document: &Value) -> Result<PreparedProof, ProofError> {
     let fields = document.as_object().ok_or(ProofError::DocumentNotObject)?;
     let proof = single_proof(fields.get("proof").ok_or(ProofError::Missing)?)?;
-    let mut config = proof.clone();
-    let proof_value = match config.shift_remove("proofValue") {
-        Some(Value::String(value)) => value,
-        _ => return Err(ProofError::ProofValueMissing),
+    let Some(Value::String(proof_value)) = proof.get("proofValue") else {
+        return Err(ProofError::ProofValueMissing);
     };
-    let config = Value::Object(config);
-    let (verification_method, proof_purpose, created) = check_config(fields, &config)?;
-    let signature = decode_proof_value(&proof_value)?;
-    let mut unsecured = fields.clone();
-    unsecured.shift_remove("proof");
+    // The proof config is the proof without `proofValue`, which the checks never read.
+    let (verification_method, proof_purpose, created) = check_config(fields, proof)?;
+    let signature = decode_proof_value(proof_value)?;
+    let mut message = [0u8; 64];
+    message[..32].copy_from_slice(&sha256(&canonicalize_without(proof, "proofValue")));
+    message[32..].copy_from_slice(&sha256(&canonicalize_without(fields, "proof")));
     Ok(PreparedProof {
-        message: hash_data(&Value::Object(unsecured), &config),
+        message,
         signature,
         verification_method,
         created,
@@ -278,7 +276,7 @@ fn single_proof(proof: &Value) -> Result<&Map<String, Value>, ProofError> {
 /// verification method, purpose and created.
 fn check_config(
     document: &Map<String, Value>,
-    config: &Value,
+    config: &Map<String, Value>,
 ) -> Result<(String, String, Option<String>), ProofError> {
     let text = |name: &str| {
         config

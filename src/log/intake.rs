@@ -139,8 +139,14 @@ impl Intake {
             return Err(IntakeError::HeadMismatch(head));
         }
         let pending = self.check_items(envelope, &issuer, now).await?;
+        let touched: Vec<String> = pending.chains.iter().map(|c| c.base.clone()).collect();
         match self.sequencer.submit(pending).await? {
-            Outcome::Accepted(receipt) => Ok(Accepted::Created(receipt)),
+            Outcome::Accepted(receipt) => {
+                // Committed: what the verifier holds about these licences is out of date.
+                self.registry
+                    .licences_changed(touched.iter().map(String::as_str));
+                Ok(Accepted::Created(receipt))
+            }
             Outcome::Repeat(receipt) => Ok(Accepted::Repeat(receipt)),
             Outcome::HeadMismatch(head) => Err(IntakeError::HeadMismatch(head)),
         }

@@ -52,8 +52,8 @@ pub fn add_engine_failures(verdict: &mut Verdict, checks: &[crate::verify::Check
         if !check.ok && ENGINE_CHECKS.contains(&check.name) {
             verdict.reasons.push(Reason {
                 code: check.code,
-                zh: Cow::Owned(check.message.zh.clone()),
-                en: Cow::Owned(check.message.en.clone()),
+                zh: check.message.zh.clone(),
+                en: check.message.en.clone(),
             });
         }
     }

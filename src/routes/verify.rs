@@ -50,28 +50,26 @@ pub async fn verify(
             return Ok(limited);
         }
     }
-    let value = read_json(&req, &mut body, state.settings.body_limit).await?;
+    let mut value = read_json(&req, &mut body, state.settings.body_limit).await?;
     let at = parse_at(&value)?.unwrap_or_else(Utc::now);
     let purpose = access::purpose(&value)?;
-    let credential = resolve(&state, &value).await?;
+    let credential = resolve(&state, &mut value).await?;
+    let subject = access::subject(&caller, &credential);
     let result = state
         .verifier
-        .verify(vec![credential.clone()], at)
+        .verify(vec![credential], at)
         .await?
         .pop()
-        .map(serde_json::to_value)
-        .transpose()
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .unwrap_or(Value::Null);
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no verification result")))?;
     access::record(
         &state,
         &caller,
-        &[(&credential, &result)],
+        &[(subject, &result)],
         &purpose,
         "POST /v1/verify",
     )
     .await?;
-    Ok(HttpResponse::Ok().json(result))
+    Ok(HttpResponse::Ok().json(&result))
 }
 
 /// Verifies up to 1,000 licences: `{"items": [<as for /v1/verify>…], "at"?}` answers
@@ -85,30 +83,37 @@ pub async fn batch(
     mut body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let caller = access::caller(&req).await?;
-    let value = read_json(&req, &mut body, state.settings.submission_limit).await?;
-    let (items, at) = parse_batch(&value)?;
+    let mut value = read_json(&req, &mut body, state.settings.submission_limit).await?;
+    let at = parse_batch(&value)?;
     let purpose = access::purpose(&value)?;
+    let mut items = match value.get_mut("items").map(Value::take) {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    };
     if matches!(caller, Caller::Anonymous) {
         if let Some(limited) = rate_limited(&req, &state, items.len()) {
             return Ok(limited);
         }
     }
     let mut resolved = Vec::with_capacity(items.len());
-    for item in items {
+    for item in &mut items {
         resolved.push(match parse_at(item) {
             Ok(own) => resolve(&state, item).await.map(|c| (c, own.or(at))),
             Err(e) => Err(e),
         });
     }
-    let credentials: Vec<Option<Value>> = resolved
+    let subjects: Vec<Option<access::Subject>> = resolved
         .iter()
-        .map(|r| r.as_ref().ok().map(|(c, _)| c.clone()))
+        .map(|r| r.as_ref().ok().map(|(c, _)| access::subject(&caller, c)))
         .collect();
     let results = verify_resolved(&state, resolved).await?;
-    let verified: Vec<(&Value, &Value)> = credentials
-        .iter()
+    let verified: Vec<(access::Subject, &Verification)> = subjects
+        .into_iter()
         .zip(&results)
-        .filter_map(|(c, r)| c.as_ref().map(|c| (c, r)))
+        .filter_map(|(s, r)| match (s, r) {
+            (Some(s), BatchResult::Verified(r)) => Some((s, r)),
+            _ => None,
+        })
         .collect();
     access::record(
         &state,
@@ -118,7 +123,21 @@ pub async fn batch(
         "POST /v1/verify/batch",
     )
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "results": results })))
+    Ok(HttpResponse::Ok().json(BatchAnswer { results }))
+}
+
+/// The answer of `/v1/verify/batch`.
+#[derive(serde::Serialize)]
+struct BatchAnswer {
+    results: Vec<BatchResult>,
+}
+
+/// One batch item's answer: its verification, or why it is not a credential.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum BatchResult {
+    Verified(Verification),
+    Refused { error: Value },
 }
 
 /// Public status of a licence: its state (`active`, `suspended`, `revoked`, `expired`), since
@@ -163,10 +182,10 @@ type Resolved = Result<(Value, Option<DateTime<Utc>>), ApiError>;
 async fn verify_resolved(
     state: &AppState,
     resolved: Vec<Resolved>,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<BatchResult>, ApiError> {
     let now = Utc::now();
     let mut groups: Vec<(DateTime<Utc>, Vec<usize>, Vec<Value>)> = Vec::new();
-    let mut out: Vec<Value> = Vec::with_capacity(resolved.len());
+    let mut out: Vec<Option<BatchResult>> = Vec::with_capacity(resolved.len());
     for (i, item) in resolved.into_iter().enumerate() {
         match item {
             Ok((credential, at)) => {
@@ -178,26 +197,32 @@ async fn verify_resolved(
                     }
                     None => groups.push((at, vec![i], vec![credential])),
                 }
-                out.push(Value::Null);
+                out.push(None);
             }
-            Err(e) => out.push(json!({"error": {
-                "status": e.status_code().as_u16(), "code": e.code(), "detail": e.to_string(),
-            }})),
+            Err(e) => out.push(Some(BatchResult::Refused {
+                error: json!({
+                    "status": e.status_code().as_u16(), "code": e.code(), "detail": e.to_string(),
+                }),
+            })),
         }
     }
     for (at, positions, credentials) in groups {
         let results: Vec<Verification> = state.verifier.verify(credentials, at).await?;
         for (i, result) in positions.into_iter().zip(results) {
-            out[i] = serde_json::to_value(result).map_err(|e| ApiError::Internal(e.into()))?;
+            out[i] = Some(BatchResult::Verified(result));
         }
     }
-    Ok(out)
+    out.into_iter()
+        .map(|r| {
+            r.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a batch item went unanswered")))
+        })
+        .collect()
 }
 
 /// The credential an item names: given inline, stored under a licence id, or in a QR payload.
-async fn resolve(state: &AppState, item: &Value) -> Result<Value, ApiError> {
+async fn resolve(state: &AppState, item: &mut Value) -> Result<Value, ApiError> {
     let object = item
-        .as_object()
+        .as_object_mut()
         .ok_or_else(|| bad("not_a_credential", "the body must be a JSON object"))?;
     if let Some(unknown) = object
         .keys()
@@ -208,12 +233,17 @@ async fn resolve(state: &AppState, item: &Value) -> Result<Value, ApiError> {
             format!("unknown member {unknown:?}"),
         ));
     }
-    match (
-        object.get("credential"),
-        object.get("licenceId"),
-        object.get("qr"),
-    ) {
-        (Some(credential), None, None) if is_credential(credential) => Ok(credential.clone()),
+    let (mut credential, mut licence_id, mut qr) = (None, None, None);
+    for (key, member) in object.iter_mut() {
+        match key.as_str() {
+            "credential" => credential = Some(member),
+            "licenceId" => licence_id = Some(member),
+            "qr" => qr = Some(member),
+            _ => {}
+        }
+    }
+    match (credential, licence_id.map(|v| &*v), qr.map(|v| &*v)) {
+        (Some(credential), None, None) if is_credential(credential) => Ok(credential.take()),
         (Some(_), None, None) => Err(bad(
             "not_a_credential",
             "credential must be a JSON object whose type includes VerifiableCredential",
@@ -238,7 +268,8 @@ async fn stored(state: &AppState, id: &LicenceId) -> Result<Value, ApiError> {
         .ok_or_else(|| not_found(id))
 }
 
-fn parse_batch(value: &Value) -> Result<(&[Value], Option<DateTime<Utc>>), ApiError> {
+/// Checks a batch body's shape (`items`: 1 to [`MAX_BATCH`]) and answers its `at`.
+fn parse_batch(value: &Value) -> Result<Option<DateTime<Utc>>, ApiError> {
     let object: &Map<String, Value> = value
         .as_object()
         .ok_or_else(|| bad("invalid_request_body", "the body must be a JSON object"))?;
@@ -253,7 +284,7 @@ fn parse_batch(value: &Value) -> Result<(&[Value], Option<DateTime<Utc>>), ApiEr
     }
     match object.get("items") {
         Some(Value::Array(items)) if !items.is_empty() && items.len() <= MAX_BATCH => {
-            Ok((items, parse_at(value)?))
+            parse_at(value)
         }
         _ => Err(bad(
             "invalid_request_body",

@@ -14,6 +14,7 @@ use crate::domain::agency::Scope;
 use crate::domain::identifiers::{HolderId, Uscc};
 use crate::error::ApiError;
 use crate::startup::AppState;
+use crate::verify::Verification;
 
 /// Longest use cause accepted, in characters.
 const MAX_PURPOSE: usize = 200;
@@ -52,12 +53,37 @@ pub fn purpose(body: &Value) -> Result<String, ApiError> {
     }
 }
 
+/// Whom and what an agency's verification of a credential concerns, read before the
+/// credential is handed to the verifier (nothing for an anonymous caller, who is not recorded).
+#[derive(Debug, Clone, Default)]
+pub struct Subject {
+    holder: Option<HolderId>,
+    licence: Option<String>,
+}
+
+/// The [`Subject`] of a credential verified by `caller`.
+pub fn subject(caller: &Caller, credential: &Value) -> Subject {
+    if matches!(caller, Caller::Anonymous) {
+        return Subject::default();
+    }
+    Subject {
+        holder: credential
+            .pointer("/credentialSubject/id")
+            .and_then(Value::as_str)
+            .and_then(|id| HolderId::from_urn(id).ok()),
+        licence: credential
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    }
+}
+
 /// Writes one access record per verified credential for an agency caller (in one
 /// transaction); does nothing for an anonymous one.
 pub async fn record(
     state: &AppState,
     caller: &Caller,
-    verified: &[(&Value, &Value)],
+    verified: &[(Subject, &Verification)],
     purpose: &str,
     route: &str,
 ) -> Result<(), ApiError> {
@@ -66,17 +92,11 @@ pub async fn record(
     };
     let records: Vec<NewAccessRecord> = verified
         .iter()
-        .map(|(credential, result)| NewAccessRecord {
+        .map(|(subject, result)| NewAccessRecord {
             channel: Channel::Verify,
             agency: Some(agency.clone()),
-            holder: credential
-                .pointer("/credentialSubject/id")
-                .and_then(Value::as_str)
-                .and_then(|id| HolderId::from_urn(id).ok()),
-            licence: credential
-                .get("id")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            holder: subject.holder.clone(),
+            licence: subject.licence.clone(),
             purpose: purpose.to_owned(),
             route: route.to_owned(),
             result: outcome(result),
@@ -94,15 +114,15 @@ pub async fn record(
 }
 
 /// `valid`, or the code of the first failing check.
-fn outcome(result: &Value) -> String {
-    if result["verified"] == Value::Bool(true) {
+fn outcome(result: &Verification) -> String {
+    if result.verified {
         return "valid".to_owned();
     }
-    result["checks"]
-        .as_array()
-        .and_then(|checks| checks.iter().find(|c| c["ok"] == Value::Bool(false)))
-        .and_then(|c| c["code"].as_str())
-        .unwrap_or("not_verified")
+    result
+        .checks
+        .iter()
+        .find(|c| !c.ok)
+        .map_or("not_verified", |c| c.code)
         .to_owned()
 }
 
@@ -114,10 +134,20 @@ mod tests {
 
     #[test]
     fn outcome_names_the_first_failure() {
-        assert_eq!(outcome(&json!({"verified": true, "checks": []})), "valid");
-        let failed = json!({"verified": false, "checks": [
-            {"ok": true, "code": "signature_valid"}, {"ok": false, "code": "revoked"},
-            {"ok": false, "code": "superseded"}]});
+        use crate::verify::{Check, Summary};
+        let answer = |checks: Vec<Check>| Verification {
+            verified: checks.iter().all(|c| c.ok),
+            checked_at: String::new(),
+            summary: Summary::default(),
+            checks,
+            proof_needed: None,
+        };
+        assert_eq!(outcome(&answer(vec![])), "valid");
+        let failed = answer(vec![
+            Check::new("signature", true, "signature_valid"),
+            Check::new("status", false, "revoked"),
+            Check::new("chain", false, "superseded"),
+        ]);
         assert_eq!(outcome(&failed), "revoked");
     }
 

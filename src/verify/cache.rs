@@ -10,17 +10,21 @@
 //!   the same PostgreSQL database (a key marked compromised, an authorisation withdrawn) can go
 //!   unseen here.
 //!
-//! Licence status, versions and log positions are never cached: they come from the database on
-//! every verification.
+//! Licence standings (status, versions, log positions) and log nodes of recently verified
+//! licences are held in a [`LicenceCache`], dropped by the write path when a leaf about a licence
+//! is appended and by [`RegistryCache::follow_log`], which reads the leaves every instance
+//! appends (see [`super::standings`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use ed25519_dalek::VerifyingKey;
 use serde_json::Value;
 
+use super::standings::LicenceCache;
 use super::{
     verify_credential, verify_many, InclusionProof, LicenceLookup, RegisteredLicence, RegistryView,
     SchemaLookup, Verification,
@@ -30,13 +34,15 @@ use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::issuer::Issuer;
 use crate::domain::licence_type::{LicenceType, TypeFilter};
 use crate::domain::schema::CompiledSchema;
-use crate::log::merkle::{inclusion_plan, NodeId};
+use crate::log::merkle::{inclusion_plan, Hash, NodeId};
 use crate::storage::{LicenceStanding, Store, StoreError, StoredCheckpoint};
 
 /// The longest a snapshot serves before it is reloaded, whatever happened elsewhere.
 pub const MAX_AGE: Duration = Duration::from_secs(5);
 /// Credentials per request above which the checks run on a blocking thread, off the I/O loop.
 const INLINE_MAX: usize = 16;
+/// Leaves read per query when following the log.
+const FOLLOW_PAGE: u64 = 5_000;
 /// Licence types fetched per page when loading.
 const TYPE_PAGE: u32 = 500;
 
@@ -51,6 +57,8 @@ pub struct Snapshot {
     grants: HashMap<Uscc, Vec<Authorisation>>,
     types: HashMap<TypeCode, LicenceType>,
     schemas: HashMap<(TypeCode, u32), Arc<CompiledSchema>>,
+    /// Every issuer key, decoded once (Multikey → curve point).
+    keys: HashMap<String, VerifyingKey>,
 }
 
 impl Snapshot {
@@ -69,6 +77,7 @@ pub struct RegistryCache {
     current: RwLock<Option<Arc<Snapshot>>>,
     reload: tokio::sync::Mutex<()>,
     checkpoint: RwLock<Option<Arc<StoredCheckpoint>>>,
+    licences: LicenceCache,
 }
 
 impl std::fmt::Debug for RegistryCache {
@@ -90,12 +99,74 @@ impl RegistryCache {
             current: RwLock::new(None),
             reload: tokio::sync::Mutex::new(()),
             checkpoint: RwLock::new(None),
+            licences: LicenceCache::default(),
         }
     }
 
     /// Marks the snapshot stale: issuers, keys, authorisations or types changed.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Drops what is held about these licence bases: this instance appended leaves about them
+    /// (called after the commit, before any receipt is sent).
+    pub fn licences_changed<'a>(&self, bases: impl IntoIterator<Item = &'a str>) {
+        self.licences.changed(bases);
+    }
+
+    /// Follows the log for as long as the cache is in use: every `interval`, reads the leaves
+    /// appended since the last look (by any instance) and drops the standings of the licences
+    /// they name, and refreshes the checkpoint proofs are given against. If the log cannot be
+    /// read, every standing is dropped (none can be vouched for) and it starts over.
+    pub async fn follow_log(cache: Weak<Self>, interval: Duration) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut seen = None;
+        loop {
+            ticker.tick().await;
+            let Some(cache) = cache.upgrade() else {
+                return;
+            };
+            seen = match cache.follow_once(seen).await {
+                Ok(size) => Some(size),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the log could not be followed; licence standings dropped");
+                    cache.licences.clear();
+                    None
+                }
+            };
+        }
+    }
+
+    /// One look at the log from `seen` (from its current size when none); answers the size
+    /// followed to.
+    async fn follow_once(&self, seen: Option<u64>) -> Result<u64, StoreError> {
+        let size = self.store.log_size().await?;
+        let Some(mut from) = seen else {
+            // Starting (over): what was filled before this point may predate unseen leaves.
+            self.licences.clear();
+            return Ok(size);
+        };
+        if size <= from {
+            return Ok(from);
+        }
+        while from < size {
+            let entries = self.store.log_entries(from, FOLLOW_PAGE).await?;
+            let Some(last) = entries.last() else {
+                return Err(StoreError::Corrupt(format!(
+                    "the log has size {size} but no leaf at {from}"
+                )));
+            };
+            from = last.index + 1;
+            let bases: Vec<String> = entries.iter().filter_map(|e| leaf_base(&e.data)).collect();
+            self.licences.changed(bases.iter().map(String::as_str));
+        }
+        if let Some(latest) = self.store.latest_checkpoint().await? {
+            if let Ok(mut slot) = self.checkpoint.write() {
+                *slot = Some(Arc::new(latest));
+            }
+        }
+        Ok(from)
     }
 
     /// The current snapshot, reloading it first when stale (one reload at a time).
@@ -144,6 +215,14 @@ impl RegistryCache {
                 }
             }
         }
+        let keys = issuers
+            .iter()
+            .flat_map(|i| &i.keys)
+            .filter_map(|k| {
+                let decoded = crate::crypto::multikey::decode(&k.multikey).ok()?;
+                Some((k.multikey.clone(), decoded))
+            })
+            .collect();
         Ok(Snapshot {
             generation,
             loaded: Instant::now(),
@@ -153,6 +232,7 @@ impl RegistryCache {
             grants,
             types: types.into_iter().map(|t| (t.code.clone(), t)).collect(),
             schemas,
+            keys,
         })
     }
 
@@ -205,7 +285,7 @@ impl RegistryCache {
     ) -> Result<Vec<Verification>, StoreError> {
         let snapshot = self.snapshot().await?;
         let ids: Vec<LicenceId> = credentials.iter().filter_map(licence_id).collect();
-        let standings = self.store.licence_standings(&ids).await?;
+        let standings = self.standings(&ids).await?;
         let mut results = if credentials.len() <= INLINE_MAX {
             let view = OnlineView {
                 snapshot: &snapshot,
@@ -232,11 +312,33 @@ impl RegistryCache {
 
     /// The standing of one licence version (for the public status route).
     pub async fn standing(&self, id: &LicenceId) -> Result<Option<LicenceStanding>, StoreError> {
-        let mut found = self
-            .store
-            .licence_standings(std::slice::from_ref(id))
-            .await?;
-        Ok(found.remove(id))
+        Ok(self.standings(std::slice::from_ref(id)).await?.remove(id))
+    }
+
+    /// The standings of these versions: from memory, the rest in one query (then kept).
+    async fn standings(
+        &self,
+        ids: &[LicenceId],
+    ) -> Result<HashMap<LicenceId, LicenceStanding>, StoreError> {
+        let (mut found, missing) = self.licences.standings(ids);
+        if !missing.is_empty() {
+            let epoch = self.licences.epoch();
+            let read = self.store.licence_standings(&missing).await?;
+            self.licences.fill(epoch, read.values());
+            found.extend(read);
+        }
+        Ok(found)
+    }
+
+    /// The hashes of these log nodes: from memory, the rest in one query (then kept).
+    async fn nodes(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>, StoreError> {
+        let (mut found, missing) = self.licences.nodes(ids);
+        if !missing.is_empty() {
+            let read = self.store.log_nodes(&missing).await?;
+            self.licences.fill_nodes(&read);
+            found.extend(read);
+        }
+        Ok(found)
     }
 
     /// Fills in every wanted inclusion proof against one signed checkpoint, in one query.
@@ -261,7 +363,7 @@ impl RegistryCache {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let nodes = self.store.log_nodes(&ids).await?;
+        let nodes = self.nodes(&ids).await?;
         for (result, plan) in results.iter_mut().zip(plans) {
             let Some(plan) = plan else { continue };
             match plan.assemble(&nodes) {
@@ -291,6 +393,17 @@ impl RegistryCache {
         }
         Ok(latest.filter(|c| c.size > index))
     }
+}
+
+/// The licence base a leaf's data names (`{"id": "urn:elicence:…", …}`).
+fn leaf_base(data: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Leaf<'a> {
+        #[serde(borrow)]
+        id: std::borrow::Cow<'a, str>,
+    }
+    let leaf: Leaf<'_> = serde_json::from_str(data).ok()?;
+    LicenceId::from_urn(&leaf.id).ok().map(|id| id.base())
 }
 
 /// The licence identifier a credential claims, if it is one.
@@ -338,6 +451,13 @@ impl RegistryView for OnlineView<'_> {
                 SchemaLookup::Unavailable
             }
             None => SchemaLookup::NotFound,
+        }
+    }
+
+    fn key(&self, multikey: &str) -> Option<VerifyingKey> {
+        match self.snapshot.keys.get(multikey) {
+            Some(key) => Some(*key),
+            None => crate::crypto::multikey::decode(multikey).ok(),
         }
     }
 

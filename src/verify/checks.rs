@@ -295,8 +295,8 @@ fn summary(s: &Subject<'_>, view: &dyn RegistryView) -> Summary {
     Summary {
         type_code: s.id.as_ref().map(|id| id.type_code().as_str().to_owned()),
         type_name: licence_type.map(|t| super::Message {
-            zh: t.name_zh.clone(),
-            en: t.name_en.clone(),
+            zh: t.name_zh.clone().into(),
+            en: t.name_en.clone().into(),
         }),
         identifier: s.id.as_ref().map(|id| id.as_str().to_owned()),
         issuer_name: s.issuer.map(|i| i.name.clone()),

@@ -7,8 +7,8 @@ use super::Message;
 pub fn message(code: &str) -> Message {
     let (zh, en) = text(code);
     Message {
-        zh: zh.to_owned(),
-        en: en.to_owned(),
+        zh: zh.into(),
+        en: en.into(),
     }
 }
 

@@ -20,6 +20,7 @@
 //! then comes from its revocation and suspension lists, and `registered` and `chain` pass with
 //! the code `unknown_as_of_bundle` and the bundle's time in `details.asOf`.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -41,6 +42,7 @@ mod checks;
 pub mod limit;
 mod messages;
 mod signature;
+pub mod standings;
 
 pub use signature::{prepare, verify_signatures, Prepared};
 
@@ -61,6 +63,11 @@ pub trait RegistryView {
     fn schema(&self, code: &TypeCode, version: u32) -> SchemaLookup;
     /// What the registry holds about one licence version.
     fn licence(&self, id: &LicenceId) -> LicenceLookup;
+    /// The Ed25519 key a Multikey (`z6Mk…`) encodes. A view that holds the registry's keys
+    /// already decoded answers without decompressing the curve point again.
+    fn key(&self, multikey: &str) -> Option<VerifyingKey> {
+        crate::crypto::multikey::decode(multikey).ok()
+    }
 }
 
 /// The answer to [`RegistryView::schema`].
@@ -156,12 +163,12 @@ pub struct Check {
 /// A human message in Chinese and English.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Message {
-    pub zh: String,
-    pub en: String,
+    pub zh: Cow<'static, str>,
+    pub en: Cow<'static, str>,
 }
 
 impl Check {
-    fn new(name: &'static str, ok: bool, code: &'static str) -> Self {
+    pub(crate) fn new(name: &'static str, ok: bool, code: &'static str) -> Self {
         Self {
             name,
             ok,
@@ -215,7 +222,7 @@ pub fn verify_credential(
     view: &dyn RegistryView,
     at: DateTime<Utc>,
 ) -> Verification {
-    let prepared = prepare(credential);
+    let prepared = prepare(credential, view);
     let signature = prepared.check_single();
     checks::run(&prepared, signature, view, at)
 }
@@ -227,7 +234,7 @@ pub fn verify_many(
     view: &dyn RegistryView,
     at: DateTime<Utc>,
 ) -> Vec<Verification> {
-    let prepared: Vec<Prepared<'_>> = credentials.iter().map(|c| prepare(c)).collect();
+    let prepared: Vec<Prepared<'_>> = credentials.iter().map(|c| prepare(c, view)).collect();
     let signatures = verify_signatures(&prepared);
     prepared
         .iter()

@@ -8,8 +8,8 @@
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde_json::Value;
 
-use super::SignatureInput;
-use crate::crypto::{multikey, proof};
+use super::{RegistryView, SignatureInput};
+use crate::crypto::proof;
 
 /// Signatures per Ed25519 batch: past 256 the gain flattens while a single bad signature costs
 /// a larger fallback.
@@ -27,7 +27,7 @@ pub struct Prepared<'a> {
 
 /// Checks the proof's shape and purpose, computes the signed message and resolves the key its
 /// verification method names.
-pub fn prepare(credential: &Value) -> Prepared<'_> {
+pub fn prepare<'a>(credential: &'a Value, view: &dyn RegistryView) -> Prepared<'a> {
     let input = proof::prepare(credential)
         .map_err(|e| (e.code(), e.to_string()))
         .and_then(|p| {
@@ -40,7 +40,7 @@ pub fn prepare(credential: &Value) -> Prepared<'_> {
             let key = p
                 .verification_method
                 .split_once('#')
-                .and_then(|(_, fragment)| multikey::decode(fragment).ok())
+                .and_then(|(_, fragment)| view.key(fragment))
                 .ok_or((
                     "verification_method_unresolved",
                     "the verification method does not end in #<Ed25519 Multikey>".to_owned(),

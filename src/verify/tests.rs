@@ -123,7 +123,8 @@ fn batched_signatures_find_the_bad_one() {
     let mut credentials: Vec<Value> = (0..10).map(|i| signed(&key, &format!("B{i}"))).collect();
     credentials[6]["validUntil"] = json!("2099-01-01T00:00:00Z");
     credentials[8].as_object_mut().unwrap().remove("proof");
-    let prepared: Vec<Prepared<'_>> = credentials.iter().map(prepare).collect();
+    let view = view(&key, LicenceState::Active);
+    let prepared: Vec<Prepared<'_>> = credentials.iter().map(|c| prepare(c, &view)).collect();
     let results = verify_signatures(&prepared);
     for (i, r) in results.iter().enumerate() {
         match i {

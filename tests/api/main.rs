@@ -19,3 +19,4 @@ mod transparency;
 mod vcapi;
 mod verify;
 mod verify_access;
+mod verify_cache;

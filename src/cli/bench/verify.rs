@@ -4,8 +4,10 @@
 //! `--batch` licences per call; with requests/s, licences/s, p50/p99 and the ratios
 //! (b)/(2×a) and (c)/(2×a) the issue sets targets for (≥ 0.6 and ≥ 1.2 on two cores).
 //!
-//! Licences are registered first (one issuer, envelopes of 100), and every request body is
-//! serialised before the clock starts. The server must not rate-limit the load generator: run it
+//! Licences are registered first (one issuer, envelopes of 100), and every request is
+//! serialised before the clock starts; the load runs on the lean keep-alive client of
+//! [`super::wire`], so that the generator takes as little as it can of the cores it shares with
+//! the server. The server must not rate-limit the load generator: run it
 //! with `ELICENCE_VERIFY_RATE_LIMIT=0`.
 
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use ed25519_dalek::VerifyingKey;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
-use super::{fixtures, parse_duration, percentiles, secret};
+use super::{fixtures, parse_duration, percentiles, secret, wire};
 use crate::cli::client::{problem, Registry, Submitted};
 use crate::crypto::{proof, strict_json};
 use crate::domain::identifiers::DivisionCode;
@@ -204,7 +206,8 @@ async fn post(
         .await
 }
 
-/// Posts the bodies round-robin from `concurrency` workers for `duration`.
+/// Posts the bodies round-robin from `concurrency` workers for `duration`, each worker on its
+/// own keep-alive connection of the lean load client ([`wire`]).
 async fn load(
     registry: &Registry,
     path: &str,
@@ -212,24 +215,51 @@ async fn load(
     concurrency: usize,
     duration: Duration,
 ) -> Phase {
-    let bodies = Arc::new(bodies);
+    let base = registry.url("");
+    let requests: Result<Vec<Vec<u8>>, _> = bodies
+        .iter()
+        .map(|b| wire::post_json(base.trim_end_matches('/'), path, b))
+        .collect();
+    let requests = match requests {
+        Ok(r) => Arc::new(r),
+        Err(e) => {
+            return Phase {
+                latencies: Vec::new(),
+                errors: 1,
+                first_error: Some(e.to_string()),
+                seconds: 0.0,
+            }
+        }
+    };
     let start = Instant::now();
     let deadline = start + duration;
     let workers: Vec<_> = (0..concurrency.max(1))
         .map(|w| {
-            let (registry, bodies, path) = (registry.clone(), bodies.clone(), path.to_owned());
+            let (requests, base) = (requests.clone(), base.clone());
             tokio::spawn(async move {
                 let (mut ok, mut errors, mut first) = (Vec::new(), 0usize, None);
                 let mut next = w;
+                let mut connection = None;
                 while Instant::now() < deadline {
-                    let body = bodies[next % bodies.len()].clone();
+                    let request = &requests[next % requests.len()];
                     next += concurrency.max(1);
                     let sent = Instant::now();
-                    let outcome = match post(&registry, &path, body).await {
-                        Ok(r) if r.status().is_success() => {
-                            r.bytes().await.map(|_| ()).map_err(|e| e.to_string())
-                        }
-                        Ok(r) => Err(format!("HTTP {}", r.status())),
+                    let outcome = match connection.take() {
+                        Some(c) => Ok(c),
+                        None => wire::Connection::open(base.trim_end_matches('/')).await,
+                    };
+                    let outcome = match outcome {
+                        Ok(mut c) => match c.exchange(request).await {
+                            Ok((status, _)) if (200..300).contains(&status) => {
+                                connection = Some(c);
+                                Ok(())
+                            }
+                            Ok((status, _)) => {
+                                connection = Some(c);
+                                Err(format!("HTTP {status}"))
+                            }
+                            Err(e) => Err(e.to_string()),
+                        },
                         Err(e) => Err(e.to_string()),
                     };
                     match outcome {

@@ -1,0 +1,277 @@
+//! Per-licence facts held in memory for verification, so that a licence verified again (the
+//! common case: the same licences pass through many counters) costs no database query.
+//!
+//! - **Standings** (log position, head version, status, since) of recently verified licence
+//!   versions, grouped by licence base. They change only when a leaf about that licence is
+//!   appended, so they are dropped ([`LicenceCache::changed`]):
+//!   - by this instance's write path, after its batch commits and before its receipts are sent
+//!     (an issuer that revokes a licence and then verifies it through the same instance sees it
+//!     revoked), and
+//!   - by the log follower ([`super::cache::RegistryCache::follow_log`]), which reads the leaves
+//!     any instance appended, every [`FOLLOW_INTERVAL`]; that bounds how long a change written
+//!     through *another* instance over the same PostgreSQL database can go unseen here.
+//!
+//!   A reader that missed fills the cache only if nothing was dropped while it read the database
+//!   (the epoch did not move), so a standing read before a commit is never kept after it.
+//! - **Log nodes**: complete subtrees, whose hashes never change once stored; nothing to drop.
+//!
+//! Both are bounded by two generations of a hash map: a hit in the old generation moves to the
+//! young one; when the young one is full it becomes the old one and the old one is dropped.
+
+use std::collections::HashMap;
+use std::hash::Hash as StdHash;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::domain::identifiers::LicenceId;
+use crate::log::merkle::{Hash, NodeId};
+use crate::storage::LicenceStanding;
+
+/// Licence bases kept per generation (a standing is ~400 bytes: ≤ ~30 MB for both).
+const STANDINGS_PER_GENERATION: usize = 40_000;
+/// Log nodes kept per generation (~80 bytes each: ≤ ~10 MB for both).
+const NODES_PER_GENERATION: usize = 65_536;
+/// How often every instance reads the leaves appended since it last looked.
+pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(500);
+
+/// A bounded map that keeps what was used recently: two generations of a hash map.
+#[derive(Debug)]
+struct Generations<K, V> {
+    young: HashMap<K, V>,
+    old: HashMap<K, V>,
+    per_generation: usize,
+}
+
+impl<K: Eq + StdHash + Clone, V> Generations<K, V> {
+    fn new(per_generation: usize) -> Self {
+        Self {
+            young: HashMap::new(),
+            old: HashMap::new(),
+            per_generation,
+        }
+    }
+
+    fn get(&mut self, key: &K) -> Option<&V> {
+        if !self.young.contains_key(key) {
+            let value = self.old.remove(key)?;
+            self.insert(key.clone(), value);
+        }
+        self.young.get(key)
+    }
+
+    fn insert(&mut self, key: K, value: V) {
+        if self.young.len() >= self.per_generation && !self.young.contains_key(&key) {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(key, value);
+    }
+
+    fn remove(&mut self, key: &K) {
+        self.young.remove(key);
+        self.old.remove(key);
+    }
+
+    fn clear(&mut self) {
+        self.young.clear();
+        self.old.clear();
+    }
+}
+
+/// Standings and log nodes in memory (see the module documentation).
+#[derive(Debug)]
+pub struct LicenceCache {
+    standings: Mutex<Generations<String, Vec<LicenceStanding>>>,
+    nodes: Mutex<Generations<NodeId, Hash>>,
+    epoch: AtomicU64,
+}
+
+impl Default for LicenceCache {
+    fn default() -> Self {
+        Self::new(STANDINGS_PER_GENERATION, NODES_PER_GENERATION)
+    }
+}
+
+impl LicenceCache {
+    fn new(standings: usize, nodes: usize) -> Self {
+        Self {
+            standings: Mutex::new(Generations::new(standings)),
+            nodes: Mutex::new(Generations::new(nodes)),
+            epoch: AtomicU64::new(0),
+        }
+    }
+
+    /// The current epoch: read it before a database read whose result goes to [`Self::fill`].
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// The cached standings of these versions, and the ids that were not cached.
+    pub fn standings(
+        &self,
+        ids: &[LicenceId],
+    ) -> (HashMap<LicenceId, LicenceStanding>, Vec<LicenceId>) {
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        let Ok(mut standings) = self.standings.lock() else {
+            return (found, ids.to_vec());
+        };
+        for id in ids {
+            let hit = standings
+                .get(&id.base())
+                .and_then(|versions| versions.iter().find(|s| &s.id == id));
+            match hit {
+                Some(standing) => {
+                    found.insert(id.clone(), standing.clone());
+                }
+                None => missing.push(id.clone()),
+            }
+        }
+        (found, missing)
+    }
+
+    /// Keeps standings read from the database, unless something was dropped since `epoch`.
+    pub fn fill<'a>(&self, epoch: u64, read: impl IntoIterator<Item = &'a LicenceStanding>) {
+        let Ok(mut standings) = self.standings.lock() else {
+            return;
+        };
+        // Checked under the lock that `changed` also takes, so no drop can slip in between.
+        if self.epoch.load(Ordering::SeqCst) != epoch {
+            return;
+        }
+        for standing in read {
+            let base = standing.id.base();
+            let mut versions = standings.get(&base).cloned().unwrap_or_default();
+            versions.retain(|s| s.id != standing.id);
+            versions.push(standing.clone());
+            standings.insert(base, versions);
+        }
+    }
+
+    /// Drops what is held about these licence bases: a leaf about them was appended.
+    pub fn changed<'a>(&self, bases: impl IntoIterator<Item = &'a str>) {
+        let Ok(mut standings) = self.standings.lock() else {
+            return;
+        };
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        for base in bases {
+            standings.remove(&base.to_owned());
+        }
+    }
+
+    /// Drops every standing (the log could not be followed, so none can be vouched for).
+    pub fn clear(&self) {
+        if let Ok(mut standings) = self.standings.lock() {
+            self.epoch.fetch_add(1, Ordering::SeqCst);
+            standings.clear();
+        }
+    }
+
+    /// The cached hashes of these log nodes, and the ids that were not cached.
+    pub fn nodes(&self, ids: &[NodeId]) -> (HashMap<NodeId, Hash>, Vec<NodeId>) {
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        let Ok(mut nodes) = self.nodes.lock() else {
+            return (found, ids.to_vec());
+        };
+        for id in ids {
+            match nodes.get(id) {
+                Some(hash) => {
+                    found.insert(*id, *hash);
+                }
+                None => missing.push(*id),
+            }
+        }
+        (found, missing)
+    }
+
+    /// Keeps stored node hashes (immutable once stored).
+    pub fn fill_nodes(&self, read: &HashMap<NodeId, Hash>) {
+        if let Ok(mut nodes) = self.nodes.lock() {
+            for (id, hash) in read {
+                nodes.insert(*id, *hash);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::domain::licence::LicenceState;
+
+    fn standing(id: &LicenceId, state: LicenceState) -> LicenceStanding {
+        LicenceStanding {
+            id: id.clone(),
+            digest: "uEiAAAA".into(),
+            leaf_index: 7,
+            leaf_hash: [1; 32],
+            head: id.clone(),
+            head_valid_until: Utc::now(),
+            state,
+            since: None,
+        }
+    }
+
+    fn id() -> LicenceId {
+        let type_code = "11100000000013338W032".parse().unwrap();
+        let issuer = "11220000013544541J".parse().unwrap();
+        LicenceId::build(&type_code, &issuer, "2430599", 1).unwrap()
+    }
+
+    #[test]
+    fn a_change_drops_the_standing_and_a_read_begun_before_it_is_not_kept() {
+        let cache = LicenceCache::new(4, 4);
+        let id = id();
+        let before = cache.epoch();
+        cache.fill(before, [&standing(&id, LicenceState::Active)]);
+        assert_eq!(cache.standings(std::slice::from_ref(&id)).0.len(), 1);
+
+        // A reader starts, the write path commits a revocation and drops the licence…
+        let reader_epoch = cache.epoch();
+        cache.changed([id.base().as_str()]);
+        assert!(cache.standings(std::slice::from_ref(&id)).0.is_empty());
+        // …and the reader's (pre-commit) answer is not kept.
+        cache.fill(reader_epoch, [&standing(&id, LicenceState::Active)]);
+        assert_eq!(
+            cache.standings(std::slice::from_ref(&id)).1,
+            vec![id.clone()]
+        );
+        // A read begun after the change is kept.
+        cache.fill(cache.epoch(), [&standing(&id, LicenceState::Revoked)]);
+        let (found, _) = cache.standings(std::slice::from_ref(&id));
+        assert_eq!(found[&id].state, LicenceState::Revoked);
+
+        cache.clear();
+        assert!(cache.standings(std::slice::from_ref(&id)).0.is_empty());
+    }
+
+    #[test]
+    fn generations_bound_the_size_and_keep_what_is_used() {
+        let mut map = Generations::new(2);
+        map.insert(1, "a");
+        map.insert(2, "b");
+        map.insert(3, "c"); // young {3}, old {1, 2}
+        assert_eq!(map.get(&1), Some(&"a")); // promoted: young {3, 1}
+        map.insert(4, "d"); // young {4}, old {3, 1}; 2 is gone
+        assert_eq!(map.get(&2), None);
+        assert_eq!(map.get(&1), Some(&"a"));
+        assert_eq!(map.get(&3), Some(&"c"));
+        assert!(map.young.len() + map.old.len() <= 4);
+        map.remove(&3);
+        assert_eq!(map.get(&3), None);
+    }
+
+    #[test]
+    fn nodes_are_kept() {
+        let cache = LicenceCache::new(2, 2);
+        let a = NodeId { level: 0, index: 1 };
+        let b = NodeId { level: 3, index: 0 };
+        cache.fill_nodes(&HashMap::from([(a, [9; 32])]));
+        let (found, missing) = cache.nodes(&[a, b]);
+        assert_eq!(found[&a], [9; 32]);
+        assert_eq!(missing, vec![b]);
+    }
+}
