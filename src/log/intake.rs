@@ -128,7 +128,7 @@ impl Intake {
             public_base: &self.public_base,
         };
         let parsed: Vec<Result<Parsed<'_>, ItemError>> = envelope
-            .items
+            .items()
             .iter()
             .map(|item| parse_item(item, &submitter))
             .collect();
@@ -168,6 +168,9 @@ impl Intake {
             items,
             chains,
         };
+        // The parsed tree is several times the size of the text kept for storage: free it
+        // before waiting for the batch commit.
+        drop(envelope.value);
         match self.sequencer.submit(pending).await? {
             Outcome::Accepted(receipt) => Ok(Accepted::Created(receipt)),
             Outcome::Repeat(receipt) => Ok(Accepted::Repeat(receipt)),

@@ -44,6 +44,7 @@ pub async fn submit(
     let limit = state.settings.submission_limit;
     let bytes = read_limited(&mut payload, limit).await?;
     let value = parse_body(&bytes, limit)?;
+    drop(bytes);
     let (status, receipt) = match state.intake.submit(value, Utc::now()).await {
         Ok(Accepted::Created(receipt)) => (StatusCode::CREATED, receipt),
         Ok(Accepted::Repeat(receipt)) => (StatusCode::OK, receipt),

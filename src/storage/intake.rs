@@ -153,7 +153,7 @@ macro_rules! intake_store {
                     list.push_bind(base.as_str());
                 }
                 q.push(")");
-                for row in q.build().fetch_all(&mut *conn).await? {
+                for row in q.build().persistent(false).fetch_all(&mut *conn).await? {
                     let chain = decode_chain(&row)?;
                     chains.insert(chain.base.clone(), chain);
                 }
@@ -174,7 +174,7 @@ macro_rules! intake_store {
                     list.push_bind(id.as_str());
                 }
                 q.push(")");
-                for row in q.build().fetch_all(&mut *conn).await? {
+                for row in q.build().persistent(false).fetch_all(&mut *conn).await? {
                     let id: String = row.try_get("id")?;
                     found.insert(id.parse().map_err(StoreError::corrupt)?);
                 }
