@@ -139,6 +139,10 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::NotFound(what) => Self::not_found("not_found", format!("{what} not found")),
             StoreError::Conflict(what) => Self::conflict("conflict", what),
+            other if other.is_unavailable() => {
+                tracing::warn!(error = %other, "database unavailable");
+                Self::Unavailable
+            }
             other => Self::Internal(other.into()),
         }
     }
@@ -190,6 +194,9 @@ impl ResponseError for ApiError {
         response.content_type("application/problem+json");
         if matches!(self, Self::Unauthorized { .. }) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if matches!(self, Self::Unavailable) {
+            response.insert_header((header::RETRY_AFTER, "1"));
         }
         response.body(body.to_string())
     }

@@ -56,7 +56,6 @@ pub struct Envelope {
     pub issuer: Uscc,
     pub sequence: u64,
     pub previous: Option<String>,
-    pub items: Vec<Value>,
     /// Multibase SHA-256 of the JCS form of the whole envelope, proof included.
     pub digest: String,
     /// The envelope as parsed.
@@ -95,23 +94,29 @@ impl Envelope {
             .filter(|s| (1..=i64::MAX as u64).contains(s))
             .ok_or_else(|| bad("sequence must be an integer from 1"))?;
         let previous = parse_previous(&object["previous"], sequence)?;
-        let items = match &object["items"] {
-            Value::Array(items) if !items.is_empty() && items.len() <= MAX_ITEMS => items.clone(),
-            _ => {
-                return Err(EnvelopeError::Malformed(format!(
-                    "items must be an array of 1 to {MAX_ITEMS} items"
-                )))
-            }
-        };
+        if !matches!(&object["items"], Value::Array(items) if !items.is_empty() && items.len() <= MAX_ITEMS)
+        {
+            return Err(EnvelopeError::Malformed(format!(
+                "items must be an array of 1 to {MAX_ITEMS} items"
+            )));
+        }
         Ok(Self {
             issuer_did: issuer_did.to_owned(),
             issuer,
             sequence,
             previous,
-            items,
             digest: digest_value(&value),
             value,
         })
+    }
+}
+
+impl Envelope {
+    /// The items, borrowed from the parsed envelope (a copy would double the memory an
+    /// envelope of thousands of licences holds).
+    pub fn items(&self) -> &[Value] {
+        // `parse` refused anything but an array of items.
+        self.value["items"].as_array().map_or(&[], Vec::as_slice)
     }
 }
 

@@ -2,9 +2,11 @@
 //! chain head), then every item against the facts the store holds, then the sequencer.
 //!
 //! Items are checked in three phases so that an envelope of thousands of items costs a handful
-//! of queries: parse every item (pure), fetch the facts they need in bulk (chains, existing
-//! ids, types, schemas, authorisations), then check them in order against those facts overlaid
-//! with the effects of the earlier items of the same envelope.
+//! of queries: parse every item (pure), fetch the facts they need in bulk (issuer, keys, chain
+//! head and earlier receipt, licence chains, existing ids and authorisations on one connection
+//! through [`IntakeStore`](crate::storage::IntakeStore); licence types and compiled schemas
+//! from memory), then check them in order against those facts overlaid with the effects of the
+//! earlier items of the same envelope.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -27,7 +29,7 @@ use crate::domain::submission::status::{self, StatusClaims};
 use crate::domain::submission::{
     check_issuer_proof, item_kind, Envelope, EnvelopeError, ItemError,
 };
-use crate::storage::{Store, StoreError};
+use crate::storage::{IntakeReads, Store, StoreError};
 use crate::verify::cache::RegistryCache;
 
 /// Schema messages reported per refused licence.
@@ -114,31 +116,61 @@ impl std::fmt::Debug for Intake {
 
 impl Intake {
     /// Checks a parsed envelope and, when everything holds, appends it.
+    ///
+    /// The items are parsed first (pure) so that every stored fact the envelope needs is read
+    /// in one go on one connection; the checks still run in the documented order.
     #[tracing::instrument(skip_all)]
     pub async fn submit(&self, value: Value, now: DateTime<Utc>) -> Result<Accepted, IntakeError> {
         let envelope = Envelope::parse(value, &self.did_host)?;
-        let issuer = self
+        let submitter = Submitter {
+            issuer: &envelope.issuer,
+            issuer_did: &envelope.issuer_did,
+            public_base: &self.public_base,
+        };
+        let parsed: Vec<Result<Parsed<'_>, ItemError>> = envelope
+            .items()
+            .iter()
+            .map(|item| parse_item(item, &submitter))
+            .collect();
+        let mut reads = self
             .store
-            .issuer(&envelope.issuer)
-            .await?
-            .ok_or(IntakeError::IssuerUnknown)?;
+            .intake_reads(&envelope.issuer, &envelope.digest, &named_ids(&parsed))
+            .await?;
+        let issuer = reads.issuer.take().ok_or(IntakeError::IssuerUnknown)?;
         if issuer.status != IssuerStatus::Active {
             return Err(IntakeError::IssuerSuspended);
         }
         check_issuer_proof(&envelope.value, &envelope.issuer_did, &issuer, now)
             .map_err(IntakeError::Signature)?;
-        if let Some(receipt) = self.store.envelope_receipt(&envelope.digest).await? {
+        if let Some(receipt) = reads.receipt {
             return Ok(Accepted::Repeat(receipt));
         }
-        let head = self.store.issuer_head(&envelope.issuer).await?;
         let expected = envelope.previous.as_ref().map(|d| ChainHead {
             sequence: envelope.sequence - 1,
             digest: d.clone(),
         });
-        if head != expected {
-            return Err(IntakeError::HeadMismatch(head));
+        if reads.head != expected {
+            return Err(IntakeError::HeadMismatch(reads.head));
         }
-        let pending = self.check_items(envelope, &issuer, now).await?;
+        let mut facts = self.facts(&parsed, issuer, reads).await?;
+        let items = self.check_items(parsed, &mut facts, &submitter, now)?;
+        let chains = facts
+            .touched
+            .iter()
+            .filter_map(|b| facts.chains.get(b).cloned())
+            .collect();
+        let pending = PendingEnvelope {
+            document: envelope.value.to_string(),
+            digest: envelope.digest,
+            issuer: envelope.issuer,
+            sequence: envelope.sequence,
+            previous: envelope.previous,
+            items,
+            chains,
+        };
+        // The parsed tree is several times the size of the text kept for storage: free it
+        // before waiting for the batch commit.
+        drop(envelope.value);
         let touched: Vec<String> = pending.chains.iter().map(|c| c.base.clone()).collect();
         match self.sequencer.submit(pending).await? {
             Outcome::Accepted(receipt) => {
@@ -152,82 +184,51 @@ impl Intake {
         }
     }
 
-    async fn check_items(
+    /// Checks every item in order against the facts, each seeing the earlier ones' effects.
+    fn check_items(
         &self,
-        envelope: Envelope,
-        issuer: &Issuer,
+        parsed: Vec<Result<Parsed<'_>, ItemError>>,
+        facts: &mut Facts,
+        by: &Submitter<'_>,
         now: DateTime<Utc>,
-    ) -> Result<PendingEnvelope, IntakeError> {
-        let submitter = Submitter {
-            issuer: &envelope.issuer,
-            issuer_did: &envelope.issuer_did,
-            public_base: &self.public_base,
-        };
-        let parsed: Vec<Result<Parsed<'_>, ItemError>> = envelope
-            .items
-            .iter()
-            .map(|item| parse_item(item, &submitter))
-            .collect();
-        let mut facts = self.facts(&parsed, &envelope).await?;
+    ) -> Result<Vec<PendingItem>, IntakeError> {
         let mut items = Vec::with_capacity(parsed.len());
         let mut errors = Vec::new();
         for (index, item) in parsed.into_iter().enumerate() {
             let checked = item.and_then(|p| match p {
                 Parsed::Licence(claims, body) => {
-                    check_issuer_proof(body, &envelope.issuer_did, issuer, now)?;
-                    self.check_licence(claims, body, &mut facts, &submitter)
+                    check_issuer_proof(body, by.issuer_did, &facts.issuer, now)?;
+                    self.check_licence(claims, body, facts, by)
                 }
-                Parsed::Status(claims, body) => facts.apply_status(claims, body, &envelope.issuer),
+                Parsed::Status(claims, body) => facts.apply_status(claims, body, by.issuer),
             });
             match checked {
                 Ok(item) => items.push(item),
                 Err(e) => errors.push((index, e)),
             }
         }
-        if !errors.is_empty() {
-            return Err(IntakeError::Items(errors));
+        if errors.is_empty() {
+            Ok(items)
+        } else {
+            Err(IntakeError::Items(errors))
         }
-        let chains = facts
-            .touched
-            .iter()
-            .filter_map(|b| facts.chains.get(b).cloned())
-            .collect();
-        Ok(PendingEnvelope {
-            digest: envelope.digest,
-            issuer: envelope.issuer,
-            sequence: envelope.sequence,
-            previous: envelope.previous,
-            document: envelope.value.to_string(),
-            items,
-            chains,
-        })
     }
 
-    /// Fetches in bulk what the parsed items refer to.
+    /// Adds what the in-memory caches know (types, compiled schemas) to the stored facts.
     async fn facts(
         &self,
         parsed: &[Result<Parsed<'_>, ItemError>],
-        envelope: &Envelope,
+        issuer: Issuer,
+        reads: IntakeReads,
     ) -> Result<Facts, IntakeError> {
-        let mut ids = Vec::new();
         let mut codes = HashSet::new();
         let mut versions = HashSet::new();
         for item in parsed.iter().flatten() {
-            match item {
-                Parsed::Licence(c, _) => {
-                    ids.push(c.id.clone());
-                    codes.insert(c.id.type_code().clone());
-                    versions.insert((c.id.type_code().clone(), c.schema_version));
-                }
-                Parsed::Status(c, _) => ids.push(c.licence.clone()),
+            if let Parsed::Licence(c, _) = item {
+                codes.insert(c.id.type_code().clone());
+                versions.insert((c.id.type_code().clone(), c.schema_version));
             }
         }
-        let bases: Vec<String> = ids
-            .iter()
-            .map(LicenceId::base)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
         let snapshot = self.registry.snapshot().await?;
         let types: HashMap<TypeCode, Option<LicenceType>> = codes
             .into_iter()
@@ -245,9 +246,10 @@ impl Intake {
             schemas.insert((code, version), compiled);
         }
         Ok(Facts {
-            chains: self.store.licence_chains(&bases).await?,
-            existing: self.store.existing_licences(&ids).await?,
-            grants: self.store.authorisations(Some(&envelope.issuer)).await?,
+            issuer,
+            chains: reads.chains,
+            existing: reads.existing,
+            grants: reads.grants,
             types,
             schemas,
             touched: Vec::new(),
@@ -317,6 +319,18 @@ impl Intake {
     }
 }
 
+/// The licence versions the parsed items name.
+fn named_ids(parsed: &[Result<Parsed<'_>, ItemError>]) -> Vec<LicenceId> {
+    parsed
+        .iter()
+        .flatten()
+        .map(|item| match item {
+            Parsed::Licence(c, _) => c.id.clone(),
+            Parsed::Status(c, _) => c.licence.clone(),
+        })
+        .collect()
+}
+
 /// An item whose shape is right.
 enum Parsed<'a> {
     Licence(LicenceClaims, &'a Value),
@@ -332,6 +346,7 @@ fn parse_item<'a>(item: &'a Value, by: &Submitter<'_>) -> Result<Parsed<'a>, Ite
 
 /// What the store holds about an envelope's items, overlaid with the earlier items' effects.
 struct Facts {
+    issuer: Issuer,
     chains: HashMap<String, LicenceChain>,
     existing: HashSet<LicenceId>,
     grants: Vec<Authorisation>,

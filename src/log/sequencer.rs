@@ -31,6 +31,9 @@ pub enum SequencerError {
     Stopped,
     #[error("the batch could not be stored: {0}")]
     Store(String),
+    /// The database could not be reached: nothing of the batch was stored; retry.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
 }
 
 struct Job {
@@ -124,8 +127,14 @@ async fn commit(jobs: Vec<Job>, store: &dyn Store, signer: &Signer) {
         }
         Err(e) => {
             tracing::error!(error = %e, "a batch could not be stored");
+            let unavailable = e.is_unavailable();
             for reply in replies {
-                let _ = reply.send(Err(SequencerError::Store(e.to_string())));
+                let error = if unavailable {
+                    SequencerError::Unavailable(e.to_string())
+                } else {
+                    SequencerError::Store(e.to_string())
+                };
+                let _ = reply.send(Err(error));
             }
         }
     }

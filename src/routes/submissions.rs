@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::extract::{parse_body, read_limited};
 use crate::log::batch::ChainHead;
 use crate::log::intake::{Accepted, IntakeError};
+use crate::log::sequencer::SequencerError;
 use crate::startup::AppState;
 
 /// How `digest` and `previous` are computed, stated in every head answer.
@@ -30,7 +31,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     (status = 201, description = "receipt"), (status = 200, description = "receipt of the earlier identical submission"),
     (status = 400, description = "not an envelope"), (status = 403, description = "issuer suspended"),
     (status = 409, description = "sequence/previous do not follow the chain head"), (status = 413, description = "too large"),
-    (status = 422, description = "proof or items refused; nothing stored")))]
+    (status = 422, description = "proof or items refused; nothing stored"),
+    (status = 503, description = "database unavailable; nothing stored, or the envelope was committed and a retry answers its receipt")))]
 pub async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -42,6 +44,7 @@ pub async fn submit(
     let limit = state.settings.submission_limit;
     let bytes = read_limited(&mut payload, limit).await?;
     let value = parse_body(&bytes, limit)?;
+    drop(bytes);
     let (status, receipt) = match state.intake.submit(value, Utc::now()).await {
         Ok(Accepted::Created(receipt)) => (StatusCode::CREATED, receipt),
         Ok(Accepted::Repeat(receipt)) => (StatusCode::OK, receipt),
@@ -121,6 +124,10 @@ fn refusal(e: IntakeError) -> ApiError {
             ApiError::unprocessable("items_invalid", detail).with("errors", json!(errors))
         }
         IntakeError::Store(e) => e.into(),
+        IntakeError::Sequencer(SequencerError::Unavailable(cause)) => {
+            tracing::warn!(error = %cause, "a batch was not stored: database unavailable");
+            ApiError::Unavailable
+        }
         IntakeError::Sequencer(e) => ApiError::Internal(e.into()),
     }
 }

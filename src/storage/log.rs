@@ -113,55 +113,6 @@ macro_rules! log_store {
                 .transpose()
             }
 
-            async fn envelope_receipt(&self, digest: &str) -> Result<Option<String>, StoreError> {
-                Ok(sqlx::query_scalar("SELECT receipt FROM envelopes WHERE digest = $1")
-                    .bind(digest)
-                    .fetch_optional(&self.pool)
-                    .await?)
-            }
-
-            async fn licence_chains(
-                &self,
-                bases: &[String],
-            ) -> Result<HashMap<String, LicenceChain>, StoreError> {
-                let mut chains = HashMap::new();
-                for chunk in bases.chunks(super::log::INSERT_CHUNK) {
-                    let mut q = sqlx::QueryBuilder::new(
-                        "SELECT base, id, digest, status, last_event FROM licence_heads WHERE base IN (",
-                    );
-                    let mut list = q.separated(", ");
-                    for base in chunk {
-                        list.push_bind(base.as_str());
-                    }
-                    q.push(")");
-                    for row in q.build().fetch_all(&self.pool).await? {
-                        let chain = decode_chain(&row)?;
-                        chains.insert(chain.base.clone(), chain);
-                    }
-                }
-                Ok(chains)
-            }
-
-            async fn existing_licences(
-                &self,
-                ids: &[LicenceId],
-            ) -> Result<HashSet<LicenceId>, StoreError> {
-                let mut found = HashSet::new();
-                for chunk in ids.chunks(super::log::INSERT_CHUNK) {
-                    let mut q = sqlx::QueryBuilder::new("SELECT id FROM licences WHERE id IN (");
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(id.as_str());
-                    }
-                    q.push(")");
-                    for row in q.build().fetch_all(&self.pool).await? {
-                        let id: String = row.try_get("id")?;
-                        found.insert(id.parse().map_err(StoreError::corrupt)?);
-                    }
-                }
-                Ok(found)
-            }
-
             async fn append_batch(
                 &self,
                 batch: &Batch,

@@ -5,7 +5,7 @@
 //! accept) through the `sql_store!` macro in [`shared`]; only connection set-up, migrations and
 //! locking differ.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::licence_type::{LicenceType, NewLicenceType, Transfer, TypeFilter, TypeStatus};
-use crate::log::batch::{Batch, ChainHead, LicenceChain, Outcome, Sealer};
+use crate::log::batch::{Batch, ChainHead, Outcome, Sealer};
 use crate::log::merkle::{Hash, NodeId};
 
 #[macro_use]
@@ -23,6 +23,8 @@ mod shared;
 mod directory;
 #[macro_use]
 mod issuers;
+#[macro_use]
+mod intake;
 #[macro_use]
 mod log;
 #[macro_use]
@@ -37,6 +39,7 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use access::{audit_access, record_access, AccessStore};
+pub use intake::{IntakeReads, IntakeStore};
 pub use issuers::IssuerStore;
 pub use log::{
     InactiveLicence, LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence,
@@ -69,6 +72,38 @@ impl StoreError {
     pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
         Self::Corrupt(what.to_string())
     }
+
+    /// Whether the database could not be reached or is going away (connection lost, pool
+    /// exhausted or closed, server shutting down or starting, SQLite locked past the busy
+    /// timeout): a transient condition worth a retry (503), not a fault of the request.
+    pub fn is_unavailable(&self) -> bool {
+        let Self::Database(err) = self else {
+            return false;
+        };
+        match err {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => {
+                let sqlite = db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some();
+                db.code()
+                    .is_some_and(|code| unavailable_code(&code, sqlite))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// SQLite `SQLITE_BUSY` and its extended codes; PostgreSQL connection exceptions (class 08),
+/// admin / crash shutdown and "cannot connect now" (57P01–57P03).
+fn unavailable_code(code: &str, sqlite: bool) -> bool {
+    if sqlite {
+        code.parse::<u32>().is_ok_and(|c| c & 0xff == 5)
+    } else {
+        code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+    }
 }
 
 /// Connection-pool figures for `/metrics`.
@@ -85,6 +120,7 @@ pub trait Store:
     + DirectoryStore
     + IssuerStore
     + LogStore
+    + IntakeStore
     + PeopleStore
     + AccessStore
     + VerifyStore
@@ -97,6 +133,7 @@ impl<T> Store for T where
         + DirectoryStore
         + IssuerStore
         + LogStore
+        + IntakeStore
         + PeopleStore
         + AccessStore
         + VerifyStore
@@ -170,15 +207,6 @@ pub trait DirectoryStore: Send + Sync + 'static {
 pub trait LogStore: Send + Sync + 'static {
     /// The issuer's chain head; `None` before its first envelope.
     async fn issuer_head(&self, issuer: &Uscc) -> Result<Option<ChainHead>, StoreError>;
-    /// The stored receipt of an accepted envelope, byte for byte.
-    async fn envelope_receipt(&self, digest: &str) -> Result<Option<String>, StoreError>;
-    /// The current state of the licences with these bases (absent ones are left out).
-    async fn licence_chains(
-        &self,
-        bases: &[String],
-    ) -> Result<HashMap<String, LicenceChain>, StoreError>;
-    /// Which of these licence versions exist.
-    async fn existing_licences(&self, ids: &[LicenceId]) -> Result<HashSet<LicenceId>, StoreError>;
     /// Appends a batch in one transaction under the log lock: re-checks each envelope's chain
     /// head, stores the accepted ones with their items, leaves, nodes, receipts and the signed
     /// checkpoint (from `seal`), and answers each envelope's outcome in batch order.
@@ -235,4 +263,32 @@ pub(crate) fn classify(err: sqlx::Error, what: &str) -> StoreError {
         }
     }
     StoreError::Database(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_connections_and_shutdowns_are_unavailable() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        assert!(StoreError::Database(sqlx::Error::Io(io)).is_unavailable());
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_unavailable());
+        assert!(!StoreError::corrupt("x").is_unavailable());
+        assert!(!StoreError::Conflict("x".into()).is_unavailable());
+        for code in ["08006", "08003", "57P01", "57P03"] {
+            assert!(unavailable_code(code, false), "{code}");
+        }
+        // 42501 (insufficient privilege) would be SQLITE_BUSY by its low byte.
+        for code in ["23505", "42501", "40001"] {
+            assert!(!unavailable_code(code, false), "{code}");
+        }
+        for code in ["5", "261", "517"] {
+            assert!(unavailable_code(code, true), "{code}");
+        }
+        for code in ["6", "19", "2067"] {
+            assert!(!unavailable_code(code, true), "{code}");
+        }
+    }
 }

@@ -35,12 +35,31 @@ pub struct PgStore {
     pool: PgPool,
 }
 
+/// A pooled connection idle for longer than this is pinged before it is handed out.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 impl PgStore {
     /// Connects to the database the URL names.
+    ///
+    /// sqlx pings every connection before handing it out by default: one more round trip per
+    /// query. Only a connection that sat idle for [`PING_IF_IDLE_FOR`] is pinged here (one that
+    /// fails is closed and another opened), since an idle spell is when a database restart goes
+    /// unnoticed. A connection that dies while in use fails that one statement; sqlx tests it
+    /// as it goes back to the pool and drops it, and the caller answers 503 (see
+    /// [`StoreError::is_unavailable`]). Every write is one transaction, so nothing is half-stored.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IF_IDLE_FOR {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect(url)
             .await?;
         Ok(Self { pool })
@@ -72,6 +91,7 @@ impl PgStore {
 core_store!(PgStore);
 directory_store!(PgStore);
 log_store!(PgStore);
+intake_store!(PgStore, sqlx::Postgres, sqlx::PgConnection);
 presentation_store!(PgStore);
 issuer_store!(PgStore, PgRow);
 people_store!(PgStore);

@@ -97,6 +97,7 @@ impl SqliteStore {
 core_store!(SqliteStore);
 directory_store!(SqliteStore);
 log_store!(SqliteStore);
+intake_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection);
 presentation_store!(SqliteStore);
 issuer_store!(SqliteStore, SqliteRow);
 people_store!(SqliteStore);

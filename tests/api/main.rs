@@ -5,6 +5,7 @@ mod bundle;
 mod consents;
 mod directory;
 mod helpers;
+mod intake_contract;
 mod issuer_contract;
 mod issuers;
 mod matrix;

@@ -1,5 +1,10 @@
 //! The backend-typed SQL of [`log_store!`]: reading heads, receipts and nodes under the lock
 //! and writing envelopes, items and the tree with multi-row inserts.
+//!
+//! A multi-row statement's text depends on its row count, so each batch size would be one
+//! more prepared statement in every connection's cache (up to 100 each, a 1,000-row SQLite
+//! insert program alone being hundreds of kilobytes): they are run unprepared-and-uncached
+//! (`persistent(false)`). The frontier read has O(log n) shapes and stays cached.
 
 /// Backend-typed helpers of [`log_store!`]: `$conn` is the backend's connection type.
 macro_rules! log_helpers {
@@ -18,7 +23,7 @@ macro_rules! log_helpers {
             }
             q.push(")");
             let mut heads = HashMap::new();
-            for row in q.build().fetch_all(&mut *conn).await? {
+            for row in q.build().persistent(false).fetch_all(&mut *conn).await? {
                 let head = ChainHead {
                     sequence: super::log::to_u64(row.try_get("sequence")?)?,
                     digest: row.try_get("digest")?,
@@ -42,7 +47,7 @@ macro_rules! log_helpers {
             }
             q.push(")");
             let mut found = HashMap::new();
-            for row in q.build().fetch_all(&mut *conn).await? {
+            for row in q.build().persistent(false).fetch_all(&mut *conn).await? {
                 found.insert(row.try_get("digest")?, row.try_get("receipt")?);
             }
             Ok(found)
@@ -109,7 +114,7 @@ macro_rules! log_helpers {
                         .push_bind(batch.accepted_at)
                         .push_bind(first);
                 });
-                q.build().execute(&mut *conn).await?;
+                q.build().persistent(false).execute(&mut *conn).await?;
             }
             let heads: Vec<_> = heads.into_iter().collect();
             for chunk in heads.chunks(super::log::INSERT_CHUNK) {
@@ -123,7 +128,7 @@ macro_rules! log_helpers {
                     " ON CONFLICT (issuer) DO UPDATE SET sequence = excluded.sequence, \
                      digest = excluded.digest",
                 );
-                q.build().execute(&mut *conn).await?;
+                q.build().persistent(false).execute(&mut *conn).await?;
             }
             Ok(())
         }
@@ -173,7 +178,7 @@ macro_rules! log_helpers {
                         .push_bind(*leaf)
                         .push_bind(batch.accepted_at);
                 });
-                q.build().execute(&mut *conn).await?;
+                q.build().persistent(false).execute(&mut *conn).await?;
             }
             let chains: Vec<&LicenceChain> = chains.into_values().collect();
             for chunk in chains.chunks(super::log::INSERT_CHUNK) {
@@ -191,7 +196,7 @@ macro_rules! log_helpers {
                     " ON CONFLICT (base) DO UPDATE SET id = excluded.id, digest = excluded.digest, \
                      status = excluded.status, last_event = excluded.last_event",
                 );
-                q.build().execute(&mut *conn).await?;
+                q.build().persistent(false).execute(&mut *conn).await?;
             }
             for chunk in events.chunks(super::log::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
@@ -211,7 +216,7 @@ macro_rules! log_helpers {
                         .push_bind(*leaf)
                         .push_bind(batch.accepted_at);
                 });
-                q.build().execute(&mut *conn).await?;
+                q.build().persistent(false).execute(&mut *conn).await?;
             }
             Ok(())
         }
@@ -238,7 +243,7 @@ macro_rules! log_helpers {
                 q.push_values(chunk, |mut b, (idx, hash, data)| {
                     b.push_bind(*idx).push_bind(&hash[..]).push_bind(*data);
                 });
-                q.build().execute(&mut *conn).await?;
+                q.build().persistent(false).execute(&mut *conn).await?;
             }
             let nodes = nodes
                 .iter()
@@ -249,7 +254,7 @@ macro_rules! log_helpers {
                 q.push_values(chunk, |mut b, (level, idx, hash)| {
                     b.push_bind(*level).push_bind(*idx).push_bind(&hash[..]);
                 });
-                q.build().execute(&mut *conn).await?;
+                q.build().persistent(false).execute(&mut *conn).await?;
             }
             sqlx::query("INSERT INTO checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(to_i64(appended.size)?)

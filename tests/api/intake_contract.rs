@@ -1,0 +1,104 @@
+//! The intake's reads (`IntakeStore::intake_reads`), called directly, on both backends; and
+//! what a submitter sees when the database connections die under the service.
+
+use elicence::crypto::digest::digest_value;
+use serde_json::json;
+
+use crate::helpers::{json_with_status, Backend, TestApp};
+use crate::on_both_backends;
+use crate::signing::{items, setup_issuer, uscc};
+
+on_both_backends!(intake_reads_contract, dead_connections_cost_at_most_a_503);
+
+async fn intake_reads_contract(app: TestApp) {
+    let store = app.state.store.as_ref();
+    let unknown = store
+        .intake_reads(&uscc("91220101MA0000090"), "uEiA", &[])
+        .await
+        .expect("read");
+    assert!(unknown.issuer.is_none() && unknown.head.is_none() && unknown.grants.is_empty());
+
+    let mut issuer = setup_issuer(&app, "91220101MA0000091").await;
+    let first = issuer.envelope(items(&[&issuer.licence("C1")]));
+    let fresh = store
+        .intake_reads(&issuer.uscc, &digest_value(&first), &[])
+        .await
+        .expect("read");
+    let found = fresh.issuer.expect("registered");
+    assert_eq!(
+        (found.uscc.clone(), found.keys.len()),
+        (issuer.uscc.clone(), 1)
+    );
+    assert_eq!(found.keys[0].multikey, issuer.key.multikey());
+    assert!(fresh.head.is_none() && fresh.receipt.is_none());
+    assert_eq!(fresh.grants.len(), 1);
+
+    let receipt = app.submit(&first).await;
+    assert_eq!(receipt.status(), 201);
+    let receipt = receipt.text().await.expect("body");
+    issuer.accepted(&first);
+    let stored = issuer.licence_id("C1", 1);
+    let next = issuer.licence_id("C1", 2);
+    let other = issuer.licence_id("C2", 1);
+    let ids = [stored.clone(), next, other, stored.clone()];
+    let after = store
+        .intake_reads(&issuer.uscc, &digest_value(&first), &ids)
+        .await
+        .expect("read");
+    let head = after.head.expect("head after the first envelope");
+    assert_eq!(head.sequence, 1);
+    assert_eq!(Some(head.digest), issuer.head);
+    assert_eq!(
+        after.receipt.as_deref(),
+        Some(receipt.as_str()),
+        "byte for byte"
+    );
+    assert_eq!(after.chains.len(), 1);
+    assert_eq!(after.chains[&stored.base()].head, stored);
+    assert_eq!(after.existing.into_iter().collect::<Vec<_>>(), vec![stored]);
+}
+
+/// Kills every server connection of the application (as a database restart would) and submits
+/// at once: the answer is the receipt or a 503 with `Retry-After`, never a 500, and a retry
+/// stores the envelope exactly once.
+async fn dead_connections_cost_at_most_a_503(app: TestApp) {
+    let mut issuer = setup_issuer(&app, "91220101MA0000092").await;
+    let envelope = issuer.envelope(items(&[&issuer.licence("D1")]));
+    if app.backend == Backend::Postgres {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&app.settings.database_url)
+            .await
+            .expect("connect");
+        let killed: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&mut admin)
+        .await
+        .expect("terminate");
+        assert!(!killed.is_empty(), "the pool had connections");
+    }
+    let mut answers = Vec::new();
+    loop {
+        let response = app.submit(&envelope).await;
+        let status = response.status().as_u16();
+        if status == 503 {
+            assert_eq!(response.headers()["retry-after"], "1");
+        }
+        answers.push(status);
+        if status != 503 || answers.len() == 20 {
+            break;
+        }
+    }
+    assert!(
+        matches!(answers.last(), Some(201 | 200))
+            && answers.iter().all(|s| matches!(s, 503 | 201 | 200)),
+        "{answers:?}"
+    );
+    issuer.accepted(&envelope);
+    let path = format!("/v1/issuers/{}/head", issuer.uscc);
+    let head = json_with_status(app.get(&path).await, 200).await;
+    assert_eq!(head["sequence"], json!(1));
+    assert_eq!(head["digest"], json!(issuer.head));
+    assert_eq!(app.state.store.log_size().await.expect("size"), 1);
+}
