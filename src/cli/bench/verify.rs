@@ -60,6 +60,11 @@ pub struct VerifyBench {
     /// Division the licences belong to.
     #[arg(long, default_value = "220100")]
     jurisdiction: DivisionCode,
+    /// The server's process id, when it runs on this machine: each phase then also reports the
+    /// CPU time the server spent per request (from /proc), which the noise of a shared machine
+    /// disturbs far less than throughput.
+    #[arg(long)]
+    server_pid: Option<u32>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -71,6 +76,18 @@ struct Phase {
     errors: usize,
     first_error: Option<String>,
     seconds: f64,
+    /// CPU seconds the server used during the phase (user + system), when its pid was given.
+    server_cpu: Option<f64>,
+}
+
+/// User + system CPU seconds a local process has used so far (Linux /proc).
+fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 /// Registers the corpus, then measures (a), (b) and (c).
@@ -123,6 +140,7 @@ pub async fn verify(args: VerifyBench) -> anyhow::Result<()> {
         singles,
         args.concurrency,
         args.duration,
+        args.server_pid,
     )
     .await;
     let batches: Vec<Vec<u8>> = licences
@@ -145,6 +163,7 @@ pub async fn verify(args: VerifyBench) -> anyhow::Result<()> {
         batches,
         args.batch_concurrency,
         args.duration,
+        args.server_pid,
     )
     .await;
     let report = report(&args, licences.len(), one, &single, &batch);
@@ -214,6 +233,7 @@ async fn load(
     bodies: Vec<Vec<u8>>,
     concurrency: usize,
     duration: Duration,
+    server_pid: Option<u32>,
 ) -> Phase {
     let base = registry.url("");
     let requests: Result<Vec<Vec<u8>>, _> = bodies
@@ -228,9 +248,11 @@ async fn load(
                 errors: 1,
                 first_error: Some(e.to_string()),
                 seconds: 0.0,
+                server_cpu: None,
             }
         }
     };
+    let cpu_before = cpu_seconds(server_pid);
     let start = Instant::now();
     let deadline = start + duration;
     let workers: Vec<_> = (0..concurrency.max(1))
@@ -280,6 +302,7 @@ async fn load(
         errors: 0,
         first_error: None,
         seconds: 0.0,
+        server_cpu: None,
     };
     for worker in workers {
         if let Ok((ok, errors, first)) = worker.await {
@@ -289,6 +312,9 @@ async fn load(
         }
     }
     phase.seconds = start.elapsed().as_secs_f64();
+    phase.server_cpu = cpu_seconds(server_pid)
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     phase.latencies.sort();
     phase
 }
@@ -304,15 +330,22 @@ fn report(
     let rate = |p: &Phase| p.latencies.len() as f64 / p.seconds.max(f64::EPSILON);
     let (b, calls) = (rate(single), rate(batch));
     let c = calls * args.batch as f64;
+    // Server CPU microseconds per licence verified, when measured.
+    let cpu_per = |p: &Phase, per_call: usize| {
+        p.server_cpu
+            .map(|cpu| cpu * 1e6 / (p.latencies.len() * per_call).max(1) as f64)
+    };
     json!({
         "benchmark": "verify",
         "licences": corpus,
         "a": {"microseconds": one.as_secs_f64() * 1e6, "licencesPerSecondOneCore": a},
         "b": {"concurrency": args.concurrency, "requests": single.latencies.len(), "errors": single.errors,
-              "requestsPerSecond": b, "latencyMs": percentiles(&single.latencies)},
+              "requestsPerSecond": b, "latencyMs": percentiles(&single.latencies),
+              "serverCpuMicrosecondsPerLicence": cpu_per(single, 1)},
         "c": {"batch": args.batch, "concurrency": args.batch_concurrency, "calls": batch.latencies.len(),
               "errors": batch.errors, "callsPerSecond": calls, "licencesPerSecond": c,
-              "latencyMs": percentiles(&batch.latencies)},
+              "latencyMs": percentiles(&batch.latencies),
+              "serverCpuMicrosecondsPerLicence": cpu_per(batch, args.batch)},
         "bOver2a": b / (2.0 * a),
         "cOver2a": c / (2.0 * a),
     })
@@ -341,4 +374,9 @@ fn print(report: &Value, as_json: bool) {
         c["batch"], c["concurrency"], f(&c["callsPerSecond"]), f(&c["licencesPerSecond"]),
         ms(c, "p50"), ms(c, "p99"), c["errors"], f(&report["cOver2a"])
     );
+    for (name, phase) in [("b", b), ("c", c)] {
+        if let Some(cpu) = phase["serverCpuMicrosecondsPerLicence"].as_f64() {
+            println!("    ({name}) server CPU per licence: {cpu:.1} µs");
+        }
+    }
 }
