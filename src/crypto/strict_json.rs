@@ -61,7 +61,10 @@ pub fn parse(bytes: &[u8], max_len: usize) -> Result<Value, StrictJsonError> {
         .and_then(|value| de.end().map(|()| value));
     match (parsed, state.duplicate) {
         (Ok(value), _) => Ok(value),
-        (Err(_), Some((key, path))) => Err(StrictJsonError::DuplicateKey { key, path }),
+        (Err(_), Some((key, path))) => Err(StrictJsonError::DuplicateKey {
+            key,
+            path: pointer(&path),
+        }),
         (Err(e), None) => Err(StrictJsonError::Syntax(truncate(
             &e.to_string(),
             MAX_MESSAGE_CHARS,
@@ -74,23 +77,33 @@ pub fn parse_str(s: &str, max_len: usize) -> Result<Value, StrictJsonError> {
     parse(s.as_bytes(), max_len)
 }
 
-/// Parser state shared down the recursion: the current path and the first
-/// duplicate found (serde errors are strings, so the details travel here).
+/// Parser state shared down the recursion: the first duplicate found (serde
+/// errors are strings, so the details travel here). Its path is built only on
+/// the way out of a failed parse, each level adding its own segment, so the
+/// happy path allocates nothing for it.
 #[derive(Default)]
 struct State {
-    path: Vec<String>,
-    duplicate: Option<(String, String)>,
+    /// The repeated key and the path to its object, innermost segment first.
+    duplicate: Option<(String, Vec<String>)>,
 }
 
 impl State {
-    fn pointer(&self) -> String {
-        let mut out = String::new();
-        for segment in &self.path {
-            out.push('/');
-            out.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+    /// Adds the segment of the level an error is passing through.
+    fn unwinding(&mut self, segment: impl FnOnce() -> String) {
+        if let Some((_, path)) = self.duplicate.as_mut() {
+            path.push(segment());
         }
-        truncate(&out, MAX_QUOTED_CHARS)
     }
+}
+
+/// The RFC 6901 pointer of segments listed innermost first.
+fn pointer(reversed: &[String]) -> String {
+    let mut out = String::new();
+    for segment in reversed.iter().rev() {
+        out.push('/');
+        out.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+    }
+    truncate(&out, MAX_QUOTED_CHARS)
 }
 
 struct ValueSeed<'a> {
@@ -145,14 +158,16 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
         loop {
-            self.state.path.push(items.len().to_string());
             let next = seq.next_element_seed(ValueSeed {
                 state: &mut *self.state,
-            })?;
-            self.state.path.pop();
+            });
             match next {
-                Some(item) => items.push(item),
-                None => return Ok(Value::Array(items)),
+                Ok(Some(item)) => items.push(item),
+                Ok(None) => return Ok(Value::Array(items)),
+                Err(e) => {
+                    self.state.unwinding(|| items.len().to_string());
+                    return Err(e);
+                }
             }
         }
     }
@@ -161,15 +176,18 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if object.contains_key(&key) {
-                let path = self.state.pointer();
-                self.state.duplicate = Some((truncate(&key, MAX_QUOTED_CHARS), path));
+                self.state.duplicate = Some((truncate(&key, MAX_QUOTED_CHARS), Vec::new()));
                 return Err(de::Error::custom("duplicate object key"));
             }
-            self.state.path.push(key.clone());
-            let value = map.next_value_seed(ValueSeed {
+            let value = match map.next_value_seed(ValueSeed {
                 state: &mut *self.state,
-            })?;
-            self.state.path.pop();
+            }) {
+                Ok(value) => value,
+                Err(e) => {
+                    self.state.unwinding(|| key);
+                    return Err(e);
+                }
+            };
             object.insert(key, value);
         }
         Ok(Value::Object(object))
