@@ -82,7 +82,7 @@ impl Application {
             Arc::downgrade(&verifier),
             crate::verify::standings::FOLLOW_INTERVAL,
         ));
-        let intake = intake(&settings, store.clone(), verifier.clone(), &registry_key)?;
+        let intake = intake(&settings, store.clone(), verifier.clone(), &registry_key).await?;
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -160,8 +160,8 @@ fn load_key(settings: &Settings, file: &str, what: &str) -> anyhow::Result<KeyPa
     Ok(key)
 }
 
-/// The write path, with its sequencer task started on the current runtime.
-fn intake(
+/// The write path, with its sequencer started on a thread of its own.
+async fn intake(
     settings: &Settings,
     store: Arc<dyn Store>,
     registry: Arc<crate::verify::cache::RegistryCache>,
@@ -180,7 +180,7 @@ fn intake(
         did_host: did_host.clone(),
     };
     Ok(Intake {
-        sequencer: Sequencer::start(store.clone(), signer),
+        sequencer: Sequencer::start_dedicated(&settings.database_url, signer).await?,
         store,
         registry,
         schemas: SchemaCache::default(),

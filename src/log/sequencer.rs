@@ -1,4 +1,5 @@
-//! The sequencer: one writer task per service instance that group-commits validated envelopes.
+//! The sequencer: one writer per service instance, on a thread and connection of its own, that
+//! group-commits validated envelopes.
 //!
 //! Handlers send envelopes through a channel and wait on a oneshot. The writer takes what is
 //! queued (up to [`MAX_ENVELOPES`] envelopes or [`MAX_ITEMS`] items), computes leaf data, and
@@ -15,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::batch::{Batch, Outcome, PendingEnvelope};
 use super::receipt::{leaf_data, Signer};
-use crate::storage::{now_micros, Store};
+use crate::storage::{now_micros, Store, StoreError};
 
 /// Most envelopes in one transaction.
 pub const MAX_ENVELOPES: usize = 256;
@@ -56,12 +57,48 @@ impl std::fmt::Debug for Job {
 }
 
 impl Sequencer {
-    /// Spawns the writer task on the current Tokio runtime. It stops when every handle is
-    /// dropped, after finishing the batch in hand.
-    pub fn start(store: Arc<dyn Store>, signer: Signer) -> Self {
+    /// Starts the writer on a thread of its own, with its own connection to the database at
+    /// `url`. The request handlers' threads are busy checking signatures; a writer sharing them
+    /// (or their connections, whose I/O their threads drive) waits behind that work at every
+    /// statement of its transaction. The thread ends when every handle is dropped.
+    pub async fn start_dedicated(url: &str, signer: Signer) -> Result<Self, StoreError> {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(queue, store, Arc::new(signer)));
-        Self { jobs }
+        let (ready, started) = oneshot::channel();
+        let url = url.to_owned();
+        std::thread::Builder::new()
+            .name("elicence-sequencer".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = ready.send(Err(StoreError::Corrupt(format!(
+                            "the sequencer's runtime could not start: {e}"
+                        ))));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match crate::storage::connect_sized(&url, Some(1)).await {
+                        Ok(store) => {
+                            let _ = ready.send(Ok(()));
+                            write_loop(queue, store, Arc::new(signer)).await;
+                        }
+                        Err(e) => {
+                            let _ = ready.send(Err(e));
+                        }
+                    }
+                });
+            })
+            .map_err(|e| {
+                StoreError::Corrupt(format!("the sequencer thread could not start: {e}"))
+            })?;
+        started.await.map_err(|_| {
+            StoreError::Corrupt("the sequencer thread stopped while starting".into())
+        })??;
+        Ok(Self { jobs })
     }
 
     /// Queues a validated envelope and waits until its batch is committed.

@@ -236,10 +236,24 @@ pub trait LogStore: Send + Sync + 'static {
 
 /// Opens the store the URL names: `sqlite:` or `postgres:` / `postgresql:`.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    connect_sized(url, None).await
+}
+
+/// As [`connect`], with at most `connections` connections (the backend's default if none).
+pub async fn connect_sized(
+    url: &str,
+    connections: Option<u32>,
+) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url).await?))
+        Ok(Arc::new(match connections {
+            Some(n) => SqliteStore::connect_sized(url, n).await?,
+            None => SqliteStore::connect(url).await?,
+        }))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Ok(Arc::new(PgStore::connect(url).await?))
+        Ok(Arc::new(match connections {
+            Some(n) => PgStore::connect_sized(url, n).await?,
+            None => PgStore::connect(url).await?,
+        }))
     } else {
         let scheme: String = url
             .split(':')

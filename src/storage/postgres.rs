@@ -48,8 +48,13 @@ impl PgStore {
     /// as it goes back to the pool and drops it, and the caller answers 503 (see
     /// [`StoreError::is_unavailable`]). Every write is one transaction, so nothing is half-stored.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_sized(url, 16).await
+    }
+
+    /// As [`Self::connect`], with at most `connections` connections.
+    pub async fn connect_sized(url: &str, connections: u32) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(connections)
             .acquire_timeout(Duration::from_secs(10))
             .test_before_acquire(false)
             .before_acquire(|conn, meta| {

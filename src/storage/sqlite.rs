@@ -42,6 +42,11 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database file the URL names.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_sized(url, 8).await
+    }
+
+    /// As [`Self::connect`], with at most `connections` connections.
+    pub async fn connect_sized(url: &str, connections: u32) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -58,7 +63,7 @@ impl SqliteStore {
             }
         }
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(connections)
             .acquire_timeout(Duration::from_secs(10))
             // A local file cannot drop a connection: a ping before every acquire would only be
             // one more hand-off to the connection's worker thread per query.
