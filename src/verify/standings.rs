@@ -28,8 +28,9 @@ use crate::domain::identifiers::LicenceId;
 use crate::log::merkle::{Hash, NodeId};
 use crate::storage::LicenceStanding;
 
-/// Licence bases kept per generation (a standing is ~400 bytes: ≤ ~30 MB for both).
-const STANDINGS_PER_GENERATION: usize = 40_000;
+/// Licence bases kept per generation. An entry (the base, two parsed licence identifiers, the
+/// digest and the rest) takes ~800 bytes with its map slot: ≤ ~26 MB for both generations.
+const STANDINGS_PER_GENERATION: usize = 16_000;
 /// Log nodes kept per generation (~80 bytes each: ≤ ~10 MB for both).
 const NODES_PER_GENERATION: usize = 65_536;
 /// How often every instance reads the leaves appended since it last looked.
