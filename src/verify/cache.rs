@@ -17,18 +17,19 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use ed25519_dalek::VerifyingKey;
 use serde_json::Value;
 
+mod follow;
+mod view;
+
+use self::view::OnlineView;
 use super::standings::LicenceCache;
-use super::{
-    verify_credential, verify_many, InclusionProof, LicenceLookup, RegisteredLicence, RegistryView,
-    SchemaLookup, Verification,
-};
+use super::{verify_credential, verify_many, InclusionProof, Verification};
 use crate::domain::authorisation::Authorisation;
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::issuer::Issuer;
@@ -41,8 +42,6 @@ use crate::storage::{LicenceStanding, Store, StoreError, StoredCheckpoint};
 pub const MAX_AGE: Duration = Duration::from_secs(5);
 /// Credentials per request above which the checks run on a blocking thread, off the I/O loop.
 const INLINE_MAX: usize = 16;
-/// Leaves read per query when following the log.
-const FOLLOW_PAGE: u64 = 5_000;
 /// Licence types fetched per page when loading.
 const TYPE_PAGE: u32 = 500;
 
@@ -112,61 +111,6 @@ impl RegistryCache {
     /// (called after the commit, before any receipt is sent).
     pub fn licences_changed<'a>(&self, bases: impl IntoIterator<Item = &'a str>) {
         self.licences.changed(bases);
-    }
-
-    /// Follows the log for as long as the cache is in use: every `interval`, reads the leaves
-    /// appended since the last look (by any instance) and drops the standings of the licences
-    /// they name, and refreshes the checkpoint proofs are given against. If the log cannot be
-    /// read, every standing is dropped (none can be vouched for) and it starts over.
-    pub async fn follow_log(cache: Weak<Self>, interval: Duration) {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut seen = None;
-        loop {
-            ticker.tick().await;
-            let Some(cache) = cache.upgrade() else {
-                return;
-            };
-            seen = match cache.follow_once(seen).await {
-                Ok(size) => Some(size),
-                Err(e) => {
-                    tracing::warn!(error = %e, "the log could not be followed; licence standings dropped");
-                    cache.licences.clear();
-                    None
-                }
-            };
-        }
-    }
-
-    /// One look at the log from `seen` (from its current size when none); answers the size
-    /// followed to.
-    async fn follow_once(&self, seen: Option<u64>) -> Result<u64, StoreError> {
-        let size = self.store.log_size().await?;
-        let Some(mut from) = seen else {
-            // Starting (over): what was filled before this point may predate unseen leaves.
-            self.licences.clear();
-            return Ok(size);
-        };
-        if size <= from {
-            return Ok(from);
-        }
-        while from < size {
-            let entries = self.store.log_entries(from, FOLLOW_PAGE).await?;
-            let Some(last) = entries.last() else {
-                return Err(StoreError::Corrupt(format!(
-                    "the log has size {size} but no leaf at {from}"
-                )));
-            };
-            from = last.index + 1;
-            let bases: Vec<String> = entries.iter().filter_map(|e| leaf_base(&e.data)).collect();
-            self.licences.changed(bases.iter().map(String::as_str));
-        }
-        if let Some(latest) = self.store.latest_checkpoint().await? {
-            if let Ok(mut slot) = self.checkpoint.write() {
-                *slot = Some(Arc::new(latest));
-            }
-        }
-        Ok(from)
     }
 
     /// The current snapshot, reloading it first when stale (one reload at a time).
@@ -395,83 +339,10 @@ impl RegistryCache {
     }
 }
 
-/// The licence base a leaf's data names (`{"id": "urn:elicence:…", …}`).
-fn leaf_base(data: &str) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Leaf<'a> {
-        #[serde(borrow)]
-        id: std::borrow::Cow<'a, str>,
-    }
-    let leaf: Leaf<'_> = serde_json::from_str(data).ok()?;
-    LicenceId::from_urn(&leaf.id).ok().map(|id| id.base())
-}
-
 /// The licence identifier a credential claims, if it is one.
 fn licence_id(credential: &Value) -> Option<LicenceId> {
     credential
         .get("id")
         .and_then(Value::as_str)
         .and_then(|s| LicenceId::from_urn(s).ok())
-}
-
-/// A snapshot plus the standing of the licences of one request.
-struct OnlineView<'a> {
-    snapshot: &'a Snapshot,
-    standings: &'a HashMap<LicenceId, LicenceStanding>,
-}
-
-impl RegistryView for OnlineView<'_> {
-    fn did_host(&self) -> &str {
-        &self.snapshot.did_host
-    }
-
-    fn public_base(&self) -> &str {
-        &self.snapshot.public_base
-    }
-
-    fn issuer(&self, uscc: &Uscc) -> Option<&Issuer> {
-        self.snapshot.issuers.get(uscc)
-    }
-
-    fn authorisations(&self, issuer: &Uscc) -> &[Authorisation] {
-        self.snapshot.grants.get(issuer).map_or(&[], Vec::as_slice)
-    }
-
-    fn licence_type(&self, code: &TypeCode) -> Option<&LicenceType> {
-        self.snapshot.types.get(code)
-    }
-
-    fn schema(&self, code: &TypeCode, version: u32) -> SchemaLookup {
-        match self.snapshot.schemas.get(&(code.clone(), version)) {
-            Some(compiled) => SchemaLookup::Compiled(compiled.clone()),
-            None if self
-                .licence_type(code)
-                .is_some_and(|t| t.versions.iter().any(|v| v.version == version)) =>
-            {
-                SchemaLookup::Unavailable
-            }
-            None => SchemaLookup::NotFound,
-        }
-    }
-
-    fn key(&self, multikey: &str) -> Option<VerifyingKey> {
-        match self.snapshot.keys.get(multikey) {
-            Some(key) => Some(*key),
-            None => crate::crypto::multikey::decode(multikey).ok(),
-        }
-    }
-
-    fn licence(&self, id: &LicenceId) -> LicenceLookup {
-        match self.standings.get(id) {
-            Some(s) => LicenceLookup::Registered(RegisteredLicence {
-                digest: s.digest.clone(),
-                leaf_index: s.leaf_index,
-                leaf_hash: s.leaf_hash,
-                head: s.head.clone(),
-                state: s.state,
-                since: s.since,
-            }),
-            None => LicenceLookup::NotRegistered,
-        }
-    }
 }

@@ -93,6 +93,23 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     Some(spawn_with(settings, backend, dir, db).await)
 }
 
+/// Two service instances of one registry (same key) over one fresh PostgreSQL database; `None`
+/// when `TEST_DATABASE_URL` is unset.
+pub async fn spawn_two_instances() -> Option<(TestApp, TestApp)> {
+    let db = PgTestDb::create().await?;
+    let dir_a = tempfile::tempdir().expect("dir");
+    let settings_a = test_settings(dir_a.path(), db.url.clone());
+    let dir_b = tempfile::tempdir().expect("dir");
+    let mut settings_b = test_settings(dir_b.path(), db.url.clone());
+    // One registry: both instances sign with the same key.
+    settings_b.keys_dir = settings_a.keys_dir.clone();
+    let url = db.url.clone();
+    let a = spawn_with(settings_a, Backend::Postgres, dir_a, Some(db)).await;
+    let b = spawn_with(settings_b, Backend::Postgres, dir_b, None).await;
+    assert_eq!(url, b.settings.database_url);
+    Some((a, b))
+}
+
 /// Starts an application with explicit settings (tests that vary configuration).
 pub async fn spawn_with(
     settings: Settings,

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use elicence::log::merkle::{verify_consistency, verify_inclusion};
 use serde_json::Value;
 
-use crate::helpers::{assert_problem, json_with_status, spawn_with, Backend, PgTestDb, TestApp};
+use crate::helpers::{assert_problem, json_with_status, spawn_two_instances, TestApp};
 use crate::on_both_backends;
 use crate::signing::{items, setup_issuer};
 use crate::submissions::{accept, hash, hashes, open_checkpoint, verify_receipt};
@@ -97,20 +97,10 @@ async fn proofs_past_the_log_are_refused(app: TestApp) {
 /// checkpoint any instance signed is consistent with every other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_over_one_postgres_make_one_log() {
-    let Some(db) = PgTestDb::create().await else {
+    let Some((a, b)) = spawn_two_instances().await else {
         eprintln!("TEST_DATABASE_URL not set: two-instance test skipped");
         return;
     };
-    let dir_a = tempfile::tempdir().expect("dir");
-    let settings_a = crate::helpers::test_settings(dir_a.path(), db.url.clone());
-    let dir_b = tempfile::tempdir().expect("dir");
-    let mut settings_b = crate::helpers::test_settings(dir_b.path(), db.url.clone());
-    // One registry: both instances sign with the same key.
-    settings_b.keys_dir = settings_a.keys_dir.clone();
-    let url = db.url.clone();
-    let a = spawn_with(settings_a, Backend::Postgres, dir_a, Some(db)).await;
-    let b = spawn_with(settings_b, Backend::Postgres, dir_b, None).await;
-    assert_eq!(url, b.settings.database_url);
     const ISSUERS: usize = 6;
     const ROUNDS: usize = 5;
     let mut issuers = Vec::new();

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use elicence::crypto::digest::digest_value;
 use serde_json::{json, Value};
 
-use crate::helpers::{json_with_status, spawn_with, Backend, PgTestDb, TestApp};
+use crate::helpers::{json_with_status, spawn_two_instances, TestApp};
 use crate::on_both_backends;
 use crate::signing::{items, setup_issuer};
 use crate::submissions::accept;
@@ -57,17 +57,10 @@ async fn changes_show_at_once_through_the_writing_instance(app: TestApp) {
 /// A's log follower drops the standing, so A answers `revoked` within a few follow intervals.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_through_another_instance_show_after_the_follow_interval() {
-    let Some(db) = PgTestDb::create().await else {
+    let Some((a, b)) = spawn_two_instances().await else {
         eprintln!("TEST_DATABASE_URL not set: two-instance cache test skipped");
         return;
     };
-    let dir_a = tempfile::tempdir().expect("dir");
-    let settings_a = crate::helpers::test_settings(dir_a.path(), db.url.clone());
-    let dir_b = tempfile::tempdir().expect("dir");
-    let mut settings_b = crate::helpers::test_settings(dir_b.path(), db.url.clone());
-    settings_b.keys_dir = settings_a.keys_dir.clone();
-    let a = spawn_with(settings_a, Backend::Postgres, dir_a, Some(db)).await;
-    let b = spawn_with(settings_b, Backend::Postgres, dir_b, None).await;
 
     let mut issuer = setup_issuer(&a, "91220101MA0000302").await;
     let licence = issuer.licence("X1");
