@@ -3,8 +3,9 @@
 //! [`append_batch`](super::LogStore::append_batch) is the only writer: one transaction that
 //! takes the log lock (each backend's `lock_log`), re-checks every envelope's chain head, loads
 //! the tree's frontier (one query), appends the leaves in memory, lets the sealer sign the
-//! checkpoint and receipts, and writes everything with multi-row inserts. Nothing is ever
-//! rebuilt: proofs read O(log n) stored nodes in one query.
+//! checkpoint and receipts, and writes everything: on SQLite with one multi-row insert per
+//! table (`write.rs`), on PostgreSQL in one statement (`pg.rs`). Nothing is ever rebuilt:
+//! proofs read O(log n) stored nodes in one query.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -89,6 +90,7 @@ pub(crate) fn to_i64(value: u64) -> Result<i64, super::StoreError> {
     i64::try_from(value).map_err(super::StoreError::corrupt)
 }
 
+pub(crate) mod pg;
 mod plan;
 #[macro_use]
 mod write;
@@ -96,7 +98,8 @@ mod write;
 pub(crate) use plan::{append_leaves, outcomes, triage, Triage};
 
 /// Implements [`LogStore`](super::LogStore) for a store with a `pool` field and an inherent
-/// `lock_log(&mut tx) -> Result<u64, StoreError>` that takes the log lock and answers the size.
+/// `lock_log(&mut tx) -> Result<u64, StoreError>` that takes the log lock and answers the size,
+/// with `batch_reads` and `write_batch` in scope (the backend's: `multirow_writes!` or `pg`).
 macro_rules! log_store {
     ($store:ty) => {
         #[async_trait]
@@ -118,11 +121,10 @@ macro_rules! log_store {
                 batch: &Batch,
                 seal: &Sealer<'_>,
             ) -> Result<Vec<Outcome>, StoreError> {
-                use super::log::{to_i64, Triage};
+                use super::log::Triage;
                 let mut tx = self.pool.begin().await?;
                 let size = Self::lock_log(&mut *tx).await?;
-                let heads = batch_heads(&mut *tx, batch).await?;
-                let stored = batch_receipts(&mut *tx, batch).await?;
+                let (heads, stored) = batch_reads(&mut *tx, batch).await?;
                 let triage = super::log::triage(batch, heads, &stored);
                 let accepted: Vec<usize> = (0..triage.len())
                     .filter(|&i| triage[i] == Triage::Accept)
@@ -144,13 +146,7 @@ macro_rules! log_store {
                     slot.0 = i;
                 }
                 let sealed = seal(&appended);
-                write_envelopes(&mut *tx, batch, &appended, &sealed).await?;
-                write_items(&mut *tx, batch, &appended).await?;
-                write_log(&mut *tx, batch, &appended, &nodes, &sealed).await?;
-                sqlx::query("UPDATE log_state SET size = $1 WHERE id = 1")
-                    .bind(to_i64(appended.size)?)
-                    .execute(&mut *tx)
-                    .await?;
+                write_batch(&mut *tx, batch, &appended, &nodes, &sealed).await?;
                 tx.commit().await?;
                 let receipts: HashMap<usize, String> = accepted.into_iter().zip(sealed.receipts).collect();
                 Ok(super::log::outcomes(triage, &receipts))

@@ -11,6 +11,7 @@ use sqlx::Row;
 
 use std::collections::{HashMap, HashSet};
 
+use super::log::pg::{batch_reads, write_batch};
 use super::log::{
     InactiveLicence, LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence,
 };
@@ -22,9 +23,7 @@ use crate::domain::licence_type::{
     ValidityRange,
 };
 
-use crate::log::batch::{
-    Appended, Batch, ChainHead, LicenceChain, Outcome, PendingItem, Sealed, Sealer,
-};
+use crate::log::batch::{Batch, ChainHead, LicenceChain, Outcome, Sealer};
 use crate::log::merkle::{Hash, NodeId};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

@@ -1,14 +1,126 @@
-//! The backend-typed SQL of [`log_store!`]: reading heads, receipts and nodes under the lock
-//! and writing envelopes, items and the tree with multi-row inserts.
+//! The backend-typed SQL of [`log_store!`]: reading nodes and decoding rows on both backends
+//! (`log_helpers!`), and on SQLite reading heads and receipts under the lock and writing
+//! envelopes, items and the tree with multi-row inserts (`multirow_writes!`; PostgreSQL's are
+//! in `pg.rs`).
 //!
 //! A multi-row statement's text depends on its row count, so each batch size would be one
 //! more prepared statement in every connection's cache (up to 100 each, a 1,000-row SQLite
 //! insert program alone being hundreds of kilobytes): they are run unprepared-and-uncached
 //! (`persistent(false)`). The frontier read has O(log n) shapes and stays cached.
 
-/// Backend-typed helpers of [`log_store!`]: `$conn` is the backend's connection type.
+/// Backend-typed helpers of [`log_store!`] both backends share: `$conn` is the backend's
+/// connection type.
 macro_rules! log_helpers {
     ($store:ty, $db:ty, $conn:ty, $row:ty) => {
+        /// The nodes asked for, in one query.
+        async fn fetch_nodes(
+            conn: &mut $conn,
+            ids: &[NodeId],
+        ) -> Result<HashMap<NodeId, Hash>, StoreError> {
+            let mut nodes = HashMap::with_capacity(ids.len());
+            for chunk in ids.chunks(super::log::INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT level, idx, hash FROM log_nodes WHERE (level, idx) IN ",
+                );
+                q.push_tuples(chunk, |mut b, id| {
+                    b.push_bind(i64::from(id.level));
+                    b.push_bind(i64::try_from(id.index).unwrap_or(i64::MAX));
+                });
+                for row in q.build().fetch_all(&mut *conn).await? {
+                    let level: i64 = row.try_get("level")?;
+                    let id = NodeId {
+                        level: u8::try_from(level).map_err(StoreError::corrupt)?,
+                        index: super::log::to_u64(row.try_get("idx")?)?,
+                    };
+                    nodes.insert(id, super::log::hash_from(row.try_get("hash")?)?);
+                }
+            }
+            Ok(nodes)
+        }
+
+        fn decode_chain(row: &$row) -> Result<LicenceChain, StoreError> {
+            let status: String = row.try_get("status")?;
+            Ok(LicenceChain {
+                base: row.try_get("base")?,
+                head: row
+                    .try_get::<String, _>("id")?
+                    .parse()
+                    .map_err(StoreError::corrupt)?,
+                head_digest: row.try_get("digest")?,
+                state: LicenceState::parse(&status)
+                    .ok_or_else(|| StoreError::corrupt(format!("licence status {status:?}")))?,
+                last_event: row.try_get("last_event")?,
+            })
+        }
+
+        fn decode_licence(row: &$row) -> Result<StoredLicence, StoreError> {
+            let document: String = row.try_get("document")?;
+            Ok(StoredLicence {
+                id: row
+                    .try_get::<String, _>("id")?
+                    .parse()
+                    .map_err(StoreError::corrupt)?,
+                digest: row.try_get("digest")?,
+                document: serde_json::from_str(&document).map_err(StoreError::corrupt)?,
+                envelope: row.try_get("envelope")?,
+                leaf_index: super::log::to_u64(row.try_get("leaf_index")?)?,
+                accepted_at: row.try_get("accepted_at")?,
+            })
+        }
+
+        fn decode_event(row: &$row) -> Result<StoredEvent, StoreError> {
+            let action: String = row.try_get("action")?;
+            Ok(StoredEvent {
+                licence: row
+                    .try_get::<String, _>("licence")?
+                    .parse()
+                    .map_err(StoreError::corrupt)?,
+                action: StatusAction::parse(&action)
+                    .ok_or_else(|| StoreError::corrupt(format!("status action {action:?}")))?,
+                reason: row.try_get("reason")?,
+                effective_from: row.try_get("effective_from")?,
+                digest: row.try_get("digest")?,
+                previous: row.try_get("previous")?,
+                envelope: row.try_get("envelope")?,
+                leaf_index: super::log::to_u64(row.try_get("leaf_index")?)?,
+                accepted_at: row.try_get("accepted_at")?,
+            })
+        }
+    };
+}
+
+/// The SQLite side of [`log_store!`]: reads and writes of a batch as multi-row statements (one
+/// per table), which on an in-process database cost no round trips. `$db` and `$conn` are the
+/// backend's database and connection types.
+macro_rules! multirow_writes {
+    ($db:ty, $conn:ty) => {
+        /// The stored heads of the batch's issuers and the receipts of its envelopes accepted
+        /// before (repeats), read under the lock.
+        async fn batch_reads(
+            conn: &mut $conn,
+            batch: &Batch,
+        ) -> Result<(HashMap<String, ChainHead>, HashMap<String, String>), StoreError> {
+            Ok((batch_heads(conn, batch).await?, batch_receipts(conn, batch).await?))
+        }
+
+        /// Everything an accepted batch stores, with multi-row inserts.
+        async fn write_batch(
+            conn: &mut $conn,
+            batch: &Batch,
+            appended: &Appended,
+            nodes: &[(NodeId, Hash)],
+            sealed: &Sealed,
+        ) -> Result<(), StoreError> {
+            write_envelopes(conn, batch, appended, sealed).await?;
+            write_items(conn, batch, appended).await?;
+            write_log(conn, batch, appended, nodes, sealed).await?;
+            sqlx::query("UPDATE log_state SET size = $1 WHERE id = 1")
+                .bind(super::log::to_i64(appended.size)?)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+
         /// The stored heads of the batch's issuers, read under the lock.
         async fn batch_heads(
             conn: &mut $conn,
@@ -51,32 +163,6 @@ macro_rules! log_helpers {
                 found.insert(row.try_get("digest")?, row.try_get("receipt")?);
             }
             Ok(found)
-        }
-
-        /// The nodes asked for, in one query.
-        async fn fetch_nodes(
-            conn: &mut $conn,
-            ids: &[NodeId],
-        ) -> Result<HashMap<NodeId, Hash>, StoreError> {
-            let mut nodes = HashMap::with_capacity(ids.len());
-            for chunk in ids.chunks(super::log::INSERT_CHUNK) {
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT level, idx, hash FROM log_nodes WHERE (level, idx) IN ",
-                );
-                q.push_tuples(chunk, |mut b, id| {
-                    b.push_bind(i64::from(id.level));
-                    b.push_bind(i64::try_from(id.index).unwrap_or(i64::MAX));
-                });
-                for row in q.build().fetch_all(&mut *conn).await? {
-                    let level: i64 = row.try_get("level")?;
-                    let id = NodeId {
-                        level: u8::try_from(level).map_err(StoreError::corrupt)?,
-                        index: super::log::to_u64(row.try_get("idx")?)?,
-                    };
-                    nodes.insert(id, super::log::hash_from(row.try_get("hash")?)?);
-                }
-            }
-            Ok(nodes)
         }
 
         /// Envelope rows with their receipts, and the issuers' new heads.
@@ -266,44 +352,5 @@ macro_rules! log_helpers {
             Ok(())
         }
 
-        fn decode_chain(row: &$row) -> Result<LicenceChain, StoreError> {
-            let status: String = row.try_get("status")?;
-            Ok(LicenceChain {
-                base: row.try_get("base")?,
-                head: row.try_get::<String, _>("id")?.parse().map_err(StoreError::corrupt)?,
-                head_digest: row.try_get("digest")?,
-                state: LicenceState::parse(&status)
-                    .ok_or_else(|| StoreError::corrupt(format!("licence status {status:?}")))?,
-                last_event: row.try_get("last_event")?,
-            })
-        }
-
-        fn decode_licence(row: &$row) -> Result<StoredLicence, StoreError> {
-            let document: String = row.try_get("document")?;
-            Ok(StoredLicence {
-                id: row.try_get::<String, _>("id")?.parse().map_err(StoreError::corrupt)?,
-                digest: row.try_get("digest")?,
-                document: serde_json::from_str(&document).map_err(StoreError::corrupt)?,
-                envelope: row.try_get("envelope")?,
-                leaf_index: super::log::to_u64(row.try_get("leaf_index")?)?,
-                accepted_at: row.try_get("accepted_at")?,
-            })
-        }
-
-        fn decode_event(row: &$row) -> Result<StoredEvent, StoreError> {
-            let action: String = row.try_get("action")?;
-            Ok(StoredEvent {
-                licence: row.try_get::<String, _>("licence")?.parse().map_err(StoreError::corrupt)?,
-                action: StatusAction::parse(&action)
-                    .ok_or_else(|| StoreError::corrupt(format!("status action {action:?}")))?,
-                reason: row.try_get("reason")?,
-                effective_from: row.try_get("effective_from")?,
-                digest: row.try_get("digest")?,
-                previous: row.try_get("previous")?,
-                envelope: row.try_get("envelope")?,
-                leaf_index: super::log::to_u64(row.try_get("leaf_index")?)?,
-                accepted_at: row.try_get("accepted_at")?,
-            })
-        }
     };
 }
