@@ -1,7 +1,7 @@
 //! SQL of the write path and the transparency log, shared by both backends through macros.
 //!
 //! [`append_batch`](super::LogStore::append_batch) is the only writer: one transaction that
-//! takes the log lock (each backend's `lock_log`), re-checks every envelope's chain head, loads
+//! takes the log lock (each backend's `begin_locked`), re-checks every envelope's chain head, loads
 //! the tree's frontier (one query), appends the leaves in memory, lets the sealer sign the
 //! checkpoint and receipts, and writes everything: on SQLite with one multi-row insert per
 //! table (`write.rs`), on PostgreSQL in one statement (`pg.rs`). Nothing is ever rebuilt:
@@ -98,8 +98,9 @@ mod write;
 pub(crate) use plan::{append_leaves, outcomes, triage, Triage};
 
 /// Implements [`LogStore`](super::LogStore) for a store with a `pool` field and an inherent
-/// `lock_log(&mut tx) -> Result<u64, StoreError>` that takes the log lock and answers the size,
-/// with `batch_reads` and `write_batch` in scope (the backend's: `multirow_writes!` or `pg`).
+/// `begin_locked(&pool)` that begins a transaction holding the log lock, with `batch_reads`
+/// (log size, heads, earlier receipts) and `write_batch` in scope (the backend's:
+/// `multirow_writes!` or `pg`).
 macro_rules! log_store {
     ($store:ty) => {
         #[async_trait]
@@ -122,9 +123,8 @@ macro_rules! log_store {
                 seal: &Sealer<'_>,
             ) -> Result<Vec<Outcome>, StoreError> {
                 use super::log::Triage;
-                let mut tx = self.pool.begin().await?;
-                let size = Self::lock_log(&mut *tx).await?;
-                let (heads, stored) = batch_reads(&mut *tx, batch).await?;
+                let mut tx = Self::begin_locked(&self.pool).await?;
+                let (size, heads, stored) = batch_reads(&mut *tx, batch).await?;
                 let triage = super::log::triage(batch, heads, &stored);
                 let accepted: Vec<usize> = (0..triage.len())
                     .filter(|&i| triage[i] == Triage::Accept)

@@ -76,14 +76,15 @@ log_helpers!(PgStore, sqlx::Postgres, sqlx::PgConnection, PgRow);
 impl PgStore {
     const BACKEND: &'static str = "postgres";
 
-    /// Locks the log's state row for the rest of the transaction and answers the log size.
-    /// Every instance's sequencer does this first, so batches from many instances serialise;
-    /// under READ COMMITTED each later statement sees what the previous holder committed.
-    async fn lock_log(conn: &mut sqlx::PgConnection) -> Result<u64, StoreError> {
-        let size: i64 = sqlx::query_scalar("SELECT size FROM log_state WHERE id = 1 FOR UPDATE")
-            .fetch_one(&mut *conn)
-            .await?;
-        super::log::to_u64(size)
+    /// Begins a transaction that holds the log lock until it ends, in one round trip. The lock
+    /// serialises the sequencers of every instance over the database; readers of `log_state`
+    /// are not blocked. Statements after it (read committed) see every batch committed before.
+    async fn begin_locked(
+        pool: &PgPool,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        Ok(pool
+            .begin_with("BEGIN; LOCK TABLE log_state IN EXCLUSIVE MODE")
+            .await?)
     }
 
     async fn run_migrations(&self) -> Result<(), StoreError> {

@@ -81,17 +81,17 @@ multirow_writes!(sqlx::Sqlite, sqlx::SqliteConnection);
 impl SqliteStore {
     const BACKEND: &'static str = "sqlite";
 
-    /// Takes the database write lock for the rest of the transaction and answers the log size.
-    /// sqlx begins transactions deferred, so the write comes first: a read first could leave
-    /// the transaction holding a stale snapshot it cannot upgrade (`SQLITE_BUSY`).
-    async fn lock_log(conn: &mut sqlx::SqliteConnection) -> Result<u64, StoreError> {
+    /// Begins a transaction that holds the database write lock until it ends. sqlx begins
+    /// transactions deferred, so the write comes first: a read first could leave the
+    /// transaction holding a stale snapshot it cannot upgrade (`SQLITE_BUSY`).
+    async fn begin_locked(
+        pool: &SqlitePool,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        let mut tx = pool.begin().await?;
         sqlx::query("UPDATE log_state SET size = size WHERE id = 1")
-            .execute(&mut *conn)
+            .execute(&mut *tx)
             .await?;
-        let size: i64 = sqlx::query_scalar("SELECT size FROM log_state WHERE id = 1")
-            .fetch_one(&mut *conn)
-            .await?;
-        super::log::to_u64(size)
+        Ok(tx)
     }
 
     async fn run_migrations(&self) -> Result<(), StoreError> {

@@ -20,17 +20,19 @@ use crate::log::batch::{Appended, Batch, ChainHead, LicenceChain, PendingItem, S
 use crate::log::merkle::{Hash, NodeId};
 use crate::storage::StoreError;
 
-/// The stored heads of the batch's issuers and the receipts of its envelopes accepted before
-/// (repeats), read under the lock in one statement.
+/// The log size, the stored heads of the batch's issuers and the receipts of its envelopes
+/// accepted before (repeats), read under the lock in one statement: the size is the row
+/// without a key, a head has a sequence, a receipt has none.
 pub(crate) async fn batch_reads(
     conn: &mut PgConnection,
     batch: &Batch,
-) -> Result<(HashMap<String, ChainHead>, HashMap<String, String>), StoreError> {
+) -> Result<(u64, HashMap<String, ChainHead>, HashMap<String, String>), StoreError> {
     let issuers: Vec<&str> = batch.envelopes.iter().map(|e| e.issuer.as_str()).collect();
     let digests: Vec<&str> = batch.envelopes.iter().map(|e| e.digest.as_str()).collect();
     let rows = sqlx::query(
-        "SELECT issuer AS key, sequence, digest AS value FROM issuer_heads \
-         WHERE issuer = ANY($1) \
+        "SELECT NULL AS key, size AS sequence, NULL AS value FROM log_state WHERE id = 1 \
+         UNION ALL \
+         SELECT issuer, sequence, digest FROM issuer_heads WHERE issuer = ANY($1) \
          UNION ALL \
          SELECT digest, NULL, receipt FROM envelopes WHERE digest = ANY($2)",
     )
@@ -38,27 +40,25 @@ pub(crate) async fn batch_reads(
     .bind(&digests)
     .fetch_all(&mut *conn)
     .await?;
-    let (mut heads, mut receipts) = (HashMap::new(), HashMap::new());
+    let (mut size, mut heads, mut receipts) = (None, HashMap::new(), HashMap::new());
     for row in rows {
-        let key: String = row.try_get("key")?;
-        let value: String = row.try_get("value")?;
-        match row.try_get::<Option<i64>, _>("sequence")? {
-            Some(sequence) => {
-                let sequence = super::to_u64(sequence)?;
-                heads.insert(
-                    key,
-                    ChainHead {
-                        sequence,
-                        digest: value,
-                    },
-                );
+        let key: Option<String> = row.try_get("key")?;
+        let number: Option<i64> = row.try_get("sequence")?;
+        let value: Option<String> = row.try_get("value")?;
+        match (key, number, value) {
+            (None, Some(n), None) => size = Some(super::to_u64(n)?),
+            (Some(issuer), Some(n), Some(digest)) => {
+                let sequence = super::to_u64(n)?;
+                heads.insert(issuer, ChainHead { sequence, digest });
             }
-            None => {
-                receipts.insert(key, value);
+            (Some(digest), None, Some(receipt)) => {
+                receipts.insert(digest, receipt);
             }
+            _ => return Err(StoreError::corrupt("an unexpected row under the log lock")),
         }
     }
-    Ok((heads, receipts))
+    let size = size.ok_or_else(|| StoreError::corrupt("the log state row is missing"))?;
+    Ok((size, heads, receipts))
 }
 
 /// Everything an accepted batch stores (envelopes and issuer heads, licences and their heads,

@@ -94,13 +94,17 @@ macro_rules! log_helpers {
 /// backend's database and connection types.
 macro_rules! multirow_writes {
     ($db:ty, $conn:ty) => {
-        /// The stored heads of the batch's issuers and the receipts of its envelopes accepted
-        /// before (repeats), read under the lock.
+        /// The log size, the stored heads of the batch's issuers and the receipts of its
+        /// envelopes accepted before (repeats), read under the lock.
         async fn batch_reads(
             conn: &mut $conn,
             batch: &Batch,
-        ) -> Result<(HashMap<String, ChainHead>, HashMap<String, String>), StoreError> {
-            Ok((batch_heads(conn, batch).await?, batch_receipts(conn, batch).await?))
+        ) -> Result<(u64, HashMap<String, ChainHead>, HashMap<String, String>), StoreError> {
+            let size: i64 = sqlx::query_scalar("SELECT size FROM log_state WHERE id = 1")
+                .fetch_one(&mut *conn)
+                .await?;
+            let heads = batch_heads(conn, batch).await?;
+            Ok((super::log::to_u64(size)?, heads, batch_receipts(conn, batch).await?))
         }
 
         /// Everything an accepted batch stores, with multi-row inserts.
