@@ -18,6 +18,8 @@ use crate::domain::identifiers::{LicenceId, Uscc};
 use crate::domain::issuer::Issuer;
 use crate::log::batch::{ChainHead, LicenceChain};
 
+pub(crate) mod pg;
+
 /// The facts the store holds about one envelope, read outside any transaction: the sequencer
 /// re-checks the chain head under the log lock before anything is written.
 #[derive(Debug, Clone, Default)]
@@ -63,7 +65,8 @@ pub(crate) fn split_ids<'a>(
 
 /// Implements [`IntakeStore`] for a store with a `pool` field; `$conn` is its connection type.
 /// Uses the `decode_issuer`, `decode_issuer_key`, `decode_authorisation` and `decode_chain`
-/// helpers of the issuer and log macros.
+/// helpers of the issuer and log macros, and the backend's `intake_chains` and
+/// `intake_existing` (`multirow_intake!` or `pg`).
 macro_rules! intake_store {
     ($store:ty, $db:ty, $conn:ty) => {
         #[async_trait]
@@ -138,6 +141,13 @@ macro_rules! intake_store {
             Ok(reads)
         }
 
+    };
+}
+
+/// SQLite's list reads for the intake (`IN (…)` lists; an in-process database has no round
+/// trips to save). PostgreSQL's are in `pg.rs`. `$db` and `$conn` are the backend's types.
+macro_rules! multirow_intake {
+    ($db:ty, $conn:ty) => {
         /// The current state of the licences with these bases.
         async fn intake_chains(
             conn: &mut $conn,

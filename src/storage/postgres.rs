@@ -9,8 +9,9 @@ use serde_json::Value;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
+use super::intake::pg::{intake_chains, intake_existing};
 use super::log::pg::{batch_reads, write_batch};
 use super::log::{
     InactiveLicence, LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence,

@@ -77,6 +77,7 @@ impl SqliteStore {
 directory_helpers!(SqliteStore, SqliteRow);
 log_helpers!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection, SqliteRow);
 multirow_writes!(sqlx::Sqlite, sqlx::SqliteConnection);
+multirow_intake!(sqlx::Sqlite, sqlx::SqliteConnection);
 
 impl SqliteStore {
     const BACKEND: &'static str = "sqlite";

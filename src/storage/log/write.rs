@@ -38,7 +38,7 @@ macro_rules! log_helpers {
             Ok(nodes)
         }
 
-        fn decode_chain(row: &$row) -> Result<LicenceChain, StoreError> {
+        pub(super) fn decode_chain(row: &$row) -> Result<LicenceChain, StoreError> {
             let status: String = row.try_get("status")?;
             Ok(LicenceChain {
                 base: row.try_get("base")?,
