@@ -15,6 +15,9 @@ pub(crate) async fn intake_chains(
     conn: &mut PgConnection,
     bases: &[String],
 ) -> Result<HashMap<String, LicenceChain>, StoreError> {
+    if bases.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows = sqlx::query(
         "SELECT base, id, digest, status, last_event FROM licence_heads WHERE base = ANY($1)",
     )
@@ -34,6 +37,10 @@ pub(crate) async fn intake_existing(
     conn: &mut PgConnection,
     ids: &[&LicenceId],
 ) -> Result<HashSet<LicenceId>, StoreError> {
+    // Only licences that already have a chain are asked about: none, for a first version.
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
     let names: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
     let rows = sqlx::query("SELECT id FROM licences WHERE id = ANY($1)")
         .bind(&names)
