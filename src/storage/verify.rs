@@ -20,8 +20,9 @@ pub struct LicenceStanding {
     pub digest: String,
     pub leaf_index: u64,
     pub leaf_hash: Hash,
-    /// The licence's head version and when that version expires.
+    /// The licence's head version and its validity window.
     pub head: LicenceId,
+    pub head_valid_from: DateTime<Utc>,
     pub head_valid_until: DateTime<Utc>,
     pub state: LicenceState,
     /// When the licence's latest status event took effect (none before its first).
@@ -53,7 +54,7 @@ macro_rules! verify_store {
                 for chunk in ids.chunks(super::log::INSERT_CHUNK) {
                     let mut q = sqlx::QueryBuilder::new(
                         "SELECT l.id, l.digest, l.leaf_index, f.leaf_hash, h.id AS head, h.status, \
-                         hl.valid_until AS head_valid_until, \
+                         hl.valid_from AS head_valid_from, hl.valid_until AS head_valid_until, \
                          (SELECT e.effective_from FROM status_events e WHERE e.base = l.base \
                           ORDER BY e.leaf_index DESC LIMIT 1) AS since \
                          FROM licences l JOIN licence_heads h ON h.base = l.base \
@@ -96,6 +97,7 @@ macro_rules! verify_store {
                 leaf_index: super::log::to_u64(row.try_get("leaf_index")?)?,
                 leaf_hash: super::log::hash_from(row.try_get("leaf_hash")?)?,
                 head: parse_id("head")?,
+                head_valid_from: row.try_get("head_valid_from")?,
                 head_valid_until: row.try_get("head_valid_until")?,
                 state: LicenceState::parse(&status)
                     .ok_or_else(|| StoreError::corrupt(format!("licence status {status:?}")))?,

@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 use ed25519_dalek::VerifyingKey;
 use serde_json::Value;
 
+mod as_of;
 mod follow;
 mod view;
 
@@ -229,7 +230,7 @@ impl RegistryCache {
     ) -> Result<Vec<Verification>, StoreError> {
         let snapshot = self.snapshot().await?;
         let ids: Vec<LicenceId> = credentials.iter().filter_map(licence_id).collect();
-        let standings = self.standings(&ids).await?;
+        let standings = self.as_of(self.standings(&ids).await?, at).await?;
         let mut results = if credentials.len() <= INLINE_MAX {
             let view = OnlineView {
                 snapshot: &snapshot,
@@ -254,9 +255,28 @@ impl RegistryCache {
         Ok(results)
     }
 
-    /// The standing of one licence version (for the public status route).
+    /// The standing of one licence version now (for the public status route).
     pub async fn standing(&self, id: &LicenceId) -> Result<Option<LicenceStanding>, StoreError> {
-        Ok(self.standings(std::slice::from_ref(id)).await?.remove(id))
+        let standings = self.standings(std::slice::from_ref(id)).await?;
+        Ok(self.as_of(standings, Utc::now()).await?.remove(id))
+    }
+
+    /// The standings as they were at `at`, where that may differ from the latest ones: one
+    /// history read per such licence, never kept (see [`as_of`]).
+    async fn as_of(
+        &self,
+        mut standings: HashMap<LicenceId, LicenceStanding>,
+        at: DateTime<Utc>,
+    ) -> Result<HashMap<LicenceId, LicenceStanding>, StoreError> {
+        for standing in standings.values_mut() {
+            if !as_of::needs_history(standing, at) {
+                continue;
+            }
+            if let Some(history) = self.store.licence_history(&standing.id.base()).await? {
+                *standing = as_of::standing_at(standing, &history, at)?;
+            }
+        }
+        Ok(standings)
     }
 
     /// The standings of these versions: from memory, the rest in one query (then kept).

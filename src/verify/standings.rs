@@ -210,6 +210,7 @@ mod tests {
             leaf_index: 7,
             leaf_hash: [1; 32],
             head: id.clone(),
+            head_valid_from: Utc::now(),
             head_valid_until: Utc::now(),
             state,
             since: None,

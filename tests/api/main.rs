@@ -20,4 +20,5 @@ mod transparency;
 mod vcapi;
 mod verify;
 mod verify_access;
+mod verify_at;
 mod verify_cache;
