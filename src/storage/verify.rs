@@ -66,7 +66,8 @@ macro_rules! verify_store {
                         list.push_bind(id.as_str());
                     }
                     q.push(")");
-                    for row in q.build().fetch_all(&self.pool).await? {
+                    // One text per list length: not kept prepared (see `log/write.rs`).
+                    for row in q.build().persistent(false).fetch_all(&self.pool).await? {
                         let standing = decode_standing(&row)?;
                         found.insert(standing.id.clone(), standing);
                     }

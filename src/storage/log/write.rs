@@ -6,7 +6,7 @@
 //! A multi-row statement's text depends on its row count, so each batch size would be one
 //! more prepared statement in every connection's cache (up to 100 each, a 1,000-row SQLite
 //! insert program alone being hundreds of kilobytes): they are run unprepared-and-uncached
-//! (`persistent(false)`). The frontier read has O(log n) shapes and stays cached.
+//! (`persistent(false)`). Node reads of up to 64 nodes (the frontier, one proof) stay cached.
 
 /// Backend-typed helpers of [`log_store!`] both backends share: `$conn` is the backend's
 /// connection type.
@@ -26,7 +26,11 @@ macro_rules! log_helpers {
                     b.push_bind(i64::from(id.level));
                     b.push_bind(i64::try_from(id.index).unwrap_or(i64::MAX));
                 });
-                for row in q.build().fetch_all(&mut *conn).await? {
+                // The sequencer's frontier and one proof need at most 64 nodes: those few
+                // shapes stay prepared; larger reads (many proofs at once) would each add a
+                // statement to the connection's cache.
+                let keep = chunk.len() <= 64;
+                for row in q.build().persistent(keep).fetch_all(&mut *conn).await? {
                     let level: i64 = row.try_get("level")?;
                     let id = NodeId {
                         level: u8::try_from(level).map_err(StoreError::corrupt)?,
