@@ -13,6 +13,7 @@ mod applications;
 mod directory;
 mod fixtures;
 mod proofs;
+mod signatures;
 mod verify;
 mod wire;
 
@@ -43,6 +44,8 @@ pub enum BenchCommand {
     Applications(applications::ApplicationBench),
     /// Verification throughput: in process, POST /v1/verify and POST /v1/verify/batch.
     Verify(verify::VerifyBench),
+    /// Ed25519 per signature in process: one by one, and batched two ways.
+    Signatures(signatures::SignatureBench),
 }
 
 /// `bench submit`.
@@ -91,6 +94,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Proofs(args) => proofs::proofs(args).await,
         BenchCommand::Applications(args) => applications::applications(args).await,
         BenchCommand::Verify(args) => verify::verify(args).await,
+        BenchCommand::Signatures(args) => signatures::signatures(args),
     }
 }
 

@@ -30,7 +30,7 @@ mod view;
 
 use self::view::OnlineView;
 use super::standings::LicenceCache;
-use super::{verify_credential, verify_many, InclusionProof, Verification};
+use super::{verify_coalesced, verify_many, InclusionProof, Verification};
 use crate::domain::authorisation::Authorisation;
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::issuer::Issuer;
@@ -236,10 +236,7 @@ impl RegistryCache {
                 snapshot: &snapshot,
                 standings: &standings,
             };
-            match credentials.as_slice() {
-                [one] => vec![verify_credential(one, &view, at)],
-                many => verify_many(&many.iter().collect::<Vec<_>>(), &view, at),
-            }
+            verify_coalesced(&credentials, &view, at).await
         } else {
             tokio::task::spawn_blocking(move || {
                 let view = OnlineView {

@@ -39,6 +39,7 @@ use crate::log::merkle::Hash;
 
 pub mod cache;
 mod checks;
+pub mod coalesce;
 pub mod limit;
 mod messages;
 mod signature;
@@ -240,6 +241,29 @@ pub fn verify_many(
         .iter()
         .zip(signatures)
         .map(|(p, s)| checks::run(p, s, view, at))
+        .collect()
+}
+
+/// Verifies a request's few credentials with their signatures checked in a batch with those of
+/// the other requests this worker is verifying at the moment ([`coalesce`]).
+pub async fn verify_coalesced(
+    credentials: &[Value],
+    view: &(dyn RegistryView + Sync),
+    at: DateTime<Utc>,
+) -> Vec<Verification> {
+    let prepared: Vec<Prepared<'_>> = credentials.iter().map(|c| prepare(c, view)).collect();
+    let inputs = prepared
+        .iter()
+        .filter_map(Prepared::signature_input)
+        .collect();
+    let mut valid = coalesce::verify(inputs).await.into_iter();
+    prepared
+        .iter()
+        .map(|p| {
+            // Only a proof that could be taken apart had its signature queued.
+            let verified = p.proof().is_some() && valid.next().unwrap_or(false);
+            checks::run(p, p.outcome(verified), view, at)
+        })
         .collect()
 }
 

@@ -9,7 +9,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use serde_json::Value;
 
 use super::{RegistryView, SignatureInput};
-use crate::crypto::proof;
+use crate::crypto::{batch, proof};
 
 /// Signatures per Ed25519 batch: past 256 the gain flattens while a single bad signature costs
 /// a larger fallback.
@@ -64,36 +64,50 @@ impl Prepared<'_> {
     /// Checks this signature alone, strictly.
     pub fn check_single(&self) -> Result<(), SignatureFailure> {
         let (p, key) = self.input.as_ref().map_err(Clone::clone)?;
-        key.verify_strict(&p.message, &p.signature).map_err(|_| {
-            (
+        self.outcome(key.verify_strict(&p.message, &p.signature).is_ok())
+    }
+
+    /// The signed message, signature and key, for a check made elsewhere ([`super::coalesce`]);
+    /// none when the proof could not be taken apart.
+    pub fn signature_input(&self) -> Option<([u8; 64], Signature, VerifyingKey)> {
+        let (p, key) = self.input.as_ref().ok()?;
+        Some((p.message, p.signature, *key))
+    }
+
+    /// The signature step's result, given whether the signature verified.
+    pub fn outcome(&self, valid: bool) -> Result<(), SignatureFailure> {
+        self.input.as_ref().map_err(Clone::clone)?;
+        if valid {
+            Ok(())
+        } else {
+            Err((
                 "signature_invalid",
                 "the signature does not verify".to_owned(),
-            )
-        })
+            ))
+        }
     }
 }
 
-/// Checks every signature, in batches where there are several; a failed batch is checked one
-/// by one to find the bad ones. Weak keys never enter a batch (batch verification is not
-/// strict), so a batch passes exactly when every signature in it passes `verify_strict`, up to
-/// the batch equation's negligible error.
+/// Checks every signature, in batches where there are several ([`batch`]: the terms of a
+/// shared key combined); a failed batch is checked one by one to find the bad ones. Weak keys
+/// never enter a batch, and a batch asks what `verify_strict` asks of each signature, so it
+/// passes when every signature in it passes `verify_strict` (see [`batch`] on the converse).
 pub fn verify_signatures(prepared: &[Prepared<'_>]) -> Vec<Result<(), SignatureFailure>> {
     let mut results: Vec<Option<Result<(), SignatureFailure>>> = vec![None; prepared.len()];
     let batchable: Vec<usize> = (0..prepared.len())
         .filter(|&i| prepared[i].key().is_some_and(|k| !k.is_weak()))
         .collect();
     for chunk in batchable.chunks(BATCH).filter(|c| c.len() > 1) {
-        let mut messages: Vec<&[u8]> = Vec::with_capacity(chunk.len());
-        let mut signatures: Vec<Signature> = Vec::with_capacity(chunk.len());
-        let mut keys: Vec<VerifyingKey> = Vec::with_capacity(chunk.len());
-        for &i in chunk {
-            if let Ok((p, key)) = &prepared[i].input {
-                messages.push(&p.message);
-                signatures.push(p.signature);
-                keys.push(*key);
-            }
-        }
-        if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
+        let items: Vec<batch::Item<'_>> = chunk
+            .iter()
+            .filter_map(|&i| prepared[i].input.as_ref().ok())
+            .map(|(p, key)| batch::Item {
+                message: &p.message,
+                signature: &p.signature,
+                key,
+            })
+            .collect();
+        if batch::verify(&items) {
             for &i in chunk {
                 results[i] = Some(Ok(()));
             }
