@@ -129,7 +129,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .wrap_fn(metrics::record)
             .wrap_fn(routes::verify::invalidate_on_change)
             .wrap_fn(crate::telemetry_mw::echo_request_id)
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry_mw::RootSpan>::new())
             .app_data(state.clone())
             .app_data(web::Data::new(prometheus.clone()))
             .app_data(

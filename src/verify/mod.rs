@@ -161,11 +161,18 @@ pub struct Check {
     pub details: Option<Value>,
 }
 
-/// A human message in Chinese and English.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A human message in Chinese and English. Serialised as `{"zh": …, "en": …}`; the fixed texts
+/// of [`messages`] are rendered once per thread ([`messages::serialize`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub zh: Cow<'static, str>,
     pub en: Cow<'static, str>,
+}
+
+impl Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        messages::serialize(self, serializer)
+    }
 }
 
 impl Check {

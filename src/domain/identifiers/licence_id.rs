@@ -47,20 +47,52 @@ impl LicenceId {
                 found: version.to_string(),
             });
         }
-        let check = mod37_36(&[
-            type_code.as_str(),
-            issuer.as_str(),
+        let digits = three_digits(version);
+        // Invariant: three ASCII digits.
+        let version_text = std::str::from_utf8(&digits).unwrap_or("000");
+        Ok(Self::assemble(
+            type_code.clone(),
+            issuer.clone(),
             serial,
-            &format!("{version:03}"),
-        ]);
-        Ok(Self {
-            id: format!("{ROOT}{type_code}.{issuer}.{serial}.{version:03}.{check}"),
-            type_code: type_code.clone(),
-            issuer: issuer.clone(),
+            version,
+            version_text,
+        ))
+    }
+
+    /// The identifier of validated segments, its check character computed.
+    fn assemble(
+        type_code: TypeCode,
+        issuer: Uscc,
+        serial: &str,
+        version: u16,
+        version_text: &str,
+    ) -> Self {
+        let check = mod37_36(&[type_code.as_str(), issuer.as_str(), serial, version_text]);
+        let mut id = String::with_capacity(
+            ROOT.len() + type_code.as_str().len() + issuer.as_str().len() + serial.len() + 7,
+        );
+        for part in [
+            ROOT,
+            type_code.as_str(),
+            ".",
+            issuer.as_str(),
+            ".",
+            serial,
+            ".",
+        ] {
+            id.push_str(part);
+        }
+        id.push_str(version_text);
+        id.push('.');
+        id.push(check);
+        Self {
+            id,
+            type_code,
+            issuer,
             serial: serial.to_owned(),
             version,
             check,
-        })
+        }
     }
 
     /// Parses the `urn:elicence:<identifier>` form used as a VC `id`.
@@ -123,8 +155,11 @@ impl LicenceId {
             .ok_or(IdentifierError::LicenceIdFormat {
                 reason: "it must start with the root 1.2.156.3005.2",
             })?;
-        let segments: Vec<&str> = rest.split('.').collect();
-        let [type_code, issuer, serial, version, check] = segments[..] else {
+        let mut segments = rest.split('.');
+        let mut next = || segments.next();
+        let (Some(type_code), Some(issuer), Some(serial), Some(version), Some(check), None) =
+            (next(), next(), next(), next(), next(), next())
+        else {
             return Err(IdentifierError::LicenceIdFormat {
                 reason: "after the root come exactly five segments: type code, issuer, serial, \
                          version, check character",
@@ -142,8 +177,8 @@ impl LicenceId {
                 source: Box::new(e),
             })?;
         check_serial(serial)?;
-        let version = parse_version(version)?;
-        let built = Self::build(&type_code, &issuer, serial, version)?;
+        let number = parse_version(version)?;
+        let built = Self::assemble(type_code, issuer, serial, number, version);
         let mut check_chars = check.chars();
         let found = match (check_chars.next(), check_chars.next()) {
             (Some(c), None) if value(c).is_some() => c,
@@ -161,6 +196,12 @@ impl LicenceId {
         }
         Ok(built)
     }
+}
+
+/// `version` (0–999) as three ASCII digits.
+fn three_digits(version: u16) -> [u8; 3] {
+    let digit = |d: u16| b'0' + u8::try_from(d % 10).unwrap_or(0);
+    [digit(version / 100), digit(version / 10), digit(version)]
 }
 
 /// Refuses a serial that is empty, too long, or not `[0-9A-Z]`.
