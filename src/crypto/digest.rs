@@ -33,10 +33,18 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
 
 /// SHA-256 of `bytes` as a multibase multihash string (`uEi…`).
 pub fn multibase_sha256(bytes: &[u8]) -> String {
-    let mut multihash = Vec::with_capacity(34);
-    multihash.extend_from_slice(&MULTIHASH_SHA256);
-    multihash.extend_from_slice(&sha256(bytes));
-    format!("u{}", URL_SAFE_NO_PAD.encode(multihash))
+    multibase_of(&sha256(bytes))
+}
+
+/// A SHA-256 digest already computed, as a multibase multihash (`uEi…`).
+pub fn multibase_of(digest: &[u8; 32]) -> String {
+    let mut multihash = [0u8; 34];
+    multihash[..2].copy_from_slice(&MULTIHASH_SHA256);
+    multihash[2..].copy_from_slice(digest);
+    let mut out = String::with_capacity(47);
+    out.push('u');
+    URL_SAFE_NO_PAD.encode_string(multihash, &mut out);
+    out
 }
 
 /// Multibase SHA-256 of the JCS canonical form of `value`.

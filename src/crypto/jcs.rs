@@ -15,6 +15,10 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Number, Value};
 
+mod signed;
+
+pub use signed::{canonicalize_signed, SignedForms};
+
 /// Integers up to 2^53 print the same as ECMAScript prints their double.
 const EXACT_INTEGER: u64 = 1 << 53;
 
@@ -103,7 +107,7 @@ fn write_number(out: &mut Vec<u8>, n: &Number) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use serde_json::json;
     use std::path::PathBuf;
@@ -199,7 +203,7 @@ mod tests {
         }
     }
 
-    fn arbitrary_json() -> impl proptest::strategy::Strategy<Value = Value> {
+    pub(crate) fn arbitrary_json() -> impl proptest::strategy::Strategy<Value = Value> {
         use proptest::prelude::*;
         let leaf = prop_oneof![
             Just(Value::Null),

@@ -19,8 +19,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use ed25519_dalek::{Signature, VerifyingKey, SIGNATURE_LENGTH};
 use serde_json::{Map, Value};
 
-use crate::crypto::digest::sha256;
-use crate::crypto::jcs::{canonicalize, canonicalize_without};
+use sha2::{Digest as _, Sha256};
+
+use crate::crypto::digest::{multibase_of, sha256};
+use crate::crypto::jcs::{canonicalize, canonicalize_signed};
 use crate::crypto::keys::KeyPair;
 
 /// The proof `type` this module produces and accepts.
@@ -144,6 +146,8 @@ pub struct PreparedProof {
     pub created: Option<String>,
     /// The proof's `proofPurpose`.
     pub proof_purpose: String,
+    /// The canonical form of the whole document, proof included ([`Self::document_digest`]).
+    canonical: Vec<u8>,
 }
 
 /// What a verified proof asserts. The caller decides whether the method and
@@ -159,6 +163,13 @@ pub struct VerifiedProof {
 }
 
 impl PreparedProof {
+    /// The multibase SHA-256 of the whole document's canonical form, proof included: what the
+    /// registry records as a licence's digest ([`crate::crypto::digest::digest_value`]), from
+    /// the form already written for the signature.
+    pub fn document_digest(&self) -> String {
+        multibase_of(&sha256(&self.canonical))
+    }
+
     /// Checks the signature with `key` using strict Ed25519 verification.
     pub fn verify_with(self, key: &VerifyingKey) -> Result<VerifiedProof, ProofError> {
         key.verify_strict(&self.message, &self.signature)
@@ -220,15 +231,25 @@ pub fn prepare(document: &Value) -> Result<PreparedProof, ProofError> {
     // The proof config is the proof without `proofValue`, which the checks never read.
     let (verification_method, proof_purpose, created) = check_config(fields, proof)?;
     let signature = decode_proof_value(proof_value)?;
+    // One canonical pass gives both signed forms (and the whole document's, for its digest).
+    let forms = canonicalize_signed(fields).ok_or(ProofError::Malformed)?;
+    let hash = |parts: [&[u8]; 2]| -> [u8; 32] {
+        Sha256::new()
+            .chain_update(parts[0])
+            .chain_update(parts[1])
+            .finalize()
+            .into()
+    };
     let mut message = [0u8; 64];
-    message[..32].copy_from_slice(&sha256(&canonicalize_without(proof, "proofValue")));
-    message[32..].copy_from_slice(&sha256(&canonicalize_without(fields, "proof")));
+    message[..32].copy_from_slice(&hash(forms.proof_config()));
+    message[32..].copy_from_slice(&hash(forms.document_without_proof()));
     Ok(PreparedProof {
         message,
         signature,
         verification_method,
         created,
         proof_purpose,
+        canonical: forms.full,
     })
 }
 

@@ -36,7 +36,7 @@ pub(super) fn run(
     view: &dyn RegistryView,
     at: DateTime<Utc>,
 ) -> Verification {
-    let subject = read(prepared.credential, view);
+    let subject = read(prepared, view);
     let mut checks = Vec::with_capacity(8);
     checks.push(match signature {
         Ok(()) => Check::new("signature", true, "signature_valid"),
@@ -57,7 +57,8 @@ pub(super) fn run(
     }
 }
 
-fn read<'a>(credential: &'a Value, view: &'a dyn RegistryView) -> Subject<'a> {
+fn read<'a>(prepared: &Prepared<'a>, view: &'a dyn RegistryView) -> Subject<'a> {
+    let credential = prepared.credential;
     let id = credential
         .get("id")
         .and_then(Value::as_str)
@@ -75,7 +76,8 @@ fn read<'a>(credential: &'a Value, view: &'a dyn RegistryView) -> Subject<'a> {
                 issuer_did: &did,
                 public_base: view.public_base(),
             };
-            licence::parse(credential, &submitter)
+            let digest = prepared.proof().map(|p| p.document_digest());
+            licence::parse_digested(credential, &submitter, digest)
         }
         None => Err(ItemError::new(
             "licence_id_invalid",

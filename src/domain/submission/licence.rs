@@ -41,6 +41,16 @@ pub struct LicenceClaims {
 /// Checks the credential's own shape, in this order: context, types, identifier, issuer,
 /// credential schema, holder, jurisdiction, validity dates, predecessor.
 pub fn parse(vc: &Value, by: &Submitter<'_>) -> Result<LicenceClaims, ItemError> {
+    parse_digested(vc, by, None)
+}
+
+/// [`parse`], given the credential's digest when the caller already has it (a prepared proof
+/// wrote the canonical form: [`crate::crypto::proof::PreparedProof::document_digest`]).
+pub fn parse_digested(
+    vc: &Value,
+    by: &Submitter<'_>,
+    digest: Option<String>,
+) -> Result<LicenceClaims, ItemError> {
     let object = vc
         .as_object()
         .ok_or_else(|| ItemError::new("item_malformed", "a licence is a JSON object"))?;
@@ -79,7 +89,7 @@ pub fn parse(vc: &Value, by: &Submitter<'_>) -> Result<LicenceClaims, ItemError>
         valid_from,
         valid_until,
         predecessor,
-        digest: digest_value(vc),
+        digest: digest.unwrap_or_else(|| digest_value(vc)),
     })
 }
 
