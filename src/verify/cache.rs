@@ -325,12 +325,13 @@ impl RegistryCache {
             .into_iter()
             .collect();
         let nodes = self.nodes(&ids).await?;
+        let note = super::render_checkpoint(&checkpoint.note);
         for (result, plan) in results.iter_mut().zip(plans) {
             let Some(plan) = plan else { continue };
             match plan.assemble(&nodes) {
                 Ok(hashes) => result.attach_proof(&InclusionProof {
                     tree_size: checkpoint.size,
-                    checkpoint: checkpoint.note.clone(),
+                    checkpoint: note.clone(),
                     hashes,
                 }),
                 Err(e) => tracing::error!(error = %e, "an inclusion proof could not be assembled"),

@@ -26,7 +26,8 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 use crate::crypto::proof::PreparedProof;
 use crate::domain::authorisation::Authorisation;
@@ -114,9 +115,19 @@ pub struct RegisteredLicence {
 #[derive(Debug, Clone)]
 pub struct InclusionProof {
     pub tree_size: u64,
-    /// The signed checkpoint note for `tree_size`.
-    pub checkpoint: String,
+    /// The signed checkpoint note for `tree_size`, as a JSON string: one rendering shared by
+    /// every answer of a request ([`render_checkpoint`]).
+    pub checkpoint: Arc<RawValue>,
     pub hashes: Vec<Hash>,
+}
+
+/// A checkpoint note rendered once as a JSON string, for [`InclusionProof::checkpoint`].
+pub fn render_checkpoint(note: &str) -> Arc<RawValue> {
+    let rendered = serde_json::to_string(note).unwrap_or_else(|_| "\"\"".to_owned());
+    // Invariant: serde_json wrote a JSON string.
+    RawValue::from_string(rendered)
+        .map(Arc::from)
+        .unwrap_or_else(|_| Arc::from(RawValue::NULL.to_owned()))
 }
 
 /// The answer for one credential.
@@ -151,14 +162,58 @@ pub struct Summary {
 }
 
 /// One named check.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Check {
     pub name: &'static str,
     pub ok: bool,
     pub code: &'static str,
     pub message: Message,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<Value>,
+    /// The inclusion proof attached to `registered` ([`Verification::attach_proof`]), written
+    /// into its details after the leaf.
+    proof: Option<AttachedProof>,
+}
+
+/// An inclusion proof as it is written: the checkpoint shared, the hashes already JSON.
+#[derive(Debug, Clone)]
+struct AttachedProof {
+    tree_size: u64,
+    checkpoint: Arc<RawValue>,
+    hashes: Box<RawValue>,
+}
+
+impl Serialize for Check {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap as _, SerializeStruct as _};
+        /// The details with the attached proof's members after the others.
+        struct WithProof<'a>(&'a serde_json::Map<String, Value>, &'a AttachedProof);
+        impl Serialize for WithProof<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(self.0.len() + 3))?;
+                for (key, value) in self.0 {
+                    map.serialize_entry(key, value)?;
+                }
+                map.serialize_entry("treeSize", &self.1.tree_size)?;
+                map.serialize_entry("checkpoint", &self.1.checkpoint)?;
+                map.serialize_entry("inclusionProof", &self.1.hashes)?;
+                map.end()
+            }
+        }
+        let fields = 4 + usize::from(self.details.is_some());
+        let mut out = serializer.serialize_struct("Check", fields)?;
+        out.serialize_field("name", self.name)?;
+        out.serialize_field("ok", &self.ok)?;
+        out.serialize_field("code", self.code)?;
+        out.serialize_field("message", &self.message)?;
+        match (&self.details, &self.proof) {
+            (Some(Value::Object(details)), Some(proof)) => {
+                out.serialize_field("details", &WithProof(details, proof))?
+            }
+            (Some(details), _) => out.serialize_field("details", details)?,
+            (None, _) => out.skip_field("details")?,
+        }
+        out.end()
+    }
 }
 
 /// A human message in Chinese and English. Serialised as `{"zh": …, "en": …}`; the fixed texts
@@ -183,6 +238,7 @@ impl Check {
             code,
             message: messages::message(code),
             details: None,
+            proof: None,
         }
     }
 
@@ -193,18 +249,34 @@ impl Check {
 }
 
 impl Verification {
-    /// Adds the inclusion proof and checkpoint to the `registered` check.
+    /// Adds the inclusion proof and checkpoint to the `registered` check's details.
     pub fn attach_proof(&mut self, proof: &InclusionProof) {
         use base64::engine::general_purpose::STANDARD;
         use base64::Engine as _;
         let Some(check) = self.checks.iter_mut().find(|c| c.name == "registered") else {
             return;
         };
-        if let Some(Value::Object(details)) = check.details.as_mut() {
-            details.insert("treeSize".into(), json!(proof.tree_size));
-            details.insert("checkpoint".into(), json!(proof.checkpoint));
-            let hashes: Vec<String> = proof.hashes.iter().map(|h| STANDARD.encode(h)).collect();
-            details.insert("inclusionProof".into(), json!(hashes));
+        // Base64 needs no escaping: the array is written as it will be sent.
+        let mut hashes = String::with_capacity(2 + proof.hashes.len() * 47);
+        hashes.push('[');
+        for (i, hash) in proof.hashes.iter().enumerate() {
+            if i > 0 {
+                hashes.push(',');
+            }
+            hashes.push('"');
+            STANDARD.encode_string(hash, &mut hashes);
+            hashes.push('"');
+        }
+        hashes.push(']');
+        match RawValue::from_string(hashes) {
+            Ok(hashes) => {
+                check.proof = Some(AttachedProof {
+                    tree_size: proof.tree_size,
+                    checkpoint: proof.checkpoint.clone(),
+                    hashes,
+                })
+            }
+            Err(e) => tracing::error!(error = %e, "an inclusion proof could not be written"),
         }
         self.proof_needed = None;
     }
