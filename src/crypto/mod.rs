@@ -5,6 +5,7 @@
 //! Nothing here knows about HTTP or storage; callers pass bytes and values in
 //! and get typed results or a per-module error with a stable meaning.
 
+pub mod base58;
 pub mod batch;
 pub mod digest;
 pub mod jcs;

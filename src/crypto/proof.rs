@@ -342,12 +342,8 @@ fn decode_proof_value(proof_value: &str) -> Result<Signature, ProofError> {
     let encoded = proof_value
         .strip_prefix('z')
         .ok_or(ProofError::ProofValueEncoding)?;
-    let bytes = bs58::decode(encoded)
-        .into_vec()
-        .map_err(|_| ProofError::ProofValueEncoding)?;
-    let bytes: [u8; SIGNATURE_LENGTH] = bytes
-        .try_into()
-        .map_err(|_| ProofError::ProofValueEncoding)?;
+    let bytes = crate::crypto::base58::decode::<SIGNATURE_LENGTH>(encoded)
+        .ok_or(ProofError::ProofValueEncoding)?;
     Ok(Signature::from_bytes(&bytes))
 }
 
