@@ -76,6 +76,10 @@ pub async fn verify(signatures: Vec<([u8; 64], Signature, VerifyingKey)>) -> Vec
 fn flush() {
     let queued = QUEUE.with(|q| std::mem::take(&mut *q.borrow_mut()));
     let open: Vec<&Arc<Pending>> = queued.iter().filter(|p| p.valid.get().is_none()).collect();
+    if open.is_empty() {
+        return;
+    }
+    metrics::histogram!("verify_signature_batch_size").record(open.len() as f64);
     for chunk in open.chunks(MAX_BATCH) {
         let items: Vec<batch::Item<'_>> = chunk
             .iter()
