@@ -2,13 +2,13 @@
 //! own shape is read once with the submission parser ([`licence::parse`]), so a licence verifies
 //! by the same rules it was accepted by.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::signature::{Prepared, SignatureFailure};
-use super::{time, Check, LicenceLookup, RegistryView, SchemaLookup, Summary, Verification};
+use super::{
+    time, Check, Details, LicenceLookup, RegistryView, SchemaLookup, Summary, Verification,
+};
 use crate::crypto::digest::digest_value;
 use crate::domain::authorisation::{covering, Authorisation};
 use crate::domain::identifiers::{LicenceId, Uscc};
@@ -120,10 +120,12 @@ fn issuer_key(prepared: &Prepared<'_>, s: &Subject<'_>, view: &dyn RegistryView)
         return fail("proof_created_missing");
     };
     let created = created.with_timezone(&Utc);
-    let details = json!({
-        "key": fragment, "signedAt": time(created), "revokedAt": key.revoked_at.map(time),
-        "compromisedSince": key.compromised_since.map(time),
-    });
+    let details = Details::Key {
+        key: fragment.to_owned(),
+        signed_at: created,
+        revoked_at: key.revoked_at,
+        compromised_since: key.compromised_since,
+    };
     match key.usable_at(created) {
         Ok(()) => Check::new("issuerKey", true, "key_valid").with(details),
         Err(e) => fail(e.code()).with(details),
@@ -138,8 +140,10 @@ fn authorisation(s: &Subject<'_>, view: &dyn RegistryView) -> Check {
     let code = claims.id.type_code();
     let (division, from) = (&claims.jurisdiction, claims.valid_from);
     if let Some(grant) = covering(grants, uscc, code, division, from) {
-        return Check::new("authorisation", true, "authorised")
-            .with(json!({"authorisation": grant.id, "grantedBy": grant.granted_by}));
+        return Check::new("authorisation", true, "authorised").with(Details::Grant {
+            authorisation: grant.id.clone(),
+            granted_by: grant.granted_by.clone(),
+        });
     }
     let withdrawn = grants
         .iter()
@@ -176,7 +180,10 @@ fn schema(s: &Subject<'_>, view: &dyn RegistryView) -> Check {
     if let Err(e) = licence::check_type_fit(claims, licence_type) {
         return fail(e.code).with(json!({"reason": e.detail}));
     }
-    let details = json!({"typeCode": code.as_str(), "schemaVersion": claims.schema_version});
+    let details = Details::TypeVersion {
+        type_code: code.clone(),
+        schema_version: claims.schema_version,
+    };
     match view.schema(code, claims.schema_version) {
         SchemaLookup::NotFound => fail("schema_unknown").with(details),
         SchemaLookup::Unavailable => fail("schema_unavailable").with(details),
@@ -196,9 +203,11 @@ fn validity(s: &Subject<'_>, at: DateTime<Utc>) -> Check {
     let Ok(claims) = &s.claims else {
         return Check::new("validityPeriod", false, "not_checked");
     };
-    let details = json!({
-        "validFrom": time(claims.valid_from), "validUntil": time(claims.valid_until), "at": time(at),
-    });
+    let details = Details::Validity {
+        valid_from: claims.valid_from,
+        valid_until: claims.valid_until,
+        at,
+    };
     let code = if at < claims.valid_from {
         "not_yet_valid"
     } else if at >= claims.valid_until {
@@ -244,7 +253,7 @@ fn registration(s: &Subject<'_>, view: &dyn RegistryView) -> (Vec<Check>, Option
             (checks, None)
         }
         LicenceLookup::Registered(r) => {
-            let head = json!({"head": r.head.urn(), "headVersion": r.head.version()});
+            let head = Details::Head(r.head.clone());
             let status = match r.state {
                 LicenceState::Active if r.head == *id => Check::new("status", true, "active"),
                 LicenceState::Active => {
@@ -257,7 +266,11 @@ fn registration(s: &Subject<'_>, view: &dyn RegistryView) -> (Vec<Check>, Option
                 Ok(claims) => claims.digest.clone(),
                 Err(_) => digest_value(s.credential),
             };
-            let leaf = json!({"leafIndex": r.leaf_index, "leafHash": STANDARD.encode(r.leaf_hash)});
+            let leaf = Details::Leaf {
+                leaf_index: r.leaf_index,
+                leaf_hash: r.leaf_hash,
+                proof: None,
+            };
             let (registered, proof) = if digest == r.digest {
                 (
                     Check::new("registered", true, "registered").with(leaf),

@@ -41,12 +41,16 @@ use crate::log::merkle::Hash;
 pub mod cache;
 mod checks;
 pub mod coalesce;
+mod details;
 pub mod limit;
 mod messages;
 mod signature;
 pub mod standings;
 
+pub use details::Details;
 pub use signature::{prepare, verify_signatures, Prepared};
+
+use details::AttachedProof;
 
 /// What the checks need to know about the registry. Implemented online over the registry
 /// cache, and offline over a signed trust bundle.
@@ -168,49 +172,21 @@ pub struct Check {
     pub ok: bool,
     pub code: &'static str,
     pub message: Message,
-    pub details: Option<Value>,
-    /// The inclusion proof attached to `registered` ([`Verification::attach_proof`]), written
-    /// into its details after the leaf.
-    proof: Option<AttachedProof>,
-}
-
-/// An inclusion proof as it is written: the checkpoint shared, the hashes already JSON.
-#[derive(Debug, Clone)]
-struct AttachedProof {
-    tree_size: u64,
-    checkpoint: Arc<RawValue>,
-    hashes: Box<RawValue>,
+    pub details: Option<Details>,
 }
 
 impl Serialize for Check {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{SerializeMap as _, SerializeStruct as _};
-        /// The details with the attached proof's members after the others.
-        struct WithProof<'a>(&'a serde_json::Map<String, Value>, &'a AttachedProof);
-        impl Serialize for WithProof<'_> {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let mut map = serializer.serialize_map(Some(self.0.len() + 3))?;
-                for (key, value) in self.0 {
-                    map.serialize_entry(key, value)?;
-                }
-                map.serialize_entry("treeSize", &self.1.tree_size)?;
-                map.serialize_entry("checkpoint", &self.1.checkpoint)?;
-                map.serialize_entry("inclusionProof", &self.1.hashes)?;
-                map.end()
-            }
-        }
+        use serde::ser::SerializeStruct as _;
         let fields = 4 + usize::from(self.details.is_some());
         let mut out = serializer.serialize_struct("Check", fields)?;
         out.serialize_field("name", self.name)?;
         out.serialize_field("ok", &self.ok)?;
         out.serialize_field("code", self.code)?;
         out.serialize_field("message", &self.message)?;
-        match (&self.details, &self.proof) {
-            (Some(Value::Object(details)), Some(proof)) => {
-                out.serialize_field("details", &WithProof(details, proof))?
-            }
-            (Some(details), _) => out.serialize_field("details", details)?,
-            (None, _) => out.skip_field("details")?,
+        match &self.details {
+            Some(details) => out.serialize_field("details", details)?,
+            None => out.skip_field("details")?,
         }
         out.end()
     }
@@ -230,6 +206,12 @@ impl Serialize for Message {
     }
 }
 
+impl From<Value> for Details {
+    fn from(value: Value) -> Self {
+        Details::Json(value)
+    }
+}
+
 impl Check {
     pub(crate) fn new(name: &'static str, ok: bool, code: &'static str) -> Self {
         Self {
@@ -238,12 +220,11 @@ impl Check {
             code,
             message: messages::message(code),
             details: None,
-            proof: None,
         }
     }
 
-    fn with(mut self, details: Value) -> Self {
-        self.details = Some(details);
+    fn with(mut self, details: impl Into<Details>) -> Self {
+        self.details = Some(details.into());
         self
     }
 }
@@ -253,6 +234,7 @@ impl Verification {
     pub fn attach_proof(&mut self, proof: &InclusionProof) {
         use base64::engine::general_purpose::STANDARD;
         use base64::Engine as _;
+        self.proof_needed = None;
         let Some(check) = self.checks.iter_mut().find(|c| c.name == "registered") else {
             return;
         };
@@ -268,9 +250,12 @@ impl Verification {
             hashes.push('"');
         }
         hashes.push(']');
+        let Some(Details::Leaf { proof: slot, .. }) = check.details.as_mut() else {
+            return;
+        };
         match RawValue::from_string(hashes) {
             Ok(hashes) => {
-                check.proof = Some(AttachedProof {
+                *slot = Some(AttachedProof {
                     tree_size: proof.tree_size,
                     checkpoint: proof.checkpoint.clone(),
                     hashes,
@@ -278,7 +263,6 @@ impl Verification {
             }
             Err(e) => tracing::error!(error = %e, "an inclusion proof could not be written"),
         }
-        self.proof_needed = None;
     }
 }
 
