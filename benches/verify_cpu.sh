@@ -33,7 +33,7 @@ start "$bin"
   --licences 200 --batch 100 --duration 200ms >"$dir/corpus.log" 2>&1 || { cat "$dir/corpus.log"; exit 1; }
 kill "$pid"; wait "$pid" 2>/dev/null || true
 start valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$bin"
-counts=$(python3 benches/verify_cpu.py "$dir/data/registry.db" "$port" "$dir/cg.out" 200 100 4 "$pid")
+counts=$(python3 benches/verify_cpu.py "$dir/data/registry.db" "$port" 200 100 4 "$pid")
 python3 - "$dir" "$counts" <<'PY'
 import glob, json, re, sys
 d, counts = sys.argv[1], json.loads(sys.argv[2])
