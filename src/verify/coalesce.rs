@@ -20,9 +20,6 @@ use ed25519_dalek::{Signature, VerifyingKey};
 
 use crate::crypto::batch;
 
-/// Most signatures checked as one batch.
-const MAX_BATCH: usize = 256;
-
 /// One signature waiting for its answer.
 #[derive(Debug)]
 struct Pending {
@@ -34,10 +31,12 @@ struct Pending {
 }
 
 impl Pending {
-    fn check_single(&self) -> bool {
-        self.key
-            .verify_strict(&self.message, &self.signature)
-            .is_ok()
+    fn item(&self) -> batch::Item<'_> {
+        batch::Item {
+            message: &self.message,
+            signature: &self.signature,
+            key: &self.key,
+        }
     }
 }
 
@@ -68,7 +67,7 @@ pub async fn verify(signatures: Vec<([u8; 64], Signature, VerifyingKey)>) -> Vec
         flush();
     }
     mine.iter()
-        .map(|p| *p.valid.get_or_init(|| p.check_single()))
+        .map(|p| *p.valid.get_or_init(|| batch::verify_each(&[p.item()])[0]))
         .collect()
 }
 
@@ -80,19 +79,9 @@ fn flush() {
         return;
     }
     metrics::histogram!("verify_signature_batch_size").record(open.len() as f64);
-    for chunk in open.chunks(MAX_BATCH) {
-        let items: Vec<batch::Item<'_>> = chunk
-            .iter()
-            .map(|p| batch::Item {
-                message: &p.message,
-                signature: &p.signature,
-                key: &p.key,
-            })
-            .collect();
-        let all_valid = chunk.len() > 1 && batch::verify(&items);
-        for p in chunk {
-            let _ = p.valid.set(all_valid || p.check_single());
-        }
+    let items: Vec<batch::Item<'_>> = open.iter().map(|p| p.item()).collect();
+    for (p, valid) in open.iter().zip(batch::verify_each(&items)) {
+        let _ = p.valid.set(valid);
     }
 }
 

@@ -238,6 +238,9 @@ impl Verification {
         let Some(check) = self.checks.iter_mut().find(|c| c.name == "registered") else {
             return;
         };
+        let Some(Details::Leaf { proof: slot, .. }) = check.details.as_mut() else {
+            return;
+        };
         // Base64 needs no escaping: the array is written as it will be sent.
         let mut hashes = String::with_capacity(2 + proof.hashes.len() * 47);
         hashes.push('[');
@@ -250,9 +253,6 @@ impl Verification {
             hashes.push('"');
         }
         hashes.push(']');
-        let Some(Details::Leaf { proof: slot, .. }) = check.details.as_mut() else {
-            return;
-        };
         match RawValue::from_string(hashes) {
             Ok(hashes) => {
                 *slot = Some(AttachedProof {

@@ -11,10 +11,6 @@ use serde_json::Value;
 use super::{RegistryView, SignatureInput};
 use crate::crypto::{batch, proof};
 
-/// Signatures per Ed25519 batch: past 256 the gain flattens while a single bad signature costs
-/// a larger fallback.
-const BATCH: usize = 256;
-
 /// Why the signature step failed: a stable code and a detail.
 pub type SignatureFailure = (&'static str, String);
 
@@ -56,11 +52,6 @@ impl Prepared<'_> {
         self.input.as_ref().ok().map(|(p, _)| p)
     }
 
-    /// The key the verification method names.
-    pub fn key(&self) -> Option<&VerifyingKey> {
-        self.input.as_ref().ok().map(|(_, k)| k)
-    }
-
     /// Checks this signature alone, strictly.
     pub fn check_single(&self) -> Result<(), SignatureFailure> {
         let (p, key) = self.input.as_ref().map_err(Clone::clone)?;
@@ -88,34 +79,22 @@ impl Prepared<'_> {
     }
 }
 
-/// Checks every signature, in batches where there are several ([`batch`]: the terms of a
-/// shared key combined); a failed batch is checked one by one to find the bad ones. Weak keys
-/// never enter a batch, and a batch asks what `verify_strict` asks of each signature, so it
-/// passes when every signature in it passes `verify_strict` (see [`batch`] on the converse).
+/// Checks every signature, in batches where there are several ([`batch::verify_each`]: the
+/// terms of a shared key combined, a failed batch checked one by one to find the bad ones).
 pub fn verify_signatures(prepared: &[Prepared<'_>]) -> Vec<Result<(), SignatureFailure>> {
-    let mut results: Vec<Option<Result<(), SignatureFailure>>> = vec![None; prepared.len()];
-    let batchable: Vec<usize> = (0..prepared.len())
-        .filter(|&i| prepared[i].key().is_some_and(|k| !k.is_weak()))
+    let items: Vec<batch::Item<'_>> = prepared
+        .iter()
+        .filter_map(|p| p.input.as_ref().ok())
+        .map(|(p, key)| batch::Item {
+            message: &p.message,
+            signature: &p.signature,
+            key,
+        })
         .collect();
-    for chunk in batchable.chunks(BATCH).filter(|c| c.len() > 1) {
-        let items: Vec<batch::Item<'_>> = chunk
-            .iter()
-            .filter_map(|&i| prepared[i].input.as_ref().ok())
-            .map(|(p, key)| batch::Item {
-                message: &p.message,
-                signature: &p.signature,
-                key,
-            })
-            .collect();
-        if batch::verify(&items) {
-            for &i in chunk {
-                results[i] = Some(Ok(()));
-            }
-        }
-    }
-    results
-        .into_iter()
-        .zip(prepared)
-        .map(|(done, p)| done.unwrap_or_else(|| p.check_single()))
+    let mut valid = batch::verify_each(&items).into_iter();
+    prepared
+        .iter()
+        // Only a proof that could be taken apart has an item.
+        .map(|p| p.outcome(p.input.is_ok() && valid.next().unwrap_or(false)))
         .collect()
 }
