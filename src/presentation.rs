@@ -5,7 +5,7 @@
 //! only its SHA-256 is stored. A scan counts against the token in the same statement that
 //! checks it ([`crate::storage::PresentationStore::scan_presentation`]).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -15,6 +15,7 @@ use crate::domain::identifiers::{HolderId, LicenceId};
 use crate::domain::presentation::{
     disclose, mask_name, schema_fields, PresentationError, PresentationRequest, SchemaField,
 };
+use crate::domain::time::seconds;
 use crate::storage::{record_access, LicenceHistory, Presentation, Scan, Store, StoreError};
 use crate::verify::cache::RegistryCache;
 
@@ -130,7 +131,7 @@ pub async fn create(
         url: format!("{public_base}/p/{token}"),
         qr_svg: format!("{public_base}/v1/presentations/{token}/qr.svg"),
         qr_png: format!("{public_base}/v1/presentations/{token}/qr.png"),
-        expires_at: time(terms.expires_at),
+        expires_at: seconds(terms.expires_at),
         single_use: terms.max_uses.is_some(),
         fields: terms.fields,
         token,
@@ -199,9 +200,9 @@ async fn show(
         valid_until: document["validUntil"].as_str().map(str::to_owned),
         status,
         version: id.version(),
-        checked_at: time(now),
+        checked_at: seconds(now),
         log_index: stored.map(|v| v.leaf_index),
-        expires_at: time(p.expires_at),
+        expires_at: seconds(p.expires_at),
         holder: p.holder.clone(),
     })
 }
@@ -289,8 +290,4 @@ fn same(text: String) -> Names {
         zh: text.clone(),
         en: text,
     }
-}
-
-fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }

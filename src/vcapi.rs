@@ -7,7 +7,7 @@
 
 use std::future::Future;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use ed25519_dalek::VerifyingKey;
 use serde_json::{Map, Value};
 
@@ -16,6 +16,7 @@ use crate::crypto::multikey::{self, resolve_did_key};
 use crate::crypto::proof::{self, PreparedProof, ProofError, ProofOptions};
 use crate::domain::identifiers::Uscc;
 use crate::domain::issuer::{parse_issuer_did, IssuerKey, KeyUnusable};
+use crate::domain::time::seconds;
 
 /// First `@context` entry of a VC Data Model 1.1 credential.
 pub const VC_V1_CONTEXT: &str = "https://www.w3.org/2018/credentials/v1";
@@ -156,7 +157,7 @@ pub fn issue(
         version,
         created,
     } = request;
-    let now_text = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let now_text = seconds(now);
     match credential.get_mut("issuer") {
         Some(Value::Object(issuer)) => {
             issuer.insert("id".into(), did_key(key).into());

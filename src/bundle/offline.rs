@@ -3,7 +3,7 @@
 //! validityPeriod, status, registered, chain. `status`, `registered` and `chain` can only be as
 //! fresh as the bundle, and say so (`asOf`); a bundle past `nextUpdate` adds a warning.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -14,6 +14,7 @@ use crate::crypto::{multikey, proof};
 use crate::domain::authorisation::covering;
 use crate::domain::schema::CompiledSchema;
 use crate::domain::submission::licence::{parse, LicenceClaims, Submitter};
+use crate::domain::time::seconds;
 
 /// One named check with its verdict.
 #[derive(Debug, Clone, Serialize)]
@@ -86,7 +87,7 @@ pub fn verify_offline(
         .licence_types
         .iter()
         .find(|t| &t.code == claims.id.type_code());
-    let as_of = stamp(bundle.issued_at);
+    let as_of = seconds(bundle.issued_at);
     let mut checks = vec![signature(credential, issuer_did)];
     checks.push(issuer_key(credential, issuer));
     checks.push(authorisation(trusted, &claims));
@@ -109,8 +110,8 @@ pub fn verify_offline(
     // time asked about.
     if at.max(Utc::now()) > bundle.next_update {
         warnings.push(fail("bundle", "bundle_stale",
-            format!("信任包已过期（下次更新时间 {}），撤销与状态信息可能已过时", stamp(bundle.next_update)),
-            format!("the trust bundle is stale (nextUpdate {}): revocations and status may be out of date", stamp(bundle.next_update))));
+            format!("信任包已过期（下次更新时间 {}），撤销与状态信息可能已过时", seconds(bundle.next_update)),
+            format!("the trust bundle is stale (nextUpdate {}): revocations and status may be out of date", seconds(bundle.next_update))));
     }
     Ok(OfflineResult {
         verified: checks.iter().all(|c| c.ok),
@@ -129,8 +130,8 @@ fn summary(claims: &LicenceClaims, issuer: Option<&BundleIssuer>, t: Option<&Bun
         "typeName": t.map(|t| json!({"zh": t.name_zh, "en": t.name_en})),
         "issuer": {"uscc": claims.id.issuer(), "name": issuer.map(|i| i.name.clone())},
         "holderCategory": claims.holder.category(),
-        "validFrom": stamp(claims.valid_from),
-        "validUntil": stamp(claims.valid_until),
+        "validFrom": seconds(claims.valid_from),
+        "validUntil": seconds(claims.valid_until),
         "version": claims.id.version(),
     })
 }
@@ -295,14 +296,14 @@ fn validity(claims: &LicenceClaims, at: DateTime<Utc>) -> Check {
             name,
             "not_yet_valid",
             "证照尚未生效",
-            format!("not valid before {}", stamp(claims.valid_from)),
+            format!("not valid before {}", seconds(claims.valid_from)),
         )
     } else if at >= claims.valid_until {
         fail(
             name,
             "expired",
             "证照已过期",
-            format!("expired at {}", stamp(claims.valid_until)),
+            format!("expired at {}", seconds(claims.valid_until)),
         )
     } else {
         pass(
@@ -331,7 +332,7 @@ fn status(trusted: &TrustedBundle, claims: &LicenceClaims, at: DateTime<Utc>) ->
             "status",
             &s.state,
             zh,
-            format!("{} since {}", s.state, stamp(s.since)),
+            format!("{} since {}", s.state, seconds(s.since)),
         );
     }
     match superseded_by(trusted, claims) {
@@ -385,10 +386,6 @@ fn superseded_by(trusted: &TrustedBundle, claims: &LicenceClaims) -> Option<u16>
         .iter()
         .find(|s| s.licence == id)
         .map(|s| s.by)
-}
-
-fn stamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 fn pass(name: &'static str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> Check {

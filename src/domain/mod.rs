@@ -15,3 +15,4 @@ pub mod matter;
 pub mod presentation;
 pub mod schema;
 pub mod submission;
+pub mod time;

@@ -1,12 +1,13 @@
 //! Licences as DESIGN.md "A licence, whole" draws them: the unsigned VC, then its proof.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::crypto::digest::digest_value;
 use crate::crypto::keys::KeyPair;
 use crate::crypto::proof::{self, ProofError, ProofOptions};
 use crate::domain::identifiers::{DivisionCode, HolderId, LicenceId};
+use crate::domain::time::seconds;
 
 /// The one JSON-LD context a licence carries (VC 2.0's base context).
 pub const VC_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
@@ -67,9 +68,9 @@ pub fn build_licence(draft: &LicenceDraft) -> Result<Value, LicenceError> {
     vc.insert("id".into(), draft.id.urn().into());
     vc.insert("type".into(), json!(["VerifiableCredential", "ELicence"]));
     vc.insert("issuer".into(), draft.issuer_did.clone().into());
-    vc.insert("validFrom".into(), timestamp(draft.valid_from).into());
+    vc.insert("validFrom".into(), seconds(draft.valid_from).into());
     if let Some(until) = draft.valid_until {
-        vc.insert("validUntil".into(), timestamp(until).into());
+        vc.insert("validUntil".into(), seconds(until).into());
     }
     vc.insert("jurisdiction".into(), draft.jurisdiction.as_str().into());
     vc.insert("credentialSchema".into(), schema_ref(draft));
@@ -92,11 +93,6 @@ pub fn sign_licence(
         key,
         &ProofOptions::assertion(verification_method, created),
     )
-}
-
-/// RFC 3339 to the second in UTC (`2026-01-01T00:00:00Z`), as the licence shows times.
-pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 fn schema_ref(draft: &LicenceDraft) -> Value {

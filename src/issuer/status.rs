@@ -7,8 +7,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use super::licence::timestamp;
 use crate::domain::identifiers::LicenceId;
+use crate::domain::time::seconds;
 
 /// What a status change does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +64,7 @@ pub fn status_change(
         "licence": licence.urn(),
         "action": action.as_str(),
         "reason": reason,
-        "effectiveFrom": timestamp(effective_from),
+        "effectiveFrom": seconds(effective_from),
         "previous": previous_digest,
     }})
 }

@@ -2,6 +2,8 @@
 //! own shape is read once with the submission parser ([`licence::parse`]), so a licence verifies
 //! by the same rules it was accepted by.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
@@ -23,10 +25,21 @@ const MAX_SCHEMA_MESSAGES: usize = 5;
 /// What the checks share about one credential.
 struct Subject<'a> {
     credential: &'a Value,
-    id: Option<LicenceId>,
     uscc: Option<Uscc>,
     issuer: Option<&'a Issuer>,
     claims: Result<LicenceClaims, ItemError>,
+    /// The credential's licence identifier when `claims` failed (else it is `claims.id`).
+    unclaimed_id: Option<LicenceId>,
+}
+
+impl Subject<'_> {
+    /// The licence identifier the credential names, if it is one.
+    fn id(&self) -> Option<&LicenceId> {
+        match &self.claims {
+            Ok(claims) => Some(&claims.id),
+            Err(_) => self.unclaimed_id.as_ref(),
+        }
+    }
 }
 
 /// Runs every check after the signature and assembles the answer.
@@ -59,37 +72,47 @@ pub(super) fn run(
 
 fn read<'a>(prepared: &Prepared<'a>, view: &'a dyn RegistryView) -> Subject<'a> {
     let credential = prepared.credential;
-    let id = credential
-        .get("id")
-        .and_then(Value::as_str)
-        .and_then(|s| LicenceId::from_urn(s).ok());
+    let licence_id = || {
+        credential
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|s| LicenceId::from_urn(s).ok())
+    };
+    let id = licence_id();
     let issuer_text = credential.get("issuer").and_then(Value::as_str);
     let uscc = issuer_text.and_then(|d| parse_issuer_did(d, view.did_host()));
     let issuer = uscc.as_ref().and_then(|u| view.issuer(u));
     // Parse as if submitted by the issuer the credential names (or, failing that, the one its
     // identifier names), so a mismatch between the two shows as `issuer_mismatch`.
-    let claims = match uscc.as_ref().or(id.as_ref().map(LicenceId::issuer)) {
+    let by = match (&uscc, &id) {
+        (Some(uscc), _) => Some(Cow::Borrowed(uscc)),
+        (None, Some(id)) => Some(Cow::Owned(id.issuer().clone())),
+        (None, None) => None,
+    };
+    let claims = match by {
         Some(by) => {
-            let did = issuer_did(view.did_host(), by);
+            let did = issuer_did(view.did_host(), &by);
             let submitter = Submitter {
-                issuer: by,
+                issuer: &by,
                 issuer_did: &did,
                 public_base: view.public_base(),
             };
             let digest = prepared.proof().map(|p| p.document_digest());
-            licence::parse_digested(credential, &submitter, digest)
+            licence::parse_known(credential, &submitter, digest, id)
         }
         None => Err(ItemError::new(
             "licence_id_invalid",
             "id is not a licence URN",
         )),
     };
+    // The parse took the identifier; a credential that fails it is rare enough to parse again.
+    let unclaimed_id = claims.is_err().then(licence_id).flatten();
     Subject {
         credential,
-        id,
         uscc,
         issuer,
         claims,
+        unclaimed_id,
     }
 }
 
@@ -221,7 +244,7 @@ fn validity(s: &Subject<'_>, at: DateTime<Utc>) -> Check {
 /// The `status`, `registered` and `chain` checks, from one lookup; and the leaf whose inclusion
 /// proof the caller should attach.
 fn registration(s: &Subject<'_>, view: &dyn RegistryView) -> (Vec<Check>, Option<u64>) {
-    let Some(id) = &s.id else {
+    let Some(id) = s.id() else {
         let not_checked = |name| Check::new(name, false, "not_checked");
         return (
             vec![
@@ -304,16 +327,15 @@ fn summary(s: &Subject<'_>, view: &dyn RegistryView) -> Summary {
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
-    let licence_type =
-        s.id.as_ref()
-            .and_then(|id| view.licence_type(id.type_code()));
+    let id = s.id();
+    let licence_type = id.and_then(|id| view.licence_type(id.type_code()));
     Summary {
-        type_code: s.id.as_ref().map(|id| id.type_code().as_str().to_owned()),
+        type_code: id.map(|id| id.type_code().as_str().to_owned()),
         type_name: licence_type.map(|t| super::Message {
             zh: t.name_zh.clone().into(),
             en: t.name_en.clone().into(),
         }),
-        identifier: s.id.as_ref().map(|id| id.as_str().to_owned()),
+        identifier: id.map(|id| id.as_str().to_owned()),
         issuer_name: s.issuer.map(|i| i.name.clone()),
         issuer_uscc: s.uscc.as_ref().map(|u| u.as_str().to_owned()),
         holder_category: match &s.claims {
@@ -322,6 +344,6 @@ fn summary(s: &Subject<'_>, view: &dyn RegistryView) -> Summary {
         },
         valid_from: text("validFrom"),
         valid_until: text("validUntil"),
-        version: s.id.as_ref().map(LicenceId::version),
+        version: id.map(LicenceId::version),
     }
 }

@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
+use crate::domain::time::Seconds;
 use crate::log::merkle::Hash;
 
 /// A check's details.
@@ -58,15 +59,6 @@ pub struct AttachedProof {
     pub tree_size: u64,
     pub checkpoint: Arc<RawValue>,
     pub hashes: Box<RawValue>,
-}
-
-/// RFC 3339 in UTC to the second, as [`super::time`] writes it, without an intermediate string.
-struct Seconds(DateTime<Utc>);
-
-impl Serialize for Seconds {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0.format("%Y-%m-%dT%H:%M:%SZ"))
-    }
 }
 
 impl Serialize for Details {

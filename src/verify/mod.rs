@@ -23,7 +23,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -332,7 +332,7 @@ pub async fn verify_coalesced(
 
 /// RFC 3339 in UTC to the second, as credentials write times.
 fn time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    crate::domain::time::seconds(at)
 }
 
 /// A check's failure before a key could be used: the prepared proof, if any, and its key.

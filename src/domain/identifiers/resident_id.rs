@@ -37,7 +37,7 @@ impl ResidentId {
         }
         let mut sum = 0;
         for (i, (ch, weight)) in first17.chars().zip(WEIGHTS).enumerate() {
-            let digit = ch.to_digit(10).ok_or(IdentifierError::RidCharset {
+            let digit = ch.to_digit(10).ok_or_else(|| IdentifierError::RidCharset {
                 position: i + 1,
                 ch,
             })?;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{IdentifierError, Uscc};
+use super::{uscc, IdentifierError, Uscc};
 
 /// A licence-type code (GB/T 36902): the defining authority's USCC (18 characters, valid check
 /// character) followed by a 3-digit sequence 001–999 the authority assigns to its types, e.g.
@@ -44,18 +44,23 @@ impl TypeCode {
     }
 
     fn parse_str(s: &str) -> Result<Self, IdentifierError> {
-        let found = s.chars().count();
-        if found != 21 {
-            return Err(IdentifierError::TypeCodeLength { found });
+        let ascii = s.len() == 21 && s.is_ascii();
+        if !ascii {
+            let found = s.chars().count();
+            if found != 21 {
+                return Err(IdentifierError::TypeCodeLength { found });
+            }
         }
         // 21 characters of which the first 18 must be ASCII: find the split as a char index.
-        let split = s.char_indices().nth(18).map_or(s.len(), |(i, _)| i);
+        let split = if ascii {
+            18
+        } else {
+            s.char_indices().nth(18).map_or(s.len(), |(i, _)| i)
+        };
         let (authority, sequence) = s.split_at(split);
-        authority
-            .parse::<Uscc>()
-            .map_err(|e| IdentifierError::TypeCodeAuthority {
-                source: Box::new(e),
-            })?;
+        uscc::validate(authority).map_err(|e| IdentifierError::TypeCodeAuthority {
+            source: Box::new(e),
+        })?;
         let digits = sequence.len() == 3 && sequence.bytes().all(|b| b.is_ascii_digit());
         if !digits || sequence == "000" {
             return Err(IdentifierError::TypeCodeSequence {

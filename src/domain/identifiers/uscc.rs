@@ -36,12 +36,7 @@ impl Uscc {
                 found,
             });
         }
-        let mut sum = 0;
-        for (i, (ch, weight)) in first17.chars().zip(WEIGHTS).enumerate() {
-            sum += char_value(i + 1, ch)? * weight;
-        }
-        let check = (31 - sum % 31) % 31;
-        Ok(char::from(ALPHABET[check as usize]))
+        weighted_check(first17)
     }
 
     /// Builds a USCC from its first 17 characters by appending the check character.
@@ -61,6 +56,17 @@ impl Uscc {
     }
 
     fn parse_str(s: &str) -> Result<Self, IdentifierError> {
+        validate(s)?;
+        Ok(Self(s.to_owned()))
+    }
+}
+
+/// Checks that `s` is a USCC (length, charset, check character) without building one: for
+/// callers that hold it inside a longer identifier.
+pub(super) fn validate(s: &str) -> Result<(), IdentifierError> {
+    let bytes = s.as_bytes();
+    // Every valid character is one ASCII byte; count characters only to report an error.
+    if bytes.len() != 18 || !s.is_ascii() {
         let found = s.chars().count();
         if found != 18 {
             return Err(IdentifierError::UsccLength {
@@ -68,26 +74,71 @@ impl Uscc {
                 found,
             });
         }
-        // Validate every character (so `s` is ASCII and may be sliced) before the check.
-        for (i, ch) in s.chars().enumerate() {
-            char_value(i + 1, ch)?;
-        }
-        let expected = Self::check_char(&s[..17])?;
-        let found = char::from(s.as_bytes()[17]);
-        if expected != found {
-            return Err(IdentifierError::UsccCheck { expected, found });
-        }
-        Ok(Self(s.to_owned()))
+        return Err(first_outside(s));
     }
+    let expected = weighted_check(s)?;
+    let found = char::from(bytes[17]);
+    if value(bytes[17]).is_none() {
+        return Err(IdentifierError::UsccCharset {
+            position: 18,
+            ch: found,
+        });
+    }
+    if expected != found {
+        return Err(IdentifierError::UsccCheck { expected, found });
+    }
+    Ok(())
 }
 
-/// The value of a USCC character at a 1-based `position`, or the charset error.
-fn char_value(position: usize, ch: char) -> Result<u32, IdentifierError> {
-    ALPHABET
-        .iter()
-        .position(|&a| char::from(a) == ch)
-        .map(|v| v as u32)
-        .ok_or(IdentifierError::UsccCharset { position, ch })
+/// The check character over the first 17 bytes of `s`, or the charset error at the first
+/// character of `s` outside the alphabet.
+fn weighted_check(s: &str) -> Result<char, IdentifierError> {
+    let mut sum = 0;
+    for (&byte, weight) in s.as_bytes().iter().zip(WEIGHTS) {
+        match value(byte) {
+            Some(v) => sum += u32::from(v) * weight,
+            None => return Err(first_outside(s)),
+        }
+    }
+    let check = (31 - sum % 31) % 31;
+    Ok(char::from(ALPHABET[check as usize]))
+}
+
+/// The charset error for the first character of `s` outside the alphabet.
+fn first_outside(s: &str) -> IdentifierError {
+    s.chars()
+        .enumerate()
+        .find(|&(_, ch)| !u8::try_from(ch).is_ok_and(|b| value(b).is_some()))
+        .map_or(
+            IdentifierError::UsccLength {
+                expected: 18,
+                found: s.chars().count(),
+            },
+            |(i, ch)| IdentifierError::UsccCharset {
+                position: i + 1,
+                ch,
+            },
+        )
+}
+
+/// Each byte's value in the alphabet (its position), or `NONE`.
+const VALUES: [u8; 256] = {
+    let mut table = [NONE; 256];
+    let mut i = 0;
+    while i < ALPHABET.len() {
+        table[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+const NONE: u8 = u8::MAX;
+
+/// The value of a USCC byte, if it is one of the alphabet.
+fn value(byte: u8) -> Option<u8> {
+    match VALUES[usize::from(byte)] {
+        NONE => None,
+        v => Some(v),
+    }
 }
 
 #[cfg(test)]

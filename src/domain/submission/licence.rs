@@ -41,22 +41,24 @@ pub struct LicenceClaims {
 /// Checks the credential's own shape, in this order: context, types, identifier, issuer,
 /// credential schema, holder, jurisdiction, validity dates, predecessor.
 pub fn parse(vc: &Value, by: &Submitter<'_>) -> Result<LicenceClaims, ItemError> {
-    parse_digested(vc, by, None)
+    parse_known(vc, by, None, None)
 }
 
-/// [`parse`], given the credential's digest when the caller already has it (a prepared proof
-/// wrote the canonical form: [`crate::crypto::proof::PreparedProof::document_digest`]).
-pub fn parse_digested(
+/// [`parse`], given what the caller already has: the credential's digest (a prepared proof
+/// wrote the canonical form: [`crate::crypto::proof::PreparedProof::document_digest`]), and
+/// its `id` member parsed with [`LicenceId::from_urn`].
+pub fn parse_known(
     vc: &Value,
     by: &Submitter<'_>,
     digest: Option<String>,
+    id: Option<LicenceId>,
 ) -> Result<LicenceClaims, ItemError> {
     let object = vc
         .as_object()
         .ok_or_else(|| ItemError::new("item_malformed", "a licence is a JSON object"))?;
     check_context(object)?;
     check_types(object)?;
-    let id = parse_id(object, by)?;
+    let id = parse_id(object, by, id)?;
     let schema_version = parse_schema_ref(object, &id, by.public_base)?;
     let subject = object.get("credentialSubject").and_then(Value::as_object);
     let holder = subject
@@ -124,13 +126,22 @@ fn check_types(object: &Map<String, Value>) -> Result<(), ItemError> {
     }
 }
 
-fn parse_id(object: &Map<String, Value>, by: &Submitter<'_>) -> Result<LicenceId, ItemError> {
-    let id = object
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ItemError::new("licence_id_invalid", "id is required"))?;
-    let id =
-        LicenceId::from_urn(id).map_err(|e| ItemError::new("licence_id_invalid", e.to_string()))?;
+fn parse_id(
+    object: &Map<String, Value>,
+    by: &Submitter<'_>,
+    known: Option<LicenceId>,
+) -> Result<LicenceId, ItemError> {
+    let id = match known {
+        Some(id) => id,
+        None => {
+            let id = object
+                .get("id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ItemError::new("licence_id_invalid", "id is required"))?;
+            LicenceId::from_urn(id)
+                .map_err(|e| ItemError::new("licence_id_invalid", e.to_string()))?
+        }
+    };
     if id.issuer() != by.issuer {
         return Err(ItemError::new(
             "issuer_mismatch",
