@@ -54,6 +54,14 @@ macro_rules! string_identifier {
             }
         }
 
+        /// Serialised as its text, written straight from the value (serde's `into = "String"`
+        /// would copy it first).
+        impl ::serde::Serialize for $ty {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
         impl ::std::fmt::Display for $ty {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())

@@ -253,7 +253,10 @@ impl RegistryCache {
     }
 
     /// The standing of one licence version now (for the public status route).
-    pub async fn standing(&self, id: &LicenceId) -> Result<Option<LicenceStanding>, StoreError> {
+    pub async fn standing(
+        &self,
+        id: &LicenceId,
+    ) -> Result<Option<Arc<LicenceStanding>>, StoreError> {
         let standings = self.standings(std::slice::from_ref(id)).await?;
         Ok(self.as_of(standings, Utc::now()).await?.remove(id))
     }
@@ -262,15 +265,15 @@ impl RegistryCache {
     /// history read per such licence, never kept (see [`as_of`]).
     async fn as_of(
         &self,
-        mut standings: HashMap<LicenceId, LicenceStanding>,
+        mut standings: HashMap<LicenceId, Arc<LicenceStanding>>,
         at: DateTime<Utc>,
-    ) -> Result<HashMap<LicenceId, LicenceStanding>, StoreError> {
+    ) -> Result<HashMap<LicenceId, Arc<LicenceStanding>>, StoreError> {
         for standing in standings.values_mut() {
             if !as_of::needs_history(standing, at) {
                 continue;
             }
             if let Some(history) = self.store.licence_history(&standing.id.base()).await? {
-                *standing = as_of::standing_at(standing, &history, at)?;
+                *standing = Arc::new(as_of::standing_at(standing, &history, at)?);
             }
         }
         Ok(standings)
@@ -280,11 +283,14 @@ impl RegistryCache {
     async fn standings(
         &self,
         ids: &[LicenceId],
-    ) -> Result<HashMap<LicenceId, LicenceStanding>, StoreError> {
+    ) -> Result<HashMap<LicenceId, Arc<LicenceStanding>>, StoreError> {
         let (mut found, missing) = self.licences.standings(ids);
         if !missing.is_empty() {
             let epoch = self.licences.epoch();
-            let read = self.store.licence_standings(&missing).await?;
+            let read: HashMap<_, _> = (self.store.licence_standings(&missing).await?)
+                .into_iter()
+                .map(|(id, standing)| (id, Arc::new(standing)))
+                .collect();
             self.licences.fill(epoch, read.values());
             found.extend(read);
         }

@@ -18,10 +18,11 @@
 //! Both are bounded by two generations of a hash map: a hit in the old generation moves to the
 //! young one; when the young one is full it becomes the old one and the old one is dropped.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash as StdHash;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::domain::identifiers::LicenceId;
@@ -53,10 +54,14 @@ impl<K: Eq + StdHash + Clone, V> Generations<K, V> {
         }
     }
 
-    fn get(&mut self, key: &K) -> Option<&V> {
+    fn get<Q>(&mut self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Eq + StdHash + ToOwned<Owned = K> + ?Sized,
+    {
         if !self.young.contains_key(key) {
             let value = self.old.remove(key)?;
-            self.insert(key.clone(), value);
+            self.insert(key.to_owned(), value);
         }
         self.young.get(key)
     }
@@ -68,7 +73,11 @@ impl<K: Eq + StdHash + Clone, V> Generations<K, V> {
         self.young.insert(key, value);
     }
 
-    fn remove(&mut self, key: &K) {
+    fn remove<Q>(&mut self, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Eq + StdHash + ?Sized,
+    {
         self.young.remove(key);
         self.old.remove(key);
     }
@@ -82,7 +91,7 @@ impl<K: Eq + StdHash + Clone, V> Generations<K, V> {
 /// Standings and log nodes in memory (see the module documentation).
 #[derive(Debug)]
 pub struct LicenceCache {
-    standings: Mutex<Generations<String, Vec<LicenceStanding>>>,
+    standings: Mutex<Generations<String, Vec<Arc<LicenceStanding>>>>,
     nodes: Mutex<Generations<NodeId, Hash>>,
     epoch: AtomicU64,
 }
@@ -107,11 +116,12 @@ impl LicenceCache {
         self.epoch.load(Ordering::SeqCst)
     }
 
-    /// The cached standings of these versions, and the ids that were not cached.
+    /// The cached standings of these versions (shared, not copied), and the ids that were not
+    /// cached.
     pub fn standings(
         &self,
         ids: &[LicenceId],
-    ) -> (HashMap<LicenceId, LicenceStanding>, Vec<LicenceId>) {
+    ) -> (HashMap<LicenceId, Arc<LicenceStanding>>, Vec<LicenceId>) {
         let mut found = HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();
         let Ok(mut standings) = self.standings.lock() else {
@@ -119,7 +129,7 @@ impl LicenceCache {
         };
         for id in ids {
             let hit = standings
-                .get(&id.base())
+                .get(id.base_str())
                 .and_then(|versions| versions.iter().find(|s| &s.id == id));
             match hit {
                 Some(standing) => {
@@ -132,7 +142,11 @@ impl LicenceCache {
     }
 
     /// Keeps standings read from the database, unless something was dropped since `epoch`.
-    pub fn fill<'a>(&self, epoch: u64, read: impl IntoIterator<Item = &'a LicenceStanding>) {
+    pub fn fill<'a>(
+        &self,
+        epoch: u64,
+        read: impl IntoIterator<Item = &'a Arc<LicenceStanding>>,
+    ) {
         let Ok(mut standings) = self.standings.lock() else {
             return;
         };
@@ -141,11 +155,11 @@ impl LicenceCache {
             return;
         }
         for standing in read {
-            let base = standing.id.base();
-            let mut versions = standings.get(&base).cloned().unwrap_or_default();
+            let base = standing.id.base_str();
+            let mut versions = standings.get(base).cloned().unwrap_or_default();
             versions.retain(|s| s.id != standing.id);
             versions.push(standing.clone());
-            standings.insert(base, versions);
+            standings.insert(base.to_owned(), versions);
         }
     }
 
@@ -156,7 +170,7 @@ impl LicenceCache {
         };
         self.epoch.fetch_add(1, Ordering::SeqCst);
         for base in bases {
-            standings.remove(&base.to_owned());
+            standings.remove(base);
         }
     }
 
@@ -203,8 +217,8 @@ mod tests {
     use super::*;
     use crate::domain::licence::LicenceState;
 
-    fn standing(id: &LicenceId, state: LicenceState) -> LicenceStanding {
-        LicenceStanding {
+    fn standing(id: &LicenceId, state: LicenceState) -> Arc<LicenceStanding> {
+        Arc::new(LicenceStanding {
             id: id.clone(),
             digest: "uEiAAAA".into(),
             leaf_index: 7,
@@ -214,7 +228,7 @@ mod tests {
             head_valid_until: Utc::now(),
             state,
             since: None,
-        }
+        })
     }
 
     fn id() -> LicenceId {

@@ -1,15 +1,15 @@
 //! Administrative division codes (行政区划代码, GB/T 2260) and the jurisdiction scopes of
 //! authorisations.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::IdentifierError;
 
 /// A 6-digit administrative division code: province (2), prefecture (2), county (2), e.g.
 /// `220000` 吉林省, `220100` 长春市, `220102` 南关区. The province part is never `00`. The code
 /// is not checked against the GB/T 2260 list, which changes every year.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct DivisionCode(String);
 
 string_identifier!(DivisionCode);
@@ -37,8 +37,8 @@ impl DivisionCode {
 /// A 6-digit scope ending in `00` names a province or prefecture (`220000`, `220100`) and covers
 /// that whole area, as the same digits do as a 2- or 4-digit prefix: trailing `00` pairs are
 /// dropped before comparing. `as_str()` keeps the text as given.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct JurisdictionScope(String);
 
 string_identifier!(JurisdictionScope);

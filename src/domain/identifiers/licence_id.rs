@@ -1,6 +1,6 @@
 //! Licence identifiers (电子证照标识, GB/T 36904) and their `urn:elicence:` form.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{IdentifierError, TypeCode, Uscc};
 
@@ -19,8 +19,8 @@ const MAX_SERIAL: usize = 32;
 /// The serial is 1–32 characters of `0-9A-Z`, the version three digits `001`–`999`, and the
 /// check character ISO/IEC 7064 MOD 37,36 over type code + issuer + serial + version joined
 /// without dots. All versions of one licence share [`base`](Self::base).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct LicenceId {
     id: String,
     type_code: TypeCode,
@@ -146,7 +146,14 @@ impl LicenceId {
     /// The identifier without version and check character,
     /// `1.2.156.3005.2.<type>.<issuer>.<serial>`: the licence across all its versions.
     pub fn base(&self) -> String {
-        format!("{ROOT}{}.{}.{}", self.type_code, self.issuer, self.serial)
+        self.base_str().to_owned()
+    }
+
+    /// [`base`](Self::base) without allocating: the identifier up to the dot before its
+    /// version.
+    pub fn base_str(&self) -> &str {
+        // The identifier ends with `.<3-digit version>.<check>`, six ASCII bytes.
+        &self.id[..self.id.len() - 6]
     }
 
     fn parse_str(s: &str) -> Result<Self, IdentifierError> {

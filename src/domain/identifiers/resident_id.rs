@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::IdentifierError;
 
@@ -19,8 +19,8 @@ const MIN_BIRTH_YEAR: u32 = 1800;
 ///
 /// `Debug` masks the birth date and sequence, so the number does not end up in logs whole;
 /// `Display` and serde give the full number.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct ResidentId(String);
 
 string_identifier!(ResidentId);

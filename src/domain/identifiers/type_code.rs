@@ -1,14 +1,14 @@
 //! Licence-type codes (证照类型代码, GB/T 36902).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{uscc, IdentifierError, Uscc};
 
 /// A licence-type code (GB/T 36902): the defining authority's USCC (18 characters, valid check
 /// character) followed by a 3-digit sequence 001–999 the authority assigns to its types, e.g.
 /// `11100000000013338W032`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct TypeCode(String);
 
 string_identifier!(TypeCode);

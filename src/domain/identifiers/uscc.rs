@@ -1,6 +1,6 @@
 //! Unified social credit codes (统一社会信用代码, GB 32100-2015).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::IdentifierError;
 
@@ -20,8 +20,8 @@ const WEIGHTS: [u32; 17] = [
 /// human input may uppercase it first, knowingly. The registration-authority and
 /// organisation-type characters (positions 1–2) and the division code (3–8) are not checked
 /// against their code lists, which change over time; the check character catches typing errors.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Uscc(String);
 
 string_identifier!(Uscc);

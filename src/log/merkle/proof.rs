@@ -38,19 +38,13 @@ impl ProofPlan {
 
     /// Builds the proof from the fetched nodes; extra entries in `fetched` are ignored.
     pub fn assemble(&self, fetched: &HashMap<NodeId, Hash>) -> Result<Vec<Hash>, MerkleError> {
+        let hash = |id: &NodeId| fetched.get(id).copied().ok_or(MerkleError::MissingNode(*id));
         self.items
             .iter()
-            .map(|group| {
-                let hashes = group
-                    .iter()
-                    .map(|id| {
-                        fetched
-                            .get(id)
-                            .copied()
-                            .ok_or(MerkleError::MissingNode(*id))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(fold_right(&hashes))
+            .map(|group| match group.as_slice() {
+                // Most groups are one complete subtree: nothing to fold.
+                [one] => hash(one),
+                _ => Ok(fold_right(&group.iter().map(hash).collect::<Result<Vec<_>, _>>()?)),
             })
             .collect()
     }
@@ -62,7 +56,8 @@ pub fn inclusion_plan(index: u64, size: u64) -> Result<ProofPlan, MerkleError> {
         return Err(MerkleError::IndexOutOfRange { index, size });
     }
     // Walk down from the root; the RFC lists siblings from the leaf up, so reverse at the end.
-    let mut items = Vec::new();
+    // One item per level: the tree's height.
+    let mut items = Vec::with_capacity((u64::BITS - (size - 1).leading_zeros()) as usize);
     let (mut start, mut end) = (0, size);
     while end - start > 1 {
         let mid = start + split_point(end - start);

@@ -1,6 +1,7 @@
 //! The online [`RegistryView`]: a [`Snapshot`] plus the standings of one request's licences.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use ed25519_dalek::VerifyingKey;
 
@@ -15,7 +16,7 @@ use crate::verify::{LicenceLookup, RegisteredLicence, RegistryView, SchemaLookup
 /// A snapshot plus the standing of the licences of one request.
 pub(super) struct OnlineView<'a> {
     pub(super) snapshot: &'a Snapshot,
-    pub(super) standings: &'a HashMap<LicenceId, LicenceStanding>,
+    pub(super) standings: &'a HashMap<LicenceId, Arc<LicenceStanding>>,
 }
 
 impl RegistryView for OnlineView<'_> {

@@ -104,7 +104,9 @@ proptest! {
     fn built_ids_parse_back(id in valid_licence_id()) {
         let parsed: LicenceId = id.as_str().parse().expect("built id is valid");
         prop_assert_eq!(&parsed, &id);
-        prop_assert_eq!(LicenceId::from_urn(&id.urn()).expect("own urn"), id);
+        prop_assert_eq!(LicenceId::from_urn(&id.urn()).expect("own urn"), id.clone());
+        let base = format!("1.2.156.3005.2.{}.{}.{}", id.type_code(), id.issuer(), id.serial());
+        prop_assert_eq!(id.base_str(), base.as_str());
     }
 
     /// MOD 37,36 detects every single substitution, so changing any one character of a
