@@ -10,6 +10,7 @@
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 
 /// Longest key or path quoted back in an error, in characters.
@@ -173,22 +174,29 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut object = Map::new();
+        // Room for most objects of a credential without regrowing (JSON gives no size hint).
+        let mut object = Map::with_capacity(8);
         while let Some(key) = map.next_key::<String>()? {
-            if object.contains_key(&key) {
-                self.state.duplicate = Some((truncate(&key, MAX_QUOTED_CHARS), Vec::new()));
-                return Err(de::Error::custom("duplicate object key"));
-            }
-            let value = match map.next_value_seed(ValueSeed {
-                state: &mut *self.state,
-            }) {
-                Ok(value) => value,
-                Err(e) => {
-                    self.state.unwinding(|| key);
-                    return Err(e);
+            // One lookup finds a duplicate and the slot for the value.
+            let slot = match object.entry(key) {
+                Entry::Vacant(slot) => slot,
+                Entry::Occupied(existing) => {
+                    self.state.duplicate =
+                        Some((truncate(existing.key(), MAX_QUOTED_CHARS), Vec::new()));
+                    return Err(de::Error::custom("duplicate object key"));
                 }
             };
-            object.insert(key, value);
+            match map.next_value_seed(ValueSeed {
+                state: &mut *self.state,
+            }) {
+                Ok(value) => {
+                    slot.insert(value);
+                }
+                Err(e) => {
+                    self.state.unwinding(|| slot.key().clone());
+                    return Err(e);
+                }
+            }
         }
         Ok(Value::Object(object))
     }

@@ -335,7 +335,7 @@ impl RegistryCache {
         for (result, plan) in results.iter_mut().zip(plans) {
             let Some(plan) = plan else { continue };
             match plan.assemble(&nodes) {
-                Ok(hashes) => result.attach_proof(&InclusionProof {
+                Ok(hashes) => result.attach_proof(InclusionProof {
                     tree_size: checkpoint.size,
                     checkpoint: note.clone(),
                     hashes,

@@ -52,19 +52,41 @@ pub enum Details {
     Head(LicenceId),
 }
 
-/// An inclusion proof as it is written: the checkpoint shared by a request's answers, the
-/// hashes already JSON.
+/// An inclusion proof as it is written: the checkpoint shared by a request's answers.
 #[derive(Debug, Clone)]
 pub struct AttachedProof {
     pub tree_size: u64,
     pub checkpoint: Arc<RawValue>,
-    pub hashes: Box<RawValue>,
+    pub hashes: Vec<Hash>,
+}
+
+/// A hash as standard base64, encoded on the stack.
+struct Base64(Hash);
+
+impl Serialize for Base64 {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use base64::engine::general_purpose::STANDARD;
+        use base64::Engine as _;
+        // 32 bytes take 44 base64 characters.
+        let mut buf = [0u8; 44];
+        match STANDARD.encode_slice(self.0, &mut buf) {
+            Ok(n) => serializer.serialize_str(std::str::from_utf8(&buf[..n]).unwrap_or_default()),
+            Err(e) => Err(serde::ser::Error::custom(e)),
+        }
+    }
+}
+
+/// Hashes as a JSON array of base64 strings.
+struct Base64List<'a>(&'a [Hash]);
+
+impl Serialize for Base64List<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|h| Base64(*h)))
+    }
 }
 
 impl Serialize for Details {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use base64::engine::general_purpose::STANDARD;
-        use base64::Engine as _;
         let seconds = |t: &Option<DateTime<Utc>>| t.map(Seconds);
         match self {
             Details::Json(value) => value.serialize(serializer),
@@ -117,11 +139,11 @@ impl Serialize for Details {
             } => {
                 let mut map = serializer.serialize_map(Some(5))?;
                 map.serialize_entry("leafIndex", leaf_index)?;
-                map.serialize_entry("leafHash", &STANDARD.encode(leaf_hash))?;
+                map.serialize_entry("leafHash", &Base64(*leaf_hash))?;
                 if let Some(proof) = proof {
                     map.serialize_entry("treeSize", &proof.tree_size)?;
                     map.serialize_entry("checkpoint", &proof.checkpoint)?;
-                    map.serialize_entry("inclusionProof", &proof.hashes)?;
+                    map.serialize_entry("inclusionProof", &Base64List(&proof.hashes))?;
                 }
                 map.end()
             }

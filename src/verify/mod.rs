@@ -231,37 +231,17 @@ impl Check {
 
 impl Verification {
     /// Adds the inclusion proof and checkpoint to the `registered` check's details.
-    pub fn attach_proof(&mut self, proof: &InclusionProof) {
-        use base64::engine::general_purpose::STANDARD;
-        use base64::Engine as _;
+    pub fn attach_proof(&mut self, proof: InclusionProof) {
         self.proof_needed = None;
         let Some(check) = self.checks.iter_mut().find(|c| c.name == "registered") else {
             return;
         };
-        let Some(Details::Leaf { proof: slot, .. }) = check.details.as_mut() else {
-            return;
-        };
-        // Base64 needs no escaping: the array is written as it will be sent.
-        let mut hashes = String::with_capacity(2 + proof.hashes.len() * 47);
-        hashes.push('[');
-        for (i, hash) in proof.hashes.iter().enumerate() {
-            if i > 0 {
-                hashes.push(',');
-            }
-            hashes.push('"');
-            STANDARD.encode_string(hash, &mut hashes);
-            hashes.push('"');
-        }
-        hashes.push(']');
-        match RawValue::from_string(hashes) {
-            Ok(hashes) => {
-                *slot = Some(AttachedProof {
-                    tree_size: proof.tree_size,
-                    checkpoint: proof.checkpoint.clone(),
-                    hashes,
-                })
-            }
-            Err(e) => tracing::error!(error = %e, "an inclusion proof could not be written"),
+        if let Some(Details::Leaf { proof: slot, .. }) = check.details.as_mut() {
+            *slot = Some(AttachedProof {
+                tree_size: proof.tree_size,
+                checkpoint: proof.checkpoint,
+                hashes: proof.hashes,
+            });
         }
     }
 }

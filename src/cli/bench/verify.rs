@@ -78,6 +78,9 @@ struct Phase {
     seconds: f64,
     /// CPU seconds the server used during the phase (user + system), when its pid was given.
     server_cpu: Option<f64>,
+    /// CPU seconds this load generator used during the phase: what it took from the server's
+    /// two cores.
+    client_cpu: Option<f64>,
 }
 
 /// User + system CPU seconds a local process has used so far (Linux /proc).
@@ -249,10 +252,13 @@ async fn load(
                 first_error: Some(e.to_string()),
                 seconds: 0.0,
                 server_cpu: None,
+                client_cpu: None,
             }
         }
     };
+    let own_pid = Some(std::process::id());
     let cpu_before = cpu_seconds(server_pid);
+    let own_before = cpu_seconds(own_pid);
     let start = Instant::now();
     let deadline = start + duration;
     let workers: Vec<_> = (0..concurrency.max(1))
@@ -303,6 +309,7 @@ async fn load(
         first_error: None,
         seconds: 0.0,
         server_cpu: None,
+        client_cpu: None,
     };
     for worker in workers {
         if let Ok((ok, errors, first)) = worker.await {
@@ -314,6 +321,9 @@ async fn load(
     phase.seconds = start.elapsed().as_secs_f64();
     phase.server_cpu = cpu_seconds(server_pid)
         .zip(cpu_before)
+        .map(|(after, before)| after - before);
+    phase.client_cpu = cpu_seconds(own_pid)
+        .zip(own_before)
         .map(|(after, before)| after - before);
     phase.latencies.sort();
     phase
@@ -330,22 +340,25 @@ fn report(
     let rate = |p: &Phase| p.latencies.len() as f64 / p.seconds.max(f64::EPSILON);
     let (b, calls) = (rate(single), rate(batch));
     let c = calls * args.batch as f64;
-    // Server CPU microseconds per licence verified, when measured.
-    let cpu_per = |p: &Phase, per_call: usize| {
-        p.server_cpu
-            .map(|cpu| cpu * 1e6 / (p.latencies.len() * per_call).max(1) as f64)
+    // CPU microseconds per licence verified, when measured.
+    let per = |cpu: Option<f64>, p: &Phase, per_call: usize| {
+        cpu.map(|cpu| cpu * 1e6 / (p.latencies.len() * per_call).max(1) as f64)
     };
+    let cpu_per = |p: &Phase, per_call: usize| per(p.server_cpu, p, per_call);
+    let client_per = |p: &Phase, per_call: usize| per(p.client_cpu, p, per_call);
     json!({
         "benchmark": "verify",
         "licences": corpus,
         "a": {"microseconds": one.as_secs_f64() * 1e6, "licencesPerSecondOneCore": a},
         "b": {"concurrency": args.concurrency, "requests": single.latencies.len(), "errors": single.errors,
               "requestsPerSecond": b, "latencyMs": percentiles(&single.latencies),
-              "serverCpuMicrosecondsPerLicence": cpu_per(single, 1)},
+              "serverCpuMicrosecondsPerLicence": cpu_per(single, 1),
+              "loadGeneratorCpuMicrosecondsPerLicence": client_per(single, 1)},
         "c": {"batch": args.batch, "concurrency": args.batch_concurrency, "calls": batch.latencies.len(),
               "errors": batch.errors, "callsPerSecond": calls, "licencesPerSecond": c,
               "latencyMs": percentiles(&batch.latencies),
-              "serverCpuMicrosecondsPerLicence": cpu_per(batch, args.batch)},
+              "serverCpuMicrosecondsPerLicence": cpu_per(batch, args.batch),
+              "loadGeneratorCpuMicrosecondsPerLicence": client_per(batch, args.batch)},
         "bOver2a": b / (2.0 * a),
         "cOver2a": c / (2.0 * a),
     })
@@ -377,6 +390,9 @@ fn print(report: &Value, as_json: bool) {
     for (name, phase) in [("b", b), ("c", c)] {
         if let Some(cpu) = phase["serverCpuMicrosecondsPerLicence"].as_f64() {
             println!("    ({name}) server CPU per licence: {cpu:.1} µs");
+        }
+        if let Some(cpu) = phase["loadGeneratorCpuMicrosecondsPerLicence"].as_f64() {
+            println!("    ({name}) load generator CPU per licence: {cpu:.1} µs");
         }
     }
 }
