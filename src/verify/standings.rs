@@ -142,11 +142,7 @@ impl LicenceCache {
     }
 
     /// Keeps standings read from the database, unless something was dropped since `epoch`.
-    pub fn fill<'a>(
-        &self,
-        epoch: u64,
-        read: impl IntoIterator<Item = &'a Arc<LicenceStanding>>,
-    ) {
+    pub fn fill<'a>(&self, epoch: u64, read: impl IntoIterator<Item = &'a Arc<LicenceStanding>>) {
         let Ok(mut standings) = self.standings.lock() else {
             return;
         };

@@ -38,13 +38,20 @@ impl ProofPlan {
 
     /// Builds the proof from the fetched nodes; extra entries in `fetched` are ignored.
     pub fn assemble(&self, fetched: &HashMap<NodeId, Hash>) -> Result<Vec<Hash>, MerkleError> {
-        let hash = |id: &NodeId| fetched.get(id).copied().ok_or(MerkleError::MissingNode(*id));
+        let hash = |id: &NodeId| {
+            fetched
+                .get(id)
+                .copied()
+                .ok_or(MerkleError::MissingNode(*id))
+        };
         self.items
             .iter()
             .map(|group| match group.as_slice() {
                 // Most groups are one complete subtree: nothing to fold.
                 [one] => hash(one),
-                _ => Ok(fold_right(&group.iter().map(hash).collect::<Result<Vec<_>, _>>()?)),
+                _ => Ok(fold_right(
+                    &group.iter().map(hash).collect::<Result<Vec<_>, _>>()?,
+                )),
             })
             .collect()
     }
