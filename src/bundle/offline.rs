@@ -11,7 +11,7 @@ use super::document::{licence_hash, registered_hash, BundleIssuer, BundleType, T
 use crate::crypto::digest::multibase_sha256;
 use crate::crypto::jcs::canonicalize;
 use crate::crypto::{multikey, proof};
-use crate::domain::authorisation::covering;
+use crate::domain::authorisation::{covering, withdrawn_covering};
 use crate::domain::schema::CompiledSchema;
 use crate::domain::submission::licence::{parse, LicenceClaims, Submitter};
 use crate::domain::time::seconds;
@@ -227,19 +227,30 @@ fn authorisation(trusted: &TrustedBundle, claims: &LicenceClaims) -> Check {
         .iter()
         .map(|a| a.to_domain())
         .collect();
-    let found = covering(
-        &grants,
+    let facts = (
         claims.id.issuer(),
         claims.id.type_code(),
         &claims.jurisdiction,
         claims.valid_from,
     );
-    match found {
-        Some(g) => pass(
+    if let Some(g) = covering(&grants, facts.0, facts.1, facts.2, facts.3) {
+        return pass(
             "authorisation",
             "authorised",
             "生效时签发机构已获授权",
             format!("authorisation {} covered the licence at validFrom", g.id),
+        );
+    }
+    match withdrawn_covering(&grants, facts.0, facts.1, facts.2, facts.3) {
+        Some(g) => fail(
+            "authorisation",
+            "authorisation_withdrawn",
+            "授权在证照生效日期前已被撤回",
+            format!(
+                "authorisation {} was withdrawn before validFrom ({})",
+                g.id,
+                g.withdrawn_at.map(seconds).unwrap_or_default()
+            ),
         ),
         None => fail(
             "authorisation",

@@ -88,6 +88,25 @@ impl Authorisation {
     }
 }
 
+/// The first grant among `grants` that would have covered the licence at `at` had it not been
+/// withdrawn by then: why a licence is no longer authorised (`authorisation_withdrawn`).
+pub fn withdrawn_covering<'a>(
+    grants: &'a [Authorisation],
+    issuer: &Uscc,
+    type_code: &TypeCode,
+    division: &DivisionCode,
+    at: DateTime<Utc>,
+) -> Option<&'a Authorisation> {
+    grants.iter().find(|g| {
+        &g.issuer == issuer
+            && g.type_codes.contains(type_code)
+            && g.jurisdiction.covers(division)
+            && g.valid_from <= at
+            && g.valid_until.is_none_or(|u| at < u)
+            && g.withdrawn_at.is_some_and(|w| w <= at)
+    })
+}
+
 /// The first grant among `grants` that covers the licence, if any.
 pub fn covering<'a>(
     grants: &'a [Authorisation],

@@ -12,7 +12,7 @@ use super::{
     time, Check, Details, LicenceLookup, RegistryView, SchemaLookup, Summary, Verification,
 };
 use crate::crypto::digest::digest_value;
-use crate::domain::authorisation::{covering, Authorisation};
+use crate::domain::authorisation::{covering, withdrawn_covering};
 use crate::domain::identifiers::{LicenceId, Uscc};
 use crate::domain::issuer::{issuer_did, parse_issuer_did, Issuer};
 use crate::domain::licence::LicenceState;
@@ -168,26 +168,12 @@ fn authorisation(s: &Subject<'_>, view: &dyn RegistryView) -> Check {
             granted_by: grant.granted_by.clone(),
         });
     }
-    let withdrawn = grants
-        .iter()
-        .find(|g| covered_until_withdrawn(g, s, claims));
-    match withdrawn {
+    match withdrawn_covering(grants, uscc, code, division, from) {
         Some(g) => Check::new("authorisation", false, "authorisation_withdrawn").with(json!({
             "authorisation": g.id, "withdrawnAt": g.withdrawn_at.map(time),
         })),
         None => Check::new("authorisation", false, "not_authorised"),
     }
-}
-
-/// Whether `g` would have covered the licence at `validFrom` had it not been withdrawn by then.
-fn covered_until_withdrawn(g: &Authorisation, s: &Subject<'_>, claims: &LicenceClaims) -> bool {
-    let at = claims.valid_from;
-    s.uscc.as_ref() == Some(&g.issuer)
-        && g.type_codes.contains(claims.id.type_code())
-        && g.jurisdiction.covers(&claims.jurisdiction)
-        && g.valid_from <= at
-        && g.valid_until.is_none_or(|u| at < u)
-        && g.withdrawn_at.is_some_and(|w| w <= at)
 }
 
 fn schema(s: &Subject<'_>, view: &dyn RegistryView) -> Check {

@@ -79,7 +79,7 @@ impl TestIssuer {
             "type": ["VerifiableCredential", "ELicence"],
             "issuer": self.did,
             "validFrom": "2026-01-01T00:00:00Z",
-            "validUntil": "2027-01-01T00:00:00Z",
+            "validUntil": "2100-01-01T00:00:00Z",
             "jurisdiction": "220102",
             "credentialSchema": {
                 "id": format!("https://{HOST}/v1/licence-types/{TYPE_CODE}/versions/1/schema"),
