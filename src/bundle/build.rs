@@ -21,8 +21,17 @@ use crate::log::checkpoint::{self, Checkpoint};
 use crate::log::merkle::empty_root;
 use crate::storage::{Store, StoreError};
 
-/// How long a built bundle is served before the store is read again.
+/// How long a built bundle is served before the store is read again, at least.
 pub const REFRESH: StdDuration = StdDuration::from_secs(10);
+/// A bundle is served for at least this many times what building it took, so that rebuilding
+/// takes at most a tenth of a core however large the registry grows (the bundle lists every
+/// registered licence's digest: ~1 s to build at 100,000 licences).
+const REFRESH_PER_BUILD: u32 = 10;
+
+/// How long a bundle that took `build` to make is served before the store is read again.
+fn served_for(build: StdDuration) -> StdDuration {
+    REFRESH.max(build.saturating_mul(REFRESH_PER_BUILD))
+}
 
 /// Who the registry is, for the bundle's header.
 #[derive(Debug, Clone)]
@@ -198,12 +207,21 @@ async fn licence_types(store: &dyn Store) -> Result<Vec<BundleType>, StoreError>
 
 /// The last signed bundle and when the store was last read for it.
 #[derive(Debug, Default)]
-pub struct BundleCache(Mutex<Option<(Instant, Arc<SignedBundle>)>>);
+pub struct BundleCache(Mutex<Option<Cached>>);
+
+/// A signed bundle, when the store was read for it, and for how long it is served.
+#[derive(Debug)]
+struct Cached {
+    read_at: Instant,
+    serve_for: StdDuration,
+    signed: Arc<SignedBundle>,
+}
 
 impl BundleCache {
-    /// The current signed bundle: cached for [`REFRESH`]; after that the store is read again,
-    /// and the same bytes are kept while the content is unchanged and the bundle younger than
-    /// half its interval (so ETags stay stable and `nextUpdate` stays well ahead).
+    /// The current signed bundle: cached for [`REFRESH`], or ten times what building it took
+    /// if that is longer; after that the store is read again, and the same bytes are kept while
+    /// the content is unchanged and the bundle younger than half its interval (so ETags stay
+    /// stable and `nextUpdate` stays well ahead).
     pub async fn current(
         &self,
         store: &dyn Store,
@@ -211,23 +229,28 @@ impl BundleCache {
         interval: Duration,
     ) -> anyhow::Result<Arc<SignedBundle>> {
         let mut slot = self.0.lock().await;
-        if let Some((read_at, signed)) = slot.as_ref() {
-            if read_at.elapsed() < REFRESH {
-                return Ok(signed.clone());
+        if let Some(cached) = slot.as_ref() {
+            if cached.read_at.elapsed() < cached.serve_for {
+                return Ok(cached.signed.clone());
             }
         }
+        let started = Instant::now();
         let now = Utc::now();
         let bundle = assemble(store, registry, now, interval).await?;
         let content = content_digest(&bundle)?;
         let keep = slot
             .as_ref()
-            .map(|(_, s)| s.clone())
+            .map(|c| c.signed.clone())
             .filter(|s| s.content == content && now - s.issued_at < interval / 2);
         let signed = match keep {
             Some(signed) => signed,
             None => Arc::new(sign_bytes(&bundle, registry.key, content)?),
         };
-        *slot = Some((Instant::now(), signed.clone()));
+        *slot = Some(Cached {
+            read_at: Instant::now(),
+            serve_for: served_for(started.elapsed()),
+            signed: signed.clone(),
+        });
         Ok(signed)
     }
 }
@@ -249,4 +272,19 @@ fn content_digest(bundle: &Bundle) -> anyhow::Result<[u8; 32]> {
         fields.shift_remove("nextUpdate");
     }
     Ok(sha256(&crate::crypto::jcs::canonicalize(&value)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slow_build_is_served_longer() {
+        assert_eq!(served_for(StdDuration::from_millis(20)), REFRESH);
+        assert_eq!(
+            served_for(StdDuration::from_secs(3)),
+            StdDuration::from_secs(30)
+        );
+        assert_eq!(served_for(StdDuration::MAX), StdDuration::MAX);
+    }
 }
