@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use ed25519_dalek::VerifyingKey;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 mod as_of;
@@ -76,8 +77,24 @@ pub struct RegistryCache {
     generation: AtomicU64,
     current: RwLock<Option<Arc<Snapshot>>>,
     reload: tokio::sync::Mutex<()>,
-    checkpoint: RwLock<Option<Arc<StoredCheckpoint>>>,
+    checkpoint: RwLock<Option<Arc<LatestCheckpoint>>>,
     licences: LicenceCache,
+}
+
+/// The latest signed checkpoint this instance has seen, with its note rendered as a JSON string
+/// once for every answer that carries it.
+struct LatestCheckpoint {
+    size: u64,
+    note: Arc<RawValue>,
+}
+
+impl LatestCheckpoint {
+    fn new(stored: &StoredCheckpoint) -> Arc<Self> {
+        Arc::new(Self {
+            size: stored.size,
+            note: super::render_checkpoint(&stored.note),
+        })
+    }
 }
 
 impl std::fmt::Debug for RegistryCache {
@@ -331,13 +348,12 @@ impl RegistryCache {
             .into_iter()
             .collect();
         let nodes = self.nodes(&ids).await?;
-        let note = super::render_checkpoint(&checkpoint.note);
         for (result, plan) in results.iter_mut().zip(plans) {
             let Some(plan) = plan else { continue };
             match plan.assemble(&nodes) {
                 Ok(hashes) => result.attach_proof(InclusionProof {
                     tree_size: checkpoint.size,
-                    checkpoint: note.clone(),
+                    checkpoint: checkpoint.note.clone(),
                     hashes,
                 }),
                 Err(e) => tracing::error!(error = %e, "an inclusion proof could not be assembled"),
@@ -350,12 +366,17 @@ impl RegistryCache {
     async fn checkpoint_covering(
         &self,
         index: u64,
-    ) -> Result<Option<Arc<StoredCheckpoint>>, StoreError> {
+    ) -> Result<Option<Arc<LatestCheckpoint>>, StoreError> {
         let cached = self.checkpoint.read().ok().and_then(|c| c.clone());
         if let Some(c) = cached.filter(|c| c.size > index) {
             return Ok(Some(c));
         }
-        let latest = self.store.latest_checkpoint().await?.map(Arc::new);
+        let latest = self
+            .store
+            .latest_checkpoint()
+            .await?
+            .as_ref()
+            .map(LatestCheckpoint::new);
         if let (Some(latest), Ok(mut slot)) = (&latest, self.checkpoint.write()) {
             *slot = Some(latest.clone());
         }

@@ -25,6 +25,8 @@ const MAX_SCHEMA_MESSAGES: usize = 5;
 /// What the checks share about one credential.
 struct Subject<'a> {
     credential: &'a Value,
+    /// The credential's `issuer` when it is a registry issuer's DID (of `uscc`).
+    issuer_did: Option<&'a str>,
     uscc: Option<Uscc>,
     issuer: Option<&'a Issuer>,
     claims: Result<LicenceClaims, ItemError>,
@@ -55,7 +57,7 @@ pub(super) fn run(
         Ok(()) => Check::new("signature", true, "signature_valid"),
         Err((code, reason)) => Check::new("signature", false, code).with(json!({"reason": reason})),
     });
-    checks.push(issuer_key(prepared, &subject, view));
+    checks.push(issuer_key(prepared, &subject));
     checks.push(authorisation(&subject, view));
     checks.push(schema(&subject, view));
     checks.push(validity(&subject, at));
@@ -81,17 +83,21 @@ fn read<'a>(prepared: &Prepared<'a>, view: &'a dyn RegistryView) -> Subject<'a> 
     let id = licence_id();
     let issuer_text = credential.get("issuer").and_then(Value::as_str);
     let uscc = issuer_text.and_then(|d| parse_issuer_did(d, view.did_host()));
+    let issuer_did_text = issuer_text.filter(|_| uscc.is_some());
     let issuer = uscc.as_ref().and_then(|u| view.issuer(u));
     // Parse as if submitted by the issuer the credential names (or, failing that, the one its
     // identifier names), so a mismatch between the two shows as `issuer_mismatch`.
-    let by = match (&uscc, &id) {
-        (Some(uscc), _) => Some(Cow::Borrowed(uscc)),
-        (None, Some(id)) => Some(Cow::Owned(id.issuer().clone())),
-        (None, None) => None,
+    // The DID is the credential's own text when it named a registry issuer.
+    let by = match (&uscc, issuer_did_text, &id) {
+        (Some(uscc), Some(did), _) => Some((Cow::Borrowed(uscc), Cow::Borrowed(did))),
+        (_, _, Some(id)) => Some((
+            Cow::Owned(id.issuer().clone()),
+            Cow::Owned(issuer_did(view.did_host(), id.issuer())),
+        )),
+        _ => None,
     };
     let claims = match by {
-        Some(by) => {
-            let did = issuer_did(view.did_host(), &by);
+        Some((by, did)) => {
             let submitter = Submitter {
                 issuer: &by,
                 issuer_did: &did,
@@ -109,6 +115,7 @@ fn read<'a>(prepared: &Prepared<'a>, view: &'a dyn RegistryView) -> Subject<'a> 
     let unclaimed_id = claims.is_err().then(licence_id).flatten();
     Subject {
         credential,
+        issuer_did: issuer_did_text,
         uscc,
         issuer,
         claims,
@@ -116,18 +123,17 @@ fn read<'a>(prepared: &Prepared<'a>, view: &'a dyn RegistryView) -> Subject<'a> 
     }
 }
 
-fn issuer_key(prepared: &Prepared<'_>, s: &Subject<'_>, view: &dyn RegistryView) -> Check {
+fn issuer_key(prepared: &Prepared<'_>, s: &Subject<'_>) -> Check {
     let fail = |code| Check::new("issuerKey", false, code);
-    let (Some(uscc), Some(issuer)) = (&s.uscc, s.issuer) else {
+    let (Some(did), Some(issuer)) = (s.issuer_did, s.issuer) else {
         return fail("issuer_unknown");
     };
     let Some(proof) = prepared.proof() else {
         return fail("not_checked");
     };
-    let did = issuer_did(view.did_host(), uscc);
     let Some(fragment) = proof
         .verification_method
-        .strip_prefix(did.as_str())
+        .strip_prefix(did)
         .and_then(|rest| rest.strip_prefix('#'))
     else {
         return fail("issuer_mismatch");

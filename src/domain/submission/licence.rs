@@ -166,13 +166,18 @@ fn parse_schema_ref(
     let schema = object.get("credentialSchema").and_then(Value::as_object);
     let url = schema.and_then(|s| s.get("id")).and_then(Value::as_str);
     let kind = schema.and_then(|s| s.get("type")).and_then(Value::as_str);
-    let prefix = format!("{base}/v1/licence-types/{}/versions/", id.type_code());
+    // `<base>/v1/licence-types/<type code>/versions/<n>/schema`, matched piece by piece.
     url.filter(|_| kind == Some("JsonSchema"))
-        .and_then(|u| u.strip_prefix(&prefix))
+        .and_then(|u| u.strip_prefix(base))
+        .and_then(|rest| rest.strip_prefix("/v1/licence-types/"))
+        .and_then(|rest| rest.strip_prefix(id.type_code().as_str()))
+        .and_then(|rest| rest.strip_prefix("/versions/"))
         .and_then(|rest| rest.strip_suffix("/schema"))
-        .filter(|n| !n.starts_with('0'))
+        // Digits only, no leading zero: one spelling per version (`parse` would take `+1`).
+        .filter(|n| !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|n| n.parse::<u32>().ok())
         .ok_or_else(|| {
+            let prefix = format!("{base}/v1/licence-types/{}/versions/", id.type_code());
             ItemError::new(
                 "schema_unknown",
                 format!("credentialSchema must be {{\"id\": \"{prefix}<n>/schema\", \"type\": \"JsonSchema\"}}"),

@@ -263,6 +263,15 @@ fn licence_parse_refuses_in_order() {
             "{member}"
         );
     }
+    // One spelling per schema version.
+    for version in ["+2", "02", "", "2x"] {
+        let mut bad = vc.clone();
+        bad["credentialSchema"]["id"] = json!(format!(
+            "https://registry.test/v1/licence-types/11100000000013338W032/versions/{version}/schema"
+        ));
+        let err = licence::parse(&bad, &by).expect_err(version);
+        assert_eq!(err.code, "schema_unknown", "{version}");
+    }
 }
 
 #[test]

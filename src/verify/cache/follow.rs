@@ -2,10 +2,10 @@
 //! appended and drops what it holds about the licences they name (see
 //! [`crate::verify::standings`]).
 
-use std::sync::{Arc, Weak};
+use std::sync::Weak;
 use std::time::Duration;
 
-use super::RegistryCache;
+use super::{LatestCheckpoint, RegistryCache};
 use crate::domain::identifiers::LicenceId;
 use crate::storage::StoreError;
 
@@ -62,7 +62,7 @@ impl RegistryCache {
         }
         if let Some(latest) = self.store.latest_checkpoint().await? {
             if let Ok(mut slot) = self.checkpoint.write() {
-                *slot = Some(Arc::new(latest));
+                *slot = Some(LatestCheckpoint::new(&latest));
             }
         }
         Ok(from)
