@@ -16,9 +16,12 @@
 //! | `registered` | this very credential (same digest) is a leaf of the log | `not_registered`, `digest_mismatch` |
 //! | `chain` | it is the head version of its licence | `superseded`, `not_registered` |
 //!
-//! A view without per-licence data (an offline bundle) answers [`LicenceLookup::AsOf`]: `status`
-//! then comes from its revocation and suspension lists, and `registered` and `chain` pass with
-//! the code `unknown_as_of_bundle` and the bundle's time in `details.asOf`.
+//! A view without per-licence data answers [`LicenceLookup::AsOf`]: `status` then comes from
+//! its revocation and suspension lists, and `registered` and `chain` pass with the code
+//! `unknown_as_of_bundle` and the view's time in `details.asOf` (tested with a bundle-shaped
+//! view in `tests.rs`). The shipped offline verifier, [`crate::bundle::verify_offline`], does
+//! not use this engine yet: it runs its own checks over the trust bundle, with the same names
+//! and, where tests/api/bundle.rs pins them, the same codes.
 
 use std::borrow::Cow;
 use std::sync::Arc;
