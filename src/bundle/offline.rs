@@ -13,7 +13,7 @@ use crate::crypto::jcs::canonicalize;
 use crate::crypto::{multikey, proof};
 use crate::domain::authorisation::{covering, withdrawn_covering};
 use crate::domain::schema::CompiledSchema;
-use crate::domain::submission::licence::{parse, LicenceClaims, Submitter};
+use crate::domain::submission::licence::{check_fit, parse, LicenceClaims, Submitter};
 use crate::domain::time::seconds;
 
 /// One named check with its verdict.
@@ -91,7 +91,7 @@ pub fn verify_offline(
     let mut checks = vec![signature(credential, issuer_did)];
     checks.push(issuer_key(credential, issuer));
     checks.push(authorisation(trusted, &claims));
-    checks.push(schema(credential, licence_type, claims.schema_version));
+    checks.push(schema(credential, licence_type, &claims));
     checks.push(validity(&claims, at));
     checks.extend(
         [
@@ -261,14 +261,43 @@ fn authorisation(trusted: &TrustedBundle, claims: &LicenceClaims) -> Check {
     }
 }
 
-fn schema(credential: &Value, t: Option<&BundleType>, version: u32) -> Check {
+/// The online checks' order: the type, its fit (the same rules as at intake), then the subject
+/// against the version's schema.
+fn schema(credential: &Value, t: Option<&BundleType>, claims: &LicenceClaims) -> Check {
     let name = "schema";
-    let Some(v) = t.and_then(|t| t.versions.iter().find(|v| v.version == version)) else {
+    let Some(t) = t else {
+        return fail(
+            name,
+            "type_unknown",
+            "信任包中没有该证照类型",
+            "the licence type is not in the trust bundle",
+        );
+    };
+    let version = t
+        .versions
+        .iter()
+        .find(|v| v.version == claims.schema_version);
+    let fit = check_fit(
+        claims,
+        &t.code,
+        version.is_some(),
+        t.holder_category,
+        &t.validity,
+    );
+    if let Err(e) = fit {
+        let zh = match e.code {
+            "holder_category_mismatch" => "持证主体类别与证照类型不符",
+            "validity_out_of_range" => "有效期长度超出证照类型允许范围",
+            _ => "信任包中没有该证照类型的此模式版本",
+        };
+        return fail(name, e.code, zh, e.detail);
+    }
+    let Some(v) = version else {
         return fail(
             name,
             "schema_unknown",
-            "信任包中没有该证照类型或其版本",
-            "the licence type or its schema version is not in the trust bundle",
+            "信任包中没有该证照类型的此模式版本",
+            "the schema version is not in the trust bundle",
         );
     };
     if multibase_sha256(&canonicalize(&v.schema)) != v.digest {

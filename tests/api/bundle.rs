@@ -319,10 +319,30 @@ async fn offline_checks_fail_on_their_own(app: TestApp) {
         .expect("subject")
         .remove("lawFirm");
     let result = offline_failures(&app, &issuer.sign(&vc), AT).await;
-    assert_eq!(
-        result,
-        [pair("schema", "schema_invalid"), vec![unregistered]].concat()
-    );
+    let expected = [pair("schema", "schema_invalid"), vec![unregistered.clone()]];
+    assert_eq!(result, expected.concat());
+    // A licence that does not fit its type (a legal person holding a type for persons; a
+    // validity past the type's 100 years) fails `schema` offline with online's code.
+    let mut wrong_holder = issuer.unsigned_licence("U6", 1);
+    wrong_holder["credentialSubject"]["id"] = json!("urn:cn:uscc:91110000101623741K");
+    let mut too_long = issuer.unsigned_licence("U7", 1);
+    too_long["validUntil"] = json!("2200-01-01T00:00:00Z");
+    for (vc, code) in [
+        (wrong_holder, "holder_category_mismatch"),
+        (too_long, "validity_out_of_range"),
+    ] {
+        let vc = issuer.sign(&vc);
+        let result = offline_failures(&app, &vc, AT).await;
+        let expected = [pair("schema", code), vec![unregistered.clone()]];
+        assert_eq!(result, expected.concat());
+        let body = json!({"credential": vc, "at": AT});
+        let online = json_with_status(app.post_anon("/v1/verify", &body).await, 200).await;
+        let schema = online["checks"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["name"] == "schema"))
+            .expect("schema check");
+        assert_eq!(schema["code"], code, "online: {online}");
+    }
 
     // An accepted licence whose authorisation is withdrawn (backdated) before its validFrom,
     // then whose key is found compromised since before it signed.

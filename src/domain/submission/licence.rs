@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use super::{date_member, ItemError};
 use crate::crypto::digest::{digest_value, parse_multibase_sha256};
-use crate::domain::identifiers::{DivisionCode, HolderId, LicenceId, Uscc};
-use crate::domain::licence_type::{HolderCategory, LicenceType, TypeStatus};
+use crate::domain::identifiers::{DivisionCode, HolderId, LicenceId, TypeCode, Uscc};
+use crate::domain::licence_type::{HolderCategory, LicenceType, TypeStatus, ValidityRange};
 use crate::log::batch::LicenceChain;
 
 /// The VC 2.0 base context, which must come first.
@@ -241,20 +241,32 @@ pub fn check_type(
 /// licences of a type deprecated since): the schema version exists, the holder is of the
 /// type's category, and the validity lies in the type's range.
 pub fn check_type_fit(claims: &LicenceClaims, t: &LicenceType) -> Result<(), ItemError> {
-    if !t
+    let has_version = t
         .versions
         .iter()
-        .any(|v| v.version == claims.schema_version)
-    {
+        .any(|v| v.version == claims.schema_version);
+    check_fit(claims, &t.code, has_version, t.holder_category, &t.validity)
+}
+
+/// [`check_type_fit`] from the type's facts, for a caller that holds them in another shape
+/// (the offline verifier, from a trust bundle).
+pub fn check_fit(
+    claims: &LicenceClaims,
+    code: &TypeCode,
+    has_version: bool,
+    holder_category: HolderCategory,
+    validity: &ValidityRange,
+) -> Result<(), ItemError> {
+    if !has_version {
         return Err(ItemError::new(
             "schema_unknown",
             format!(
-                "licence type {} has no schema version {}",
-                t.code, claims.schema_version
+                "licence type {code} has no schema version {}",
+                claims.schema_version
             ),
         ));
     }
-    let category = match t.holder_category {
+    let category = match holder_category {
         HolderCategory::Person => 1,
         HolderCategory::LegalPerson => 2,
     };
@@ -265,7 +277,7 @@ pub fn check_type_fit(claims: &LicenceClaims, t: &LicenceType) -> Result<(), Ite
         ));
     }
     let length = claims.valid_until - claims.valid_from;
-    let (min, max) = (t.validity.min_days, t.validity.max_days);
+    let (min, max) = (validity.min_days, validity.max_days);
     if length < Duration::days(min.into()) || length > Duration::days(max.into()) {
         return Err(ItemError::new(
             "validity_out_of_range",
