@@ -410,7 +410,7 @@ fn chain(trusted: &TrustedBundle, claims: &LicenceClaims) -> Check {
     match superseded_by(trusted, claims) {
         Some(by) => fail(
             "chain",
-            "not_head",
+            "superseded",
             format!("最新版本为第 {by} 版"),
             format!("the head version is {by:03}"),
         ),

@@ -169,7 +169,7 @@ async fn offline_verdicts_follow_the_registry(app: TestApp) {
     assert_eq!(failed(&w.revoked), vec![pair("status", "revoked")]);
     assert_eq!(
         failed(&w.old),
-        vec![pair("status", "superseded"), pair("chain", "not_head")]
+        vec![pair("status", "superseded"), pair("chain", "superseded")]
     );
     assert_eq!(
         failed(&w.unregistered),
