@@ -80,11 +80,23 @@ impl Authorisation {
         division: &DivisionCode,
         at: DateTime<Utc>,
     ) -> bool {
+        self.covers_unless_withdrawn(issuer, type_code, division, at)
+            && self.withdrawn_at.is_none_or(|w| at < w)
+    }
+
+    /// [`covers`](Self::covers), as if the grant had never been withdrawn.
+    fn covers_unless_withdrawn(
+        &self,
+        issuer: &Uscc,
+        type_code: &TypeCode,
+        division: &DivisionCode,
+        at: DateTime<Utc>,
+    ) -> bool {
         &self.issuer == issuer
             && self.type_codes.contains(type_code)
             && self.jurisdiction.covers(division)
             && self.valid_from <= at
-            && self.ends_at().is_none_or(|end| at < end)
+            && self.valid_until.is_none_or(|u| at < u)
     }
 }
 
@@ -98,11 +110,7 @@ pub fn withdrawn_covering<'a>(
     at: DateTime<Utc>,
 ) -> Option<&'a Authorisation> {
     grants.iter().find(|g| {
-        &g.issuer == issuer
-            && g.type_codes.contains(type_code)
-            && g.jurisdiction.covers(division)
-            && g.valid_from <= at
-            && g.valid_until.is_none_or(|u| at < u)
+        g.covers_unless_withdrawn(issuer, type_code, division, at)
             && g.withdrawn_at.is_some_and(|w| w <= at)
     })
 }

@@ -1,14 +1,14 @@
 //! The trust bundle and offline verification: contents, signature, no identifiers in clear,
 //! ETag/304, refusal of tampered bundles, stale warnings, and verdicts matching the registry.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use elicence::bundle::{licence_hash, open, registered_hash, verify_offline, TrustedBundle};
 use elicence::crypto::digest::digest_value;
-use elicence::crypto::keys::KeyPair;
 use elicence::domain::identifiers::LicenceId;
 use serde_json::{json, Value};
 
 use crate::helpers::{json_with_status, TestApp};
+use crate::offline::failures;
 use crate::on_both_backends;
 use crate::signing::{items, setup_issuer, TestIssuer, TYPE_CODE};
 use crate::submissions::accept;
@@ -16,7 +16,6 @@ use crate::submissions::accept;
 on_both_backends!(
     bundle_holds_the_registry_state_signed,
     offline_verdicts_follow_the_registry,
-    offline_checks_fail_on_their_own,
     audit_detects_forks_and_shrinking,
 );
 
@@ -153,16 +152,7 @@ async fn offline_verdicts_follow_the_registry(app: TestApp) {
     let (_, body) = fetch(&app).await;
     let bundle = trusted(&app, &body);
     let now = Utc::now();
-    let failed = |vc: &Value| -> Vec<(String, String)> {
-        let result = verify_offline(vc, &bundle, now).expect("a licence");
-        assert_eq!(result.verified, result.checks.iter().all(|c| c.ok));
-        result
-            .checks
-            .iter()
-            .filter(|c| !c.ok)
-            .map(|c| (c.name.to_owned(), c.code.clone()))
-            .collect()
-    };
+    let failed = |vc: &Value| failures(vc, &bundle, now);
     let pair = |n: &str, c: &str| (n.to_owned(), c.to_owned());
     assert_eq!(failed(&w.good), vec![]);
     assert_eq!(failed(&w.renewed), vec![]);
@@ -219,163 +209,6 @@ async fn offline_verdicts_follow_the_registry(app: TestApp) {
     let other = elicence::crypto::keys::KeyPair::generate().multikey();
     assert!(open(&original, Some(&other)).is_err());
     cli_exit_codes(&body, &app.state.registry_key.multikey(), &w).await;
-}
-
-/// A bundle assembled now, past the route's ten-second cache, so that it holds the change a
-/// test has just made.
-async fn fresh(app: &TestApp) -> TrustedBundle {
-    let origin = app.state.settings.log_origin();
-    let registry = elicence::bundle::Registry {
-        did_host: app.state.intake.did_host.as_str(),
-        public_base: app.state.settings.public_base(),
-        origin: &origin,
-        key: &app.state.registry_key,
-    };
-    let bundle = elicence::bundle::assemble(
-        app.state.store.as_ref(),
-        &registry,
-        Utc::now(),
-        Duration::days(1),
-    )
-    .await
-    .expect("assembled");
-    let signed = elicence::bundle::sign(&bundle, &app.state.registry_key).expect("signed");
-    open(&signed, Some(&app.state.registry_key.multikey())).expect("opens")
-}
-
-/// The failed checks (name, code) of `vc` verified offline at `at` against a fresh bundle.
-async fn offline_failures(app: &TestApp, vc: &Value, at: &str) -> Vec<(String, String)> {
-    let at: DateTime<Utc> = at.parse().expect("RFC 3339");
-    let result = verify_offline(vc, &fresh(app).await, at).expect("a licence");
-    assert_eq!(result.verified, result.checks.iter().all(|c| c.ok));
-    result
-        .checks
-        .iter()
-        .filter(|c| !c.ok)
-        .map(|c| (c.name.to_owned(), c.code.clone()))
-        .collect()
-}
-
-/// Every check failing on its own offline, with the code the online verifier gives
-/// (tests/api/verify.rs). Offline, a licence the registry never accepted fails `registered`
-/// only: the bundle lists no licences by identifier, so `status` and `chain` cannot tell it
-/// from an active head version.
-async fn offline_checks_fail_on_their_own(app: TestApp) {
-    const AT: &str = "2026-07-01T00:00:00Z";
-    let pair = |n: &str, c: &str| vec![(n.to_owned(), c.to_owned())];
-    let mut issuer = setup_issuer(&app, "91220101MA00000TC").await;
-    let (good, suspended) = (issuer.licence("G1"), issuer.licence("S1"));
-    accept(&app, &mut issuer, items(&[&good, &suspended])).await;
-    let suspend = issuer.status_change(&suspended, "suspend", &digest_value(&suspended));
-    accept(&app, &mut issuer, vec![suspend]).await;
-    assert_eq!(offline_failures(&app, &good, AT).await, vec![]);
-
-    // Validity and status.
-    let expired = offline_failures(&app, &good, "2100-06-01T00:00:00Z").await;
-    assert_eq!(expired, pair("validityPeriod", "expired"));
-    let early = offline_failures(&app, &good, "2025-06-01T00:00:00Z").await;
-    assert_eq!(early, pair("validityPeriod", "not_yet_valid"));
-    let result = offline_failures(&app, &suspended, AT).await;
-    assert_eq!(result, pair("status", "suspended"));
-
-    // Licences the registry never accepted: an unknown key, a key revoked before it signed,
-    // no authorisation for the jurisdiction, a subject the schema refuses.
-    let unregistered = ("registered".to_owned(), "not_registered".to_owned());
-    let stranger = crate::verify::with_key(&issuer, KeyPair::generate());
-    let result = offline_failures(&app, &stranger.licence("U2"), AT).await;
-    assert_eq!(
-        result,
-        [pair("issuerKey", "key_unknown"), vec![unregistered.clone()]].concat()
-    );
-    let second = KeyPair::generate();
-    let path = format!("/v1/issuers/{}/keys", issuer.uscc);
-    let body = json!({"publicKey": second.multikey(), "validFrom": "2020-01-01T00:00:00Z"});
-    json_with_status(app.post_admin(&path, &body).await, 201).await;
-    let path = format!(
-        "/v1/issuers/{}/keys/{}/revoke",
-        issuer.uscc,
-        second.multikey()
-    );
-    let revoked_at = (Utc::now() - Duration::hours(1)).to_rfc3339();
-    let body = json!({"revokedAt": revoked_at});
-    json_with_status(app.post_admin(&path, &body).await, 200).await;
-    let late = crate::verify::with_key(&issuer, second).licence("U3");
-    let result = offline_failures(&app, &late, AT).await;
-    assert_eq!(
-        result,
-        [pair("issuerKey", "key_revoked"), vec![unregistered.clone()]].concat()
-    );
-    let mut vc = issuer.unsigned_licence("U4", 1);
-    vc["jurisdiction"] = json!("110101");
-    let result = offline_failures(&app, &issuer.sign(&vc), AT).await;
-    let expected = [
-        pair("authorisation", "not_authorised"),
-        vec![unregistered.clone()],
-    ];
-    assert_eq!(result, expected.concat());
-    let mut vc = issuer.unsigned_licence("U5", 1);
-    vc["credentialSubject"]
-        .as_object_mut()
-        .expect("subject")
-        .remove("lawFirm");
-    let result = offline_failures(&app, &issuer.sign(&vc), AT).await;
-    let expected = [pair("schema", "schema_invalid"), vec![unregistered.clone()]];
-    assert_eq!(result, expected.concat());
-    // A licence that does not fit its type (a legal person holding a type for persons; a
-    // validity past the type's 100 years) fails `schema` offline with online's code.
-    let mut wrong_holder = issuer.unsigned_licence("U6", 1);
-    wrong_holder["credentialSubject"]["id"] = json!("urn:cn:uscc:91110000101623741K");
-    let mut too_long = issuer.unsigned_licence("U7", 1);
-    too_long["validUntil"] = json!("2200-01-01T00:00:00Z");
-    for (vc, code) in [
-        (wrong_holder, "holder_category_mismatch"),
-        (too_long, "validity_out_of_range"),
-    ] {
-        let vc = issuer.sign(&vc);
-        let result = offline_failures(&app, &vc, AT).await;
-        let expected = [pair("schema", code), vec![unregistered.clone()]];
-        assert_eq!(result, expected.concat());
-        let body = json!({"credential": vc, "at": AT});
-        let online = json_with_status(app.post_anon("/v1/verify", &body).await, 200).await;
-        let schema = online["checks"]
-            .as_array()
-            .and_then(|c| c.iter().find(|c| c["name"] == "schema"))
-            .expect("schema check");
-        assert_eq!(schema["code"], code, "online: {online}");
-    }
-
-    // An accepted licence whose authorisation is withdrawn (backdated) before its validFrom,
-    // then whose key is found compromised since before it signed.
-    let grants = app
-        .client
-        .get(app.url(&format!("/v1/authorisations?issuer={}", issuer.uscc)))
-        .bearer_auth(crate::helpers::ADMIN_TOKEN)
-        .send()
-        .await
-        .expect("sent");
-    let grants = json_with_status(grants, 200).await;
-    let id = grants["items"][0]["id"]
-        .as_str()
-        .expect("grant id")
-        .to_owned();
-    let path = format!("/v1/authorisations/{id}/withdraw");
-    let body = json!({"at": "2025-12-01T00:00:00Z", "reason": "机构改革"});
-    json_with_status(app.post_admin(&path, &body).await, 200).await;
-    let result = offline_failures(&app, &good, AT).await;
-    assert_eq!(result, pair("authorisation", "authorisation_withdrawn"));
-    let path = format!(
-        "/v1/issuers/{}/keys/{}/revoke",
-        issuer.uscc,
-        issuer.key.multikey()
-    );
-    let body = json!({"compromisedSince": "2025-01-01T00:00:00Z"});
-    json_with_status(app.post_admin(&path, &body).await, 200).await;
-    let result = offline_failures(&app, &good, AT).await;
-    let expected = [
-        pair("issuerKey", "key_compromised"),
-        pair("authorisation", "authorisation_withdrawn"),
-    ];
-    assert_eq!(result, expected.concat());
 }
 
 /// `elicence verify` exits 0 for a verified licence and 1 otherwise.

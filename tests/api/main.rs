@@ -9,6 +9,7 @@ mod intake_contract;
 mod issuer_contract;
 mod issuers;
 mod matrix;
+mod offline;
 mod pages;
 mod people;
 mod presentations;

@@ -28,6 +28,65 @@ pub struct TestIssuer {
     pub head: Option<String>,
 }
 
+impl TestIssuer {
+    /// The same issuer signing with another key.
+    pub fn with_key(&self, key: KeyPair) -> TestIssuer {
+        TestIssuer {
+            uscc: self.uscc.clone(),
+            did: self.did.clone(),
+            key,
+            token: self.token.clone(),
+            sequence: self.sequence,
+            head: self.head.clone(),
+        }
+    }
+
+    /// Registers a second key (valid from 2020) and revokes it an hour ago: a licence signed
+    /// with it now is signed after its revocation.
+    pub async fn add_revoked_key(&self, app: &TestApp) -> KeyPair {
+        let key = KeyPair::generate();
+        let path = format!("/v1/issuers/{}/keys", self.uscc);
+        let body = json!({"publicKey": key.multikey(), "validFrom": "2020-01-01T00:00:00Z"});
+        json_with_status(app.post_admin(&path, &body).await, 201).await;
+        let path = format!("/v1/issuers/{}/keys/{}/revoke", self.uscc, key.multikey());
+        let body = json!({"revokedAt": (Utc::now() - Duration::hours(1)).to_rfc3339()});
+        json_with_status(app.post_admin(&path, &body).await, 200).await;
+        key
+    }
+
+    /// Withdraws the issuer's first authorisation, backdated to 2025-12-01 (before every test
+    /// licence's validFrom); answers its id.
+    pub async fn withdraw_grant(&self, app: &TestApp) -> String {
+        let grants = app
+            .client
+            .get(app.url(&format!("/v1/authorisations?issuer={}", self.uscc)))
+            .bearer_auth(crate::helpers::ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("sent");
+        let grants = json_with_status(grants, 200).await;
+        let id = grants["items"][0]["id"]
+            .as_str()
+            .expect("grant id")
+            .to_owned();
+        let path = format!("/v1/authorisations/{id}/withdraw");
+        let body = json!({"at": "2025-12-01T00:00:00Z", "reason": "机构改革"});
+        json_with_status(app.post_admin(&path, &body).await, 200).await;
+        id
+    }
+
+    /// Declares the issuer's key compromised since 2025-01-01 (before it signed anything).
+    pub async fn compromise_key(&self, app: &TestApp) {
+        let path = format!(
+            "/v1/issuers/{}/keys/{}/revoke",
+            self.uscc,
+            self.key.multikey()
+        );
+        let body = json!({"compromisedSince": "2025-01-01T00:00:00Z"});
+        json_with_status(app.post_admin(&path, &body).await, 200).await;
+    }
+}
+
 /// A USCC from a 17-character prefix (check character computed).
 pub fn uscc(first17: &str) -> Uscc {
     Uscc::with_check(first17).expect("valid USCC prefix")

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, json_with_status, TestApp};
 use crate::on_both_backends;
-use crate::signing::{items, setup_issuer, TestIssuer};
+use crate::signing::{items, setup_issuer};
 use crate::submissions::{accept, hash, hashes, open_checkpoint};
 
 on_both_backends!(
@@ -63,18 +63,6 @@ fn assert_fails(result: &Value, name: &str, code: &str, others: &[&str]) {
     actual.sort();
     assert_eq!(actual, expected, "{result}");
     assert_eq!(result["verified"], false);
-}
-
-/// The same issuer signing with another key.
-pub(crate) fn with_key(issuer: &TestIssuer, key: KeyPair) -> TestIssuer {
-    TestIssuer {
-        uscc: issuer.uscc.clone(),
-        did: issuer.did.clone(),
-        key,
-        token: issuer.token.clone(),
-        sequence: issuer.sequence,
-        head: issuer.head.clone(),
-    }
 }
 
 async fn a_registered_licence_verifies_with_its_inclusion_proof(app: TestApp) {
@@ -236,7 +224,7 @@ async fn checks_that_fail_on_licences_the_registry_never_accepted(app: TestApp) 
     assert_eq!(check(&result, "signature")["ok"], true);
 
     // Unknown key.
-    let stranger = with_key(&issuer, KeyPair::generate());
+    let stranger = issuer.with_key(KeyPair::generate());
     let result = verify_vc(&app, &stranger.licence("U2")).await;
     assert_fails(&result, "issuerKey", "key_unknown", &unregistered);
     assert_eq!(
@@ -246,23 +234,8 @@ async fn checks_that_fail_on_licences_the_registry_never_accepted(app: TestApp) 
     );
 
     // Revoked key, signing after its revocation.
-    let second = KeyPair::generate();
-    let path = format!("/v1/issuers/{}/keys", issuer.uscc);
-    let body = json!({"publicKey": second.multikey(), "validFrom": "2020-01-01T00:00:00Z"});
-    json_with_status(app.post_admin(&path, &body).await, 201).await;
-    let path = format!(
-        "/v1/issuers/{}/keys/{}/revoke",
-        issuer.uscc,
-        second.multikey()
-    );
-    let revoked_at = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
-    json_with_status(
-        app.post_admin(&path, &json!({"revokedAt": revoked_at}))
-            .await,
-        200,
-    )
-    .await;
-    let result = verify_vc(&app, &with_key(&issuer, second).licence("U3")).await;
+    let second = issuer.add_revoked_key(&app).await;
+    let result = verify_vc(&app, &issuer.with_key(second).licence("U3")).await;
     assert_fails(&result, "issuerKey", "key_revoked", &unregistered);
 
     // No authorisation: outside the granted jurisdiction (22).
@@ -289,21 +262,7 @@ async fn key_and_authorisation_changes_reach_accepted_licences(app: TestApp) {
     assert_eq!(verify_vc(&app, &licence).await["verified"], true);
 
     // The authorisation withdrawn (backdated) before validFrom.
-    let grants = app
-        .client
-        .get(app.url(&format!("/v1/authorisations?issuer={}", issuer.uscc)))
-        .bearer_auth(crate::helpers::ADMIN_TOKEN)
-        .send()
-        .await
-        .expect("sent");
-    let grants = json_with_status(grants, 200).await;
-    let id = grants["items"][0]["id"]
-        .as_str()
-        .expect("grant id")
-        .to_owned();
-    let path = format!("/v1/authorisations/{id}/withdraw");
-    let body = json!({"at": "2025-12-01T00:00:00Z", "reason": "机构改革"});
-    json_with_status(app.post_admin(&path, &body).await, 200).await;
+    let id = issuer.withdraw_grant(&app).await;
     let result = verify_vc(&app, &licence).await;
     assert_fails(&result, "authorisation", "authorisation_withdrawn", &[]);
     assert_eq!(
@@ -312,13 +271,7 @@ async fn key_and_authorisation_changes_reach_accepted_licences(app: TestApp) {
     );
 
     // The key compromised since before the licence was signed: void, although accepted.
-    let path = format!(
-        "/v1/issuers/{}/keys/{}/revoke",
-        issuer.uscc,
-        issuer.key.multikey()
-    );
-    let body = json!({"compromisedSince": "2025-01-01T00:00:00Z"});
-    json_with_status(app.post_admin(&path, &body).await, 200).await;
+    issuer.compromise_key(&app).await;
     let result = verify_vc(&app, &licence).await;
     assert_eq!(
         check(&result, "issuerKey")["code"],
