@@ -76,6 +76,33 @@ macro_rules! string_identifier {
     };
 }
 
+/// `N` ASCII bytes held inline, for identifiers of fixed length (USCCs, type codes): copying one
+/// into a cache key, a parsed licence identifier or an answer costs a memcpy, not an allocation.
+/// Only [`Ascii::new`] makes one, so the bytes are always ASCII (and so UTF-8).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Ascii<const N: usize>([u8; N]);
+
+impl<const N: usize> Ascii<N> {
+    /// `s` when it is exactly `N` ASCII bytes.
+    fn new(s: &str) -> Option<Self> {
+        if !s.is_ascii() {
+            return None;
+        }
+        s.as_bytes().try_into().ok().map(Self)
+    }
+
+    fn as_str(&self) -> &str {
+        // Invariant: `new` took ASCII bytes only, which are valid UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> std::fmt::Debug for Ascii<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 // The submodules are named by path relative to this file so that the module compiles the same
 // whether it is reached as `src/domain/identifiers.rs` or mounted elsewhere with `#[path]`.
 #[path = "identifiers/division.rs"]

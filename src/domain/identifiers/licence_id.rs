@@ -12,6 +12,8 @@ const URN_PREFIX: &str = "urn:elicence:";
 /// UUID without dashes or a date plus a long counter, and keep the identifier (≤ 91 characters)
 /// small enough for QR codes.
 const MAX_SERIAL: usize = 32;
+/// Where the serial starts: after the root, the type code and the issuer, each with its dot.
+const SERIAL_START: usize = ROOT.len() + 21 + 1 + 18 + 1;
 
 /// A licence identifier (GB/T 36904):
 /// `1.2.156.3005.2.<type code 21>.<issuer USCC 18>.<serial>.<version 3>.<check>`.
@@ -19,18 +21,45 @@ const MAX_SERIAL: usize = 32;
 /// The serial is 1–32 characters of `0-9A-Z`, the version three digits `001`–`999`, and the
 /// check character ISO/IEC 7064 MOD 37,36 over type code + issuer + serial + version joined
 /// without dots. All versions of one licence share [`base`](Self::base).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+///
+/// Equality, order and hash are the identifier text's: the segments are read from it.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(try_from = "String")]
 pub struct LicenceId {
     id: String,
     type_code: TypeCode,
     issuer: Uscc,
-    serial: String,
     version: u16,
     check: char,
 }
 
 string_identifier!(LicenceId);
+
+impl PartialEq for LicenceId {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for LicenceId {}
+
+impl std::hash::Hash for LicenceId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+    }
+}
+
+impl PartialOrd for LicenceId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for LicenceId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.id.cmp(&other.id)
+    }
+}
 
 impl LicenceId {
     /// Builds the identifier of `version` (1–999) of the licence `serial` of type `type_code`
@@ -89,7 +118,6 @@ impl LicenceId {
             id,
             type_code,
             issuer,
-            serial: serial.to_owned(),
             version,
             check,
         }
@@ -125,7 +153,8 @@ impl LicenceId {
 
     /// The issuer-assigned serial.
     pub fn serial(&self) -> &str {
-        &self.serial
+        // `<root><type code 21>.<issuer 18>.<serial>.<version 3>.<check>`, all ASCII.
+        &self.id[SERIAL_START..self.id.len() - 6]
     }
 
     /// The version, 1–999.
@@ -140,7 +169,7 @@ impl LicenceId {
 
     /// The identifier of `version` of the same licence (same type, issuer and serial).
     pub fn with_version(&self, version: u16) -> Result<Self, IdentifierError> {
-        Self::build(&self.type_code, &self.issuer, &self.serial, version)
+        Self::build(&self.type_code, &self.issuer, self.serial(), version)
     }
 
     /// The identifier without version and check character,
@@ -252,10 +281,15 @@ fn value(c: char) -> Option<u32> {
 /// characters the caller has checked are `0-9A-Z`.
 fn mod37_36(parts: &[&str]) -> char {
     let mut p = 36;
-    for c in parts.iter().flat_map(|part| part.chars()) {
+    for &b in parts.iter().flat_map(|part| part.as_bytes()) {
         // Callers pass validated segments; an unexpected character would only weaken the check,
         // so it counts as 0 rather than panicking.
-        let s = match (p + value(c).unwrap_or(0)) % 36 {
+        let v = match b {
+            b'0'..=b'9' => u32::from(b - b'0'),
+            b'A'..=b'Z' => u32::from(b - b'A') + 10,
+            _ => 0,
+        };
+        let s = match (p + v) % 36 {
             0 => 36,
             s => s,
         };

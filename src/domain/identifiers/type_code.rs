@@ -2,14 +2,14 @@
 
 use serde::Deserialize;
 
-use super::{uscc, IdentifierError, Uscc};
+use super::{uscc, Ascii, IdentifierError, Uscc};
 
 /// A licence-type code (GB/T 36902): the defining authority's USCC (18 characters, valid check
 /// character) followed by a 3-digit sequence 001–999 the authority assigns to its types, e.g.
 /// `11100000000013338W032`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(try_from = "String")]
-pub struct TypeCode(String);
+pub struct TypeCode(Ascii<21>);
 
 string_identifier!(TypeCode);
 
@@ -21,24 +21,26 @@ impl TypeCode {
                 found: sequence.to_string(),
             });
         }
-        Ok(Self(format!("{authority}{sequence:03}")))
+        Self::parse_str(&format!("{authority}{sequence:03}"))
     }
 
     /// The code as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// The defining authority's USCC (the first 18 characters).
     pub fn authority(&self) -> Uscc {
         // Parsing proved the first 18 characters are a valid USCC.
-        Uscc::from_checked(&self.0[..18])
+        let mut head = [0u8; 18];
+        head.copy_from_slice(&self.0 .0[..18]);
+        Uscc::from_checked(Ascii(head))
     }
 
     /// The sequence the authority gave this type, 1–999.
     pub fn sequence(&self) -> u16 {
         // Parsing proved the last three characters are ASCII digits.
-        self.0.as_bytes()[18..]
+        self.0 .0[18..]
             .iter()
             .fold(0, |n, b| n * 10 + u16::from(b - b'0'))
     }
@@ -67,7 +69,10 @@ impl TypeCode {
                 found: sequence.to_owned(),
             });
         }
-        Ok(Self(s.to_owned()))
+        // 18 valid USCC characters and three digits: 21 ASCII bytes.
+        Ascii::new(s)
+            .map(Self)
+            .ok_or(IdentifierError::TypeCodeLength { found: s.len() })
     }
 }
 

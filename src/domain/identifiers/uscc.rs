@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::IdentifierError;
+use super::{Ascii, IdentifierError};
 
 /// The 31 characters of a USCC; a character's value is its position.
 pub(super) const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
@@ -22,7 +22,7 @@ const WEIGHTS: [u32; 17] = [
 /// against their code lists, which change over time; the check character catches typing errors.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(try_from = "String")]
-pub struct Uscc(String);
+pub struct Uscc(Ascii<18>);
 
 string_identifier!(Uscc);
 
@@ -42,22 +42,26 @@ impl Uscc {
     /// Builds a USCC from its first 17 characters by appending the check character.
     pub fn with_check(first17: &str) -> Result<Self, IdentifierError> {
         let check = Self::check_char(first17)?;
-        Ok(Self(format!("{first17}{check}")))
+        Self::parse_str(&format!("{first17}{check}"))
     }
 
     /// The code as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// Wraps a string the caller has already checked (the head of a parsed type code).
-    pub(super) fn from_checked(s: &str) -> Self {
-        Self(s.to_owned())
+    pub(super) fn from_checked(s: Ascii<18>) -> Self {
+        Self(s)
     }
 
     fn parse_str(s: &str) -> Result<Self, IdentifierError> {
         validate(s)?;
-        Ok(Self(s.to_owned()))
+        // `validate` proved 18 ASCII characters.
+        Ascii::new(s).map(Self).ok_or(IdentifierError::UsccLength {
+            expected: 18,
+            found: s.chars().count(),
+        })
     }
 }
 
