@@ -15,6 +15,15 @@ pub fn seconds(t: DateTime<Utc>) -> String {
     }
 }
 
+/// Appends `t` as [`seconds`] writes it.
+pub fn write_seconds(out: &mut Vec<u8>, t: DateTime<Utc>) {
+    let mut buf = [0; LEN];
+    match write(t, &mut buf) {
+        Some(text) => out.extend_from_slice(text.as_bytes()),
+        None => out.extend_from_slice(seconds(t).as_bytes()),
+    }
+}
+
 /// A time that serialises as [`seconds`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seconds(pub DateTime<Utc>);

@@ -20,7 +20,7 @@ use crate::error::ApiError;
 use crate::extract::{parse_body, read_limited};
 use crate::log::receipt::timestamp;
 use crate::startup::AppState;
-use crate::verify::{is_credential, Verification};
+use crate::verify::{answer, is_credential, Verification};
 
 /// Most items one batch may carry.
 pub const MAX_BATCH: usize = 1000;
@@ -69,7 +69,9 @@ pub async fn verify(
         "POST /v1/verify",
     )
     .await?;
-    Ok(answer(&result, ANSWER_BYTES))
+    let mut bytes = Vec::with_capacity(ANSWER_BYTES);
+    answer::write(&mut bytes, &result);
+    Ok(json_body(bytes))
 }
 
 /// Verifies up to 1,000 licences: `{"items": [<as for /v1/verify>…], "at"?}` answers
@@ -123,33 +125,41 @@ pub async fn batch(
         "POST /v1/verify/batch",
     )
     .await?;
-    let capacity = ANSWER_BYTES * results.len();
-    Ok(answer(&BatchAnswer { results }, capacity))
+    Ok(json_body(batch_answer(&results)))
 }
 
 /// About the size of one licence's answer (3 KB with its inclusion proof).
 const ANSWER_BYTES: usize = 4096;
 
-/// A 200 JSON answer, written into a buffer sized for it up front.
-fn answer(body: &impl serde::Serialize, capacity: usize) -> HttpResponse {
-    let mut bytes = Vec::with_capacity(capacity);
-    match serde_json::to_writer(&mut bytes, body) {
-        Ok(()) => HttpResponse::Ok()
-            .content_type(actix_web::http::header::ContentType::json())
-            .body(bytes),
-        Err(e) => ApiError::Internal(e.into()).error_response(),
-    }
+/// A 200 answer of JSON already written ([`answer`]).
+fn json_body(bytes: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(bytes)
 }
 
-/// The answer of `/v1/verify/batch`.
-#[derive(serde::Serialize)]
-struct BatchAnswer {
-    results: Vec<BatchResult>,
+/// `{"results": […]}`: each item's verification, or `{"error": problem}`.
+fn batch_answer(results: &[BatchResult]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(ANSWER_BYTES * results.len());
+    bytes.extend_from_slice(br#"{"results":["#);
+    for (i, result) in results.iter().enumerate() {
+        if i > 0 {
+            bytes.push(b',');
+        }
+        match result {
+            BatchResult::Verified(verification) => answer::write(&mut bytes, verification),
+            BatchResult::Refused { error } => {
+                bytes.extend_from_slice(br#"{"error":"#);
+                answer::value(&mut bytes, error);
+                bytes.push(b'}');
+            }
+        }
+    }
+    bytes.extend_from_slice(b"]}");
+    bytes
 }
 
 /// One batch item's answer: its verification, or why it is not a credential.
-#[derive(serde::Serialize)]
-#[serde(untagged)]
 enum BatchResult {
     Verified(Verification),
     Refused { error: Value },

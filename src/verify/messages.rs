@@ -24,22 +24,45 @@ pub fn serialize<S: serde::Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     if let (Cow::Borrowed(zh), Cow::Borrowed(en)) = (&message.zh, &message.en) {
-        let key = (zh.as_ptr() as usize, en.as_ptr() as usize);
-        let rendered =
-            || RawValue::from_string(serde_json::json!({"zh": zh, "en": en}).to_string());
-        return RENDERED.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            let raw = match cache.entry(key) {
-                Entry::Occupied(found) => found.into_mut(),
-                Entry::Vacant(slot) => slot.insert(rendered().map_err(serde::ser::Error::custom)?),
-            };
-            raw.serialize(serializer)
-        });
+        return with_rendered(zh, en, |raw| raw.serialize(serializer))
+            .map_err(serde::ser::Error::custom)?;
     }
     let mut out = serializer.serialize_struct("Message", 2)?;
     out.serialize_field("zh", &message.zh)?;
     out.serialize_field("en", &message.en)?;
     out.end()
+}
+
+/// Appends a message as [`serialize`] writes it.
+pub fn write(out: &mut Vec<u8>, message: &Message) {
+    if let (Cow::Borrowed(zh), Cow::Borrowed(en)) = (&message.zh, &message.en) {
+        if with_rendered(zh, en, |raw| out.extend_from_slice(raw.get().as_bytes())).is_ok() {
+            return;
+        }
+    }
+    out.extend_from_slice(br#"{"zh":"#);
+    super::answer::string(out, &message.zh);
+    out.extend_from_slice(br#","en":"#);
+    super::answer::string(out, &message.en);
+    out.push(b'}');
+}
+
+/// Calls `f` with the JSON of the fixed message `zh`/`en`, rendered on first use in this thread.
+fn with_rendered<R>(
+    zh: &'static str,
+    en: &'static str,
+    f: impl FnOnce(&RawValue) -> R,
+) -> Result<R, serde_json::Error> {
+    let key = (zh.as_ptr() as usize, en.as_ptr() as usize);
+    let rendered = || RawValue::from_string(serde_json::json!({"zh": zh, "en": en}).to_string());
+    RENDERED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let raw = match cache.entry(key) {
+            Entry::Occupied(found) => found.into_mut(),
+            Entry::Vacant(slot) => slot.insert(rendered()?),
+        };
+        Ok(f(raw))
+    })
 }
 
 /// The message for a check code; unknown codes get a generic one.

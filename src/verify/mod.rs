@@ -41,6 +41,7 @@ use crate::domain::licence_type::LicenceType;
 use crate::domain::schema::CompiledSchema;
 use crate::log::merkle::Hash;
 
+pub mod answer;
 pub mod cache;
 mod checks;
 pub mod coalesce;
