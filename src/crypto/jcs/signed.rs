@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use serde_json::{Map, Value};
 
-use super::{utf16_order, write_string, write_value};
+use super::{sorted_members, write_string, write_value};
 
 /// The canonical form of a signed document, and where to cut it.
 #[derive(Debug)]
@@ -87,8 +87,7 @@ fn write_marking(
     key: &str,
     mut write_marked: impl FnMut(&mut Vec<u8>, &Value),
 ) -> Option<Range<usize>> {
-    let mut members: Vec<(&String, &Value)> = map.iter().collect();
-    members.sort_unstable_by(|a, b| utf16_order(a.0, b.0));
+    let members = sorted_members(map, None);
     let count = members.len();
     let mut marked = None;
     out.push(b'{');
