@@ -141,21 +141,16 @@ fn json_body(bytes: Vec<u8>) -> HttpResponse {
 /// `{"results": […]}`: each item's verification, or `{"error": problem}`.
 fn batch_answer(results: &[BatchResult]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(ANSWER_BYTES * results.len());
-    bytes.extend_from_slice(br#"{"results":["#);
-    for (i, result) in results.iter().enumerate() {
-        if i > 0 {
-            bytes.push(b',');
+    bytes.extend_from_slice(br#"{"results":"#);
+    answer::array(&mut bytes, results, |out, result| match result {
+        BatchResult::Verified(verification) => answer::write(out, verification),
+        BatchResult::Refused { error } => {
+            out.extend_from_slice(br#"{"error":"#);
+            answer::value(out, error);
+            out.push(b'}');
         }
-        match result {
-            BatchResult::Verified(verification) => answer::write(&mut bytes, verification),
-            BatchResult::Refused { error } => {
-                bytes.extend_from_slice(br#"{"error":"#);
-                answer::value(&mut bytes, error);
-                bytes.push(b'}');
-            }
-        }
-    }
-    bytes.extend_from_slice(b"]}");
+    });
+    bytes.push(b'}');
     bytes
 }
 

@@ -24,14 +24,21 @@ pub fn write(out: &mut Vec<u8>, verification: &Verification) {
     string(out, &verification.checked_at);
     out.extend_from_slice(br#","summary":"#);
     summary(out, &verification.summary);
-    out.extend_from_slice(br#","checks":["#);
-    for (i, check) in verification.checks.iter().enumerate() {
+    out.extend_from_slice(br#","checks":"#);
+    array(out, &verification.checks, write_check);
+    out.push(b'}');
+}
+
+/// Appends a JSON array of `items`, each as `write` writes it.
+pub fn array<T>(out: &mut Vec<u8>, items: &[T], mut write: impl FnMut(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_check(out, check);
+        write(out, item);
     }
-    out.extend_from_slice(b"]}");
+    out.push(b']');
 }
 
 /// Appends any JSON value (a problem, free-form details).
@@ -166,14 +173,8 @@ fn attached(out: &mut Vec<u8>, proof: &AttachedProof) {
     out.extend_from_slice(br#","checkpoint":"#);
     // Rendered once as a JSON string for every answer of the request.
     out.extend_from_slice(proof.checkpoint.get().as_bytes());
-    out.extend_from_slice(br#","inclusionProof":["#);
-    for (i, hash) in proof.hashes.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        base64(out, hash);
-    }
-    out.push(b']');
+    out.extend_from_slice(br#","inclusionProof":"#);
+    array(out, &proof.hashes, base64);
 }
 
 /// `null`, or the value as `write` writes it.
@@ -232,13 +233,8 @@ mod tests {
 
     use super::*;
     use crate::domain::identifiers::LicenceId;
+    use crate::verify::details::tests::at;
     use crate::verify::render_checkpoint;
-
-    fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .expect("a time")
-            .with_timezone(&Utc)
-    }
 
     fn check(name: &'static str, ok: bool, code: &'static str, details: Option<Details>) -> Check {
         let mut check = Check::new(name, ok, code);

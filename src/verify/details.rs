@@ -158,12 +158,12 @@ impl Serialize for Details {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use serde_json::json;
 
     use super::*;
 
-    fn at(text: &str) -> DateTime<Utc> {
+    pub(in crate::verify) fn at(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text)
             .expect("a time")
             .with_timezone(&Utc)
