@@ -24,6 +24,7 @@ use sha2::{Digest as _, Sha256};
 use crate::crypto::digest::{multibase_of, sha256};
 use crate::crypto::jcs::{canonicalize, canonicalize_signed};
 use crate::crypto::keys::KeyPair;
+use crate::crypto::strict_json::Member as _;
 
 /// The proof `type` this module produces and accepts.
 pub const PROOF_TYPE: &str = "DataIntegrityProof";
@@ -197,7 +198,7 @@ pub fn sign(document: &Value, key: &KeyPair, options: &ProofOptions) -> Result<V
         options.verification_method.clone().into(),
     );
     proof.insert("proofPurpose".into(), options.proof_purpose.clone().into());
-    if let Some(context) = options.context.as_ref().or(fields.get("@context")) {
+    if let Some(context) = options.context.as_ref().or(fields.member("@context")) {
         proof.insert("@context".into(), context.clone());
     }
     check_config(fields, &proof)?;
@@ -224,8 +225,8 @@ pub fn hash_data(unsecured_document: &Value, proof_config: &Value) -> [u8; 64] {
 /// resolution and the signature check to the caller.
 pub fn prepare(document: &Value) -> Result<PreparedProof, ProofError> {
     let fields = document.as_object().ok_or(ProofError::DocumentNotObject)?;
-    let proof = single_proof(fields.get("proof").ok_or(ProofError::Missing)?)?;
-    let Some(Value::String(proof_value)) = proof.get("proofValue") else {
+    let proof = single_proof(fields.member("proof").ok_or(ProofError::Missing)?)?;
+    let Some(Value::String(proof_value)) = proof.member("proofValue") else {
         return Err(ProofError::ProofValueMissing);
     };
     // The proof config is the proof without `proofValue`, which the checks never read.
@@ -258,7 +259,7 @@ pub fn prepare(document: &Value) -> Result<PreparedProof, ProofError> {
 /// require every returned proof to verify.
 pub fn prepare_set(document: &Value) -> Result<Vec<PreparedProof>, ProofError> {
     let fields = document.as_object().ok_or(ProofError::DocumentNotObject)?;
-    match fields.get("proof").ok_or(ProofError::Missing)? {
+    match fields.member("proof").ok_or(ProofError::Missing)? {
         Value::Array(proofs) if proofs.is_empty() => Err(ProofError::Missing),
         Value::Array(proofs) => proofs
             .iter()
@@ -301,26 +302,26 @@ fn check_config(
 ) -> Result<(String, String, Option<String>), ProofError> {
     let text = |name: &str| {
         config
-            .get(name)
+            .member(name)
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
     };
-    if config.get("type").and_then(Value::as_str) != Some(PROOF_TYPE) {
+    if config.member("type").and_then(Value::as_str) != Some(PROOF_TYPE) {
         return Err(ProofError::Type);
     }
-    if config.get("cryptosuite").and_then(Value::as_str) != Some(CRYPTOSUITE) {
+    if config.member("cryptosuite").and_then(Value::as_str) != Some(CRYPTOSUITE) {
         return Err(ProofError::Cryptosuite);
     }
     let purpose = text("proofPurpose").ok_or(ProofError::PurposeMissing)?;
     let method = text("verificationMethod").ok_or(ProofError::VerificationMethodMissing)?;
-    let created = match config.get("created") {
+    let created = match config.member("created") {
         None => None,
         Some(Value::String(s)) if DateTime::parse_from_rfc3339(s).is_ok() => Some(s.clone()),
         Some(_) => return Err(ProofError::CreatedInvalid),
     };
-    if let Some(context) = config.get("@context") {
+    if let Some(context) = config.member("@context") {
         let document_context = document
-            .get("@context")
+            .member("@context")
             .ok_or(ProofError::ContextMismatch)?;
         if !as_list(document_context).starts_with(as_list(context)) {
             return Err(ProofError::ContextMismatch);

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::crypto::digest::{digest_value, parse_multibase_sha256};
 use crate::crypto::multikey;
 use crate::crypto::proof;
+use crate::crypto::strict_json::Member as _;
 use crate::domain::identifiers::Uscc;
 use crate::domain::issuer::{parse_issuer_did, Issuer};
 
@@ -210,7 +211,7 @@ pub(crate) fn date_member(
     code: &'static str,
 ) -> Result<DateTime<Utc>, ItemError> {
     object
-        .get(name)
+        .member(name)
         .and_then(Value::as_str)
         .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
         .map(|d| d.with_timezone(&Utc))

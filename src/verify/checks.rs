@@ -12,6 +12,7 @@ use super::{
     time, Check, Details, LicenceLookup, RegistryView, SchemaLookup, Summary, Verification,
 };
 use crate::crypto::digest::digest_value;
+use crate::crypto::strict_json::Member as _;
 use crate::domain::authorisation::{covering, withdrawn_covering};
 use crate::domain::identifiers::{LicenceId, Uscc};
 use crate::domain::issuer::{issuer_did, parse_issuer_did, Issuer};
@@ -76,12 +77,12 @@ fn read<'a>(prepared: &Prepared<'a>, view: &'a dyn RegistryView) -> Subject<'a> 
     let credential = prepared.credential;
     let licence_id = || {
         credential
-            .get("id")
+            .member("id")
             .and_then(Value::as_str)
             .and_then(|s| LicenceId::from_urn(s).ok())
     };
     let id = licence_id();
-    let issuer_text = credential.get("issuer").and_then(Value::as_str);
+    let issuer_text = credential.member("issuer").and_then(Value::as_str);
     let uscc = issuer_text.and_then(|d| parse_issuer_did(d, view.did_host()));
     let issuer_did_text = issuer_text.filter(|_| uscc.is_some());
     let issuer = uscc.as_ref().and_then(|u| view.issuer(u));
@@ -315,7 +316,7 @@ fn state_code(state: LicenceState) -> &'static str {
 fn summary(s: &Subject<'_>, view: &dyn RegistryView) -> Summary {
     let text = |name: &str| {
         s.credential
-            .get(name)
+            .member(name)
             .and_then(Value::as_str)
             .map(str::to_owned)
     };

@@ -33,6 +33,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::crypto::proof::PreparedProof;
+use crate::crypto::strict_json::Member as _;
 use crate::domain::authorisation::Authorisation;
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::issuer::Issuer;
@@ -253,7 +254,7 @@ impl Verification {
 /// Whether a JSON value is a credential at all (an object whose `type` includes
 /// `VerifiableCredential`); anything else is a bad request, not a failed verification.
 pub fn is_credential(value: &Value) -> bool {
-    let Some(types) = value.as_object().and_then(|o| o.get("type")) else {
+    let Some(types) = value.as_object().and_then(|o| o.member("type")) else {
         return false;
     };
     match types {

@@ -9,6 +9,7 @@ use std::ops::Range;
 use serde_json::{Map, Value};
 
 use super::{sorted_members, write_string, write_value};
+use crate::crypto::strict_json::Member as _;
 
 /// The canonical form of a signed document, and where to cut it.
 #[derive(Debug)]
@@ -45,12 +46,12 @@ impl SignedForms {
 /// The forms of `document`, whose `proof` is an object with a `proofValue` or an array of one
 /// such object; `None` for any other shape.
 pub fn canonicalize_signed(document: &Map<String, Value>) -> Option<SignedForms> {
-    let proof = match document.get("proof")? {
+    let proof = match document.member("proof")? {
         Value::Array(proofs) if proofs.len() == 1 => proofs[0].as_object()?,
         Value::Object(proof) => proof,
         _ => return None,
     };
-    proof.get("proofValue")?;
+    proof.member("proofValue")?;
     let mut full = Vec::with_capacity(2048);
     let mut inner = None;
     let proof_member = write_marking(&mut full, document, "proof", |out, value| {

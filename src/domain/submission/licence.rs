@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{date_member, ItemError};
 use crate::crypto::digest::{digest_value, parse_multibase_sha256};
+use crate::crypto::strict_json::Member as _;
 use crate::domain::identifiers::{DivisionCode, HolderId, LicenceId, TypeCode, Uscc};
 use crate::domain::licence_type::{HolderCategory, LicenceType, TypeStatus, ValidityRange};
 use crate::log::batch::LicenceChain;
@@ -60,16 +61,18 @@ pub fn parse_known(
     check_types(object)?;
     let id = parse_id(object, by, id)?;
     let schema_version = parse_schema_ref(object, &id, by.public_base)?;
-    let subject = object.get("credentialSubject").and_then(Value::as_object);
+    let subject = object
+        .member("credentialSubject")
+        .and_then(Value::as_object);
     let holder = subject
-        .and_then(|s| s.get("id"))
+        .and_then(|s| s.member("id"))
         .and_then(Value::as_str)
         .ok_or_else(|| ItemError::new("holder_invalid", "credentialSubject.id is required"))
         .and_then(|s| {
             HolderId::from_urn(s).map_err(|e| ItemError::new("holder_invalid", e.to_string()))
         })?;
     let jurisdiction = object
-        .get("jurisdiction")
+        .member("jurisdiction")
         .and_then(Value::as_str)
         .ok_or_else(|| ItemError::new("jurisdiction_invalid", "jurisdiction is required"))?
         .parse::<DivisionCode>()
@@ -96,7 +99,7 @@ pub fn parse_known(
 }
 
 fn check_context(object: &Map<String, Value>) -> Result<(), ItemError> {
-    let first = match object.get("@context") {
+    let first = match object.member("@context") {
         Some(Value::Array(list)) => list.first(),
         Some(single) => Some(single),
         None => None,
@@ -112,7 +115,7 @@ fn check_context(object: &Map<String, Value>) -> Result<(), ItemError> {
 }
 
 fn check_types(object: &Map<String, Value>) -> Result<(), ItemError> {
-    let types: Vec<&str> = match object.get("type") {
+    let types: Vec<&str> = match object.member("type") {
         Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
     };
@@ -135,7 +138,7 @@ fn parse_id(
         Some(id) => id,
         None => {
             let id = object
-                .get("id")
+                .member("id")
                 .and_then(Value::as_str)
                 .ok_or_else(|| ItemError::new("licence_id_invalid", "id is required"))?;
             LicenceId::from_urn(id)
@@ -148,7 +151,7 @@ fn parse_id(
             "the identifier's issuer segment is not the submitting issuer",
         ));
     }
-    if object.get("issuer").and_then(Value::as_str) != Some(by.issuer_did) {
+    if object.member("issuer").and_then(Value::as_str) != Some(by.issuer_did) {
         return Err(ItemError::new(
             "issuer_mismatch",
             format!("issuer must be {}", by.issuer_did),
@@ -163,9 +166,11 @@ fn parse_schema_ref(
     id: &LicenceId,
     base: &str,
 ) -> Result<u32, ItemError> {
-    let schema = object.get("credentialSchema").and_then(Value::as_object);
-    let url = schema.and_then(|s| s.get("id")).and_then(Value::as_str);
-    let kind = schema.and_then(|s| s.get("type")).and_then(Value::as_str);
+    let schema = object.member("credentialSchema").and_then(Value::as_object);
+    let url = schema.and_then(|s| s.member("id")).and_then(Value::as_str);
+    let kind = schema
+        .and_then(|s| s.member("type"))
+        .and_then(Value::as_str);
     // `<base>/v1/licence-types/<type code>/versions/<n>/schema`, matched piece by piece.
     url.filter(|_| kind == Some("JsonSchema"))
         .and_then(|u| u.strip_prefix(base))
@@ -191,14 +196,14 @@ fn parse_predecessor(
     id: &LicenceId,
 ) -> Result<Option<(LicenceId, String)>, ItemError> {
     let malformed = |m: &str| ItemError::new("predecessor_invalid", m);
-    let entries = match object.get("relatedResource") {
+    let entries = match object.member("relatedResource") {
         None => return Ok(None),
         Some(Value::Array(entries)) => entries,
         Some(_) => return Err(malformed("relatedResource must be an array")),
     };
     let mut found = None;
     for entry in entries {
-        let Some(urn) = entry.get("id").and_then(Value::as_str) else {
+        let Some(urn) = entry.member("id").and_then(Value::as_str) else {
             return Err(malformed("every relatedResource entry needs an id"));
         };
         let Ok(other) = LicenceId::from_urn(urn) else {
@@ -208,7 +213,7 @@ fn parse_predecessor(
             continue;
         }
         let digest = entry
-            .get("digestMultibase")
+            .member("digestMultibase")
             .and_then(Value::as_str)
             .filter(|d| parse_multibase_sha256(d).is_ok())
             .ok_or_else(|| malformed("the predecessor needs a digestMultibase (uEi…)"))?;
