@@ -254,6 +254,17 @@ mod tests {
     }
 
     #[test]
+    fn members_are_found_by_scan_and_by_index() {
+        let small = json!({"a": 1, "b": 2});
+        let large = Value::Object((0..40).map(|i| (format!("k{i}"), json!(i))).collect());
+        assert_eq!(small.member("b"), Some(&json!(2)));
+        assert_eq!(small.member("c"), None);
+        assert_eq!(large.member("k39"), Some(&json!(39)));
+        assert_eq!(large.member("k40"), None);
+        assert_eq!(json!([1]).member("a"), None);
+    }
+
+    #[test]
     fn parses_plain_documents_like_serde_json() {
         let input = r#"{"a":[1,-2,3.5,{"b":null}],"c":"\u00e9\ud83d\ude02","d":true}"#;
         let expected: Value = serde_json::from_str(input).unwrap();
