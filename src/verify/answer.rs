@@ -50,7 +50,9 @@ pub fn value(out: &mut Vec<u8>, value: &Value) {
 
 fn summary(out: &mut Vec<u8>, s: &Summary) {
     out.extend_from_slice(br#"{"typeCode":"#);
-    optional(out, s.type_code.as_deref(), string);
+    optional(out, s.type_code.as_ref(), |out, code| {
+        string(out, code.as_str())
+    });
     out.extend_from_slice(br#","typeName":"#);
     optional(out, s.type_name.as_ref(), message);
     out.extend_from_slice(br#","identifier":"#);
@@ -58,7 +60,9 @@ fn summary(out: &mut Vec<u8>, s: &Summary) {
     out.extend_from_slice(br#","issuerName":"#);
     optional(out, s.issuer_name.as_deref(), string);
     out.extend_from_slice(br#","issuerUscc":"#);
-    optional(out, s.issuer_uscc.as_deref(), string);
+    optional(out, s.issuer_uscc.as_ref(), |out, uscc| {
+        string(out, uscc.as_str())
+    });
     out.extend_from_slice(br#","holderCategory":"#);
     optional(out, s.holder_category, |out, n| integer(out, u64::from(n)));
     out.extend_from_slice(br#","validFrom":"#);
@@ -258,14 +262,14 @@ mod tests {
             verified: true,
             checked_at: "2026-05-01T08:09:10Z".into(),
             summary: Summary {
-                type_code: Some("11100000000013338W032".into()),
+                type_code: Some("11100000000013338W032".parse().expect("a type code")),
                 type_name: Some(Message {
                     zh: Cow::Owned("结婚证 \"甲\"".into()),
                     en: Cow::Owned("Marriage\\Certificate\n".into()),
                 }),
                 identifier: Some(head.as_str().into()),
                 issuer_name: Some("压测发证方 \u{1}".into()),
-                issuer_uscc: Some("11220000013544541J".into()),
+                issuer_uscc: Some("11220000013544541J".parse().expect("a USCC")),
                 holder_category: Some(1),
                 valid_from: Some("2025-01-01T00:00:00Z".into()),
                 valid_until: Some("</script>".into()),

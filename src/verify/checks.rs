@@ -323,14 +323,14 @@ fn summary(s: &Subject<'_>, view: &dyn RegistryView) -> Summary {
     let id = s.id();
     let licence_type = id.and_then(|id| view.licence_type(id.type_code()));
     Summary {
-        type_code: id.map(|id| id.type_code().as_str().to_owned()),
+        type_code: id.map(|id| id.type_code().clone()),
         type_name: licence_type.map(|t| super::Message {
             zh: t.name_zh.clone().into(),
             en: t.name_en.clone().into(),
         }),
         identifier: id.map(|id| id.as_str().to_owned()),
         issuer_name: s.issuer.map(|i| i.name.clone()),
-        issuer_uscc: s.uscc.as_ref().map(|u| u.as_str().to_owned()),
+        issuer_uscc: s.uscc.clone(),
         holder_category: match &s.claims {
             Ok(claims) => Some(claims.holder.category()),
             Err(_) => licence_type.map(|t| t.holder_category.into()),

@@ -158,11 +158,11 @@ pub struct Verification {
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
-    pub type_code: Option<String>,
+    pub type_code: Option<TypeCode>,
     pub type_name: Option<Message>,
     pub identifier: Option<String>,
     pub issuer_name: Option<String>,
-    pub issuer_uscc: Option<String>,
+    pub issuer_uscc: Option<Uscc>,
     /// 1 natural person, 2 legal person.
     pub holder_category: Option<u8>,
     pub valid_from: Option<String>,
