@@ -101,10 +101,18 @@ fn utf16_order(a: &str, b: &str) -> Ordering {
     }
 }
 
-fn write_string(out: &mut Vec<u8>, s: &str) {
-    // serde_json escapes exactly as JSON.stringify does: `"`, `\` and the C0
-    // controls (`\b \t \n \f \r`, else `\u00xx` in lowercase hex), nothing else.
-    serde_json::to_writer(&mut *out, s).expect("writing a string to a Vec cannot fail");
+/// Writes `s` as a JSON string escaped as `JSON.stringify` escapes: `"`, `\` and the C0
+/// controls (`\b \t \n \f \r`, else `\u00xx` in lowercase hex), nothing else. Text with none
+/// of those (nearly all) is copied as it is; the rest goes through serde_json, which escapes
+/// exactly so.
+pub(crate) fn write_string(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, s).expect("writing a string to a Vec cannot fail");
+    }
 }
 
 fn write_number(out: &mut Vec<u8>, n: &Number) {

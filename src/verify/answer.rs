@@ -197,17 +197,9 @@ fn integer(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
-/// A JSON string, escaped as serde_json (and `JSON.stringify`) escape: only `"`, `\` and the
-/// C0 controls, so text without them is copied as it is.
+/// A JSON string, escaped as serde_json (and `JSON.stringify`, so JCS) escape.
 pub(super) fn string(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        // Writing a string to a `Vec` cannot fail.
-        let _ = serde_json::to_writer(&mut *out, s);
-    }
+    crate::crypto::jcs::write_string(out, s);
 }
 
 /// A time as the registry writes times (digits and `-:TZ`, nothing to escape).
