@@ -271,23 +271,23 @@ fn registration(s: &Subject<'_>, view: &dyn RegistryView) -> (Vec<Check>, Option
         LicenceLookup::Registered(r) => {
             let head = Details::Head(r.head.clone());
             let status = match r.state {
-                LicenceState::Active if r.head == *id => Check::new("status", true, "active"),
+                LicenceState::Active if r.head == id => Check::new("status", true, "active"),
                 LicenceState::Active => {
                     Check::new("status", false, "superseded").with(head.clone())
                 }
                 other => Check::new("status", false, state_code(other))
                     .with(json!({"since": r.since.map(time)})),
             };
-            let digest = match &s.claims {
-                Ok(claims) => claims.digest.clone(),
-                Err(_) => digest_value(s.credential),
+            let same_digest = match &s.claims {
+                Ok(claims) => claims.digest == r.digest,
+                Err(_) => digest_value(s.credential) == r.digest,
             };
             let leaf = Details::Leaf {
                 leaf_index: r.leaf_index,
                 leaf_hash: r.leaf_hash,
                 proof: None,
             };
-            let (registered, proof) = if digest == r.digest {
+            let (registered, proof) = if same_digest {
                 (
                     Check::new("registered", true, "registered").with(leaf),
                     Some(r.leaf_index),
@@ -295,7 +295,7 @@ fn registration(s: &Subject<'_>, view: &dyn RegistryView) -> (Vec<Check>, Option
             } else {
                 (Check::new("registered", false, "digest_mismatch"), None)
             };
-            let chain = if r.head == *id {
+            let chain = if r.head == id {
                 Check::new("chain", true, "head").with(head)
             } else {
                 Check::new("chain", false, "superseded").with(head)

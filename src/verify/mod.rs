@@ -73,7 +73,7 @@ pub trait RegistryView {
     /// The compiled schema of one version of a type.
     fn schema(&self, code: &TypeCode, version: u32) -> SchemaLookup;
     /// What the registry holds about one licence version.
-    fn licence(&self, id: &LicenceId) -> LicenceLookup;
+    fn licence(&self, id: &LicenceId) -> LicenceLookup<'_>;
     /// The Ed25519 key a Multikey (`z6Mk…`) encodes. A view that holds the registry's keys
     /// already decoded answers without decompressing the curve point again.
     fn key(&self, multikey: &str) -> Option<VerifyingKey> {
@@ -93,9 +93,9 @@ pub enum SchemaLookup {
 
 /// The answer to [`RegistryView::licence`].
 #[derive(Debug, Clone)]
-pub enum LicenceLookup {
+pub enum LicenceLookup<'a> {
     /// The registry holds this version.
-    Registered(RegisteredLicence),
+    Registered(RegisteredLicence<'a>),
     /// The registry holds no such version.
     NotRegistered,
     /// The view holds no per-licence data (an offline trust bundle): only the issuer-set state
@@ -106,15 +106,16 @@ pub enum LicenceLookup {
     },
 }
 
-/// What the registry holds about a registered licence version and its licence.
+/// What the registry holds about a registered licence version and its licence, borrowed from
+/// the view (no copies per check).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegisteredLicence {
+pub struct RegisteredLicence<'a> {
     /// Multibase SHA-256 of the registered credential (JCS, proof included).
-    pub digest: String,
+    pub digest: &'a str,
     pub leaf_index: u64,
     pub leaf_hash: Hash,
     /// The licence's head (newest) version.
-    pub head: LicenceId,
+    pub head: &'a LicenceId,
     /// The licence's issuer-set state, and when its latest status event took effect.
     pub state: LicenceState,
     pub since: Option<DateTime<Utc>>,

@@ -36,7 +36,7 @@ impl RegistryView for BundleView {
     fn schema(&self, _: &TypeCode, _: u32) -> SchemaLookup {
         SchemaLookup::NotFound
     }
-    fn licence(&self, _: &LicenceId) -> LicenceLookup {
+    fn licence(&self, _: &LicenceId) -> LicenceLookup<'_> {
         LicenceLookup::AsOf {
             state: self.state,
             as_of: Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap(),

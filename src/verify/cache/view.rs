@@ -60,13 +60,13 @@ impl RegistryView for OnlineView<'_> {
         }
     }
 
-    fn licence(&self, id: &LicenceId) -> LicenceLookup {
+    fn licence(&self, id: &LicenceId) -> LicenceLookup<'_> {
         match self.standings.get(id) {
             Some(s) => LicenceLookup::Registered(RegisteredLicence {
-                digest: s.digest.clone(),
+                digest: &s.digest,
                 leaf_index: s.leaf_index,
                 leaf_hash: s.leaf_hash,
-                head: s.head.clone(),
+                head: &s.head,
                 state: s.state,
                 since: s.since,
             }),
