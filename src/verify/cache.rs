@@ -247,7 +247,7 @@ impl RegistryCache {
     ) -> Result<Vec<Verification>, StoreError> {
         let snapshot = self.snapshot().await?;
         let ids: Vec<LicenceId> = credentials.iter().filter_map(licence_id).collect();
-        let standings = self.as_of(self.standings(&ids).await?, at).await?;
+        let standings = self.as_of(self.standings(ids).await?, at).await?;
         let mut results = if credentials.len() <= INLINE_MAX {
             let view = OnlineView {
                 snapshot: &snapshot,
@@ -279,7 +279,7 @@ impl RegistryCache {
         &self,
         id: &LicenceId,
     ) -> Result<Option<Arc<LicenceStanding>>, StoreError> {
-        let standings = self.standings(std::slice::from_ref(id)).await?;
+        let standings = self.standings(vec![id.clone()]).await?;
         Ok(self.as_of(standings, Utc::now()).await?.remove(id))
     }
 
@@ -304,7 +304,7 @@ impl RegistryCache {
     /// The standings of these versions: from memory, the rest in one query (then kept).
     async fn standings(
         &self,
-        ids: &[LicenceId],
+        ids: Vec<LicenceId>,
     ) -> Result<HashMap<LicenceId, Arc<LicenceStanding>>, StoreError> {
         let (mut found, missing) = self.licences.standings(ids);
         if !missing.is_empty() {

@@ -120,22 +120,23 @@ impl LicenceCache {
     /// cached.
     pub fn standings(
         &self,
-        ids: &[LicenceId],
+        ids: Vec<LicenceId>,
     ) -> (HashMap<LicenceId, Arc<LicenceStanding>>, Vec<LicenceId>) {
         let mut found = HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();
         let Ok(mut standings) = self.standings.lock() else {
-            return (found, ids.to_vec());
+            return (found, ids);
         };
         for id in ids {
             let hit = standings
                 .get(id.base_str())
-                .and_then(|versions| versions.iter().find(|s| &s.id == id));
+                .and_then(|versions| versions.iter().find(|s| s.id == id))
+                .cloned();
             match hit {
                 Some(standing) => {
-                    found.insert(id.clone(), standing.clone());
+                    found.insert(id, standing);
                 }
-                None => missing.push(id.clone()),
+                None => missing.push(id),
             }
         }
         (found, missing)
@@ -239,25 +240,22 @@ mod tests {
         let id = id();
         let before = cache.epoch();
         cache.fill(before, [&standing(&id, LicenceState::Active)]);
-        assert_eq!(cache.standings(std::slice::from_ref(&id)).0.len(), 1);
+        assert_eq!(cache.standings(vec![id.clone()]).0.len(), 1);
 
         // A reader starts, the write path commits a revocation and drops the licence…
         let reader_epoch = cache.epoch();
         cache.changed([id.base().as_str()]);
-        assert!(cache.standings(std::slice::from_ref(&id)).0.is_empty());
+        assert!(cache.standings(vec![id.clone()]).0.is_empty());
         // …and the reader's (pre-commit) answer is not kept.
         cache.fill(reader_epoch, [&standing(&id, LicenceState::Active)]);
-        assert_eq!(
-            cache.standings(std::slice::from_ref(&id)).1,
-            vec![id.clone()]
-        );
+        assert_eq!(cache.standings(vec![id.clone()]).1, vec![id.clone()]);
         // A read begun after the change is kept.
         cache.fill(cache.epoch(), [&standing(&id, LicenceState::Revoked)]);
-        let (found, _) = cache.standings(std::slice::from_ref(&id));
+        let (found, _) = cache.standings(vec![id.clone()]);
         assert_eq!(found[&id].state, LicenceState::Revoked);
 
         cache.clear();
-        assert!(cache.standings(std::slice::from_ref(&id)).0.is_empty());
+        assert!(cache.standings(vec![id.clone()]).0.is_empty());
     }
 
     #[test]
