@@ -106,13 +106,38 @@ fn utf16_order(a: &str, b: &str) -> Ordering {
 /// of those (nearly all) is copied as it is; the rest goes through serde_json, which escapes
 /// exactly so.
 pub(crate) fn write_string(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if !needs_escape(s.as_bytes()) {
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
     } else {
         serde_json::to_writer(&mut *out, s).expect("writing a string to a Vec cannot fail");
     }
+}
+
+/// Whether `bytes` hold a `"`, a `\` or a C0 control, eight bytes at a time: a byte below
+/// 0x20 and a zero byte (after XOR with the quote or backslash) each show as a borrow into that
+/// byte's high bit. Bytes of 0x80 and above never match (`& !x`).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        if below(x, 0x20)
+            || below(x ^ (ONES * u64::from(b'"')), 1)
+            || below(x ^ (ONES * u64::from(b'\\')), 1)
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 fn write_number(out: &mut Vec<u8>, n: &Number) {
@@ -222,6 +247,27 @@ pub(super) mod tests {
                 canonicalize(&value),
                 serde_json_canonicalizer::to_vec(&value).unwrap()
             );
+        }
+    }
+
+    #[test]
+    fn each_byte_to_escape_is_found_at_every_position() {
+        for b in 0..=255u8 {
+            for at in 0..17 {
+                let mut bytes = vec![b'a'; 17];
+                bytes[at] = b;
+                let expected = b < 0x20 || b == b'"' || b == b'\\';
+                assert_eq!(needs_escape(&bytes), expected, "byte {b:#x} at {at}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escapes_are_found_eight_bytes_at_a_time(s in proptest::prelude::any::<String>(), b in proptest::prelude::any::<Vec<u8>>()) {
+            let bytewise = |bytes: &[u8]| bytes.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+            proptest::prop_assert_eq!(needs_escape(s.as_bytes()), bytewise(s.as_bytes()));
+            proptest::prop_assert_eq!(needs_escape(&b), bytewise(&b));
         }
     }
 
