@@ -127,7 +127,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
     let server = HttpServer::new(move || {
         App::new()
             .wrap_fn(metrics::record)
-            .wrap_fn(routes::verify::invalidate_on_change)
+            .wrap_fn(routes::verify_cache::invalidate_on_change)
             .wrap_fn(crate::telemetry_mw::echo_request_id)
             .wrap(TracingLogger::<crate::telemetry_mw::RootSpan>::new())
             .app_data(state.clone())

@@ -25,6 +25,7 @@ pub mod submissions;
 pub mod vcapi;
 pub mod verify;
 mod verify_access;
+pub mod verify_cache;
 
 /// Registers every route. Actix tries routes in the order they are registered, so the
 /// verification routes (the bulk of the traffic, and no pattern of theirs overlaps another's)

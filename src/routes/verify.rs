@@ -5,11 +5,7 @@
 //! Answers are 200 whatever the verdict (the checks say what failed); 400 for input that is not
 //! a credential, 413 past the size limit, 429 with `Retry-After` past the rate limit.
 
-use std::future::Future;
-
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
-use actix_web::http::{header, Method};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
@@ -24,8 +20,6 @@ use crate::verify::{answer, is_credential, Verification};
 
 /// Most items one batch may carry.
 pub const MAX_BATCH: usize = 1000;
-/// Route prefixes whose successful writes change what the verifier caches.
-const CACHED_PREFIXES: [&str; 3] = ["/v1/issuers", "/v1/authorisations", "/v1/licence-types"];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/verify", web::post().to(verify))
@@ -371,33 +365,4 @@ fn bad(code: &'static str, detail: impl Into<String>) -> ApiError {
 
 fn not_found(id: &LicenceId) -> ApiError {
     ApiError::not_found("licence_not_found", format!("no licence {}", id.urn()))
-}
-
-/// Middleware: after a successful write to the issuer, authorisation or directory routes, marks
-/// the verifier's cached snapshot stale.
-pub fn invalidate_on_change<S, B>(
-    req: ServiceRequest,
-    srv: &S,
-) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let fut = srv.call(req);
-    async move {
-        let res = fut.await?;
-        let request = res.request();
-        let changes = request.method() != Method::GET
-            && request.method() != Method::HEAD
-            && res.status().is_success()
-            && CACHED_PREFIXES
-                .iter()
-                .any(|p| request.path().starts_with(p));
-        if changes {
-            if let Some(state) = request.app_data::<web::Data<AppState>>() {
-                state.verifier.invalidate();
-            }
-        }
-        Ok(res)
-    }
 }
