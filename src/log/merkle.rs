@@ -134,7 +134,9 @@ impl NodeId {
 /// highest, and the RFC's split at the largest power of two below the width folds them
 /// right-to-left. Empty for an empty range.
 fn range_nodes(start: u64, end: u64) -> Vec<NodeId> {
-    let mut nodes = Vec::new();
+    // At least one node per set bit of the width; exactly one for an aligned power of two, as
+    // most ranges of an inclusion proof are.
+    let mut nodes = Vec::with_capacity((end - start).count_ones() as usize);
     let mut at = start;
     while at < end {
         let width = end - at;

@@ -246,14 +246,15 @@ impl RegistryCache {
         at: DateTime<Utc>,
     ) -> Result<Vec<Verification>, StoreError> {
         let snapshot = self.snapshot().await?;
-        let ids: Vec<LicenceId> = credentials.iter().filter_map(licence_id).collect();
-        let standings = self.as_of(self.standings(ids).await?, at).await?;
+        let ids: Vec<Option<LicenceId>> = credentials.iter().map(licence_id).collect();
+        let wanted = ids.iter().flatten().cloned().collect();
+        let standings = self.as_of(self.standings(wanted).await?, at).await?;
         let mut results = if credentials.len() <= INLINE_MAX {
             let view = OnlineView {
                 snapshot: &snapshot,
                 standings: &standings,
             };
-            verify_coalesced(&credentials, &view, at).await
+            verify_coalesced(&credentials, ids, &view, at).await
         } else {
             // The credentials come back to be dropped on this thread, which allocated them:
             // freeing another thread's memory costs the allocator more (~5 % of a batch).
@@ -262,7 +263,8 @@ impl RegistryCache {
                     snapshot: &snapshot,
                     standings: &standings,
                 };
-                let results = verify_many(&credentials.iter().collect::<Vec<_>>(), &view, at);
+                let all: Vec<&Value> = credentials.iter().collect();
+                let results = verify_many(&all, ids, &view, at);
                 (results, credentials)
             })
             .await
@@ -345,7 +347,7 @@ impl RegistryCache {
                     .and_then(|i| inclusion_plan(i, checkpoint.size).ok())
             })
             .collect();
-        let mut ids: Vec<NodeId> = plans.iter().flatten().flat_map(|p| p.nodes()).collect();
+        let mut ids: Vec<NodeId> = plans.iter().flatten().flat_map(|p| p.node_ids()).collect();
         // Proofs of neighbouring leaves share most nodes: each is fetched once.
         ids.sort_unstable();
         ids.dedup();

@@ -47,12 +47,14 @@ impl Subject<'_> {
 
 /// Runs every check after the signature and assembles the answer.
 pub(super) fn run(
-    prepared: &Prepared<'_>,
+    mut prepared: Prepared<'_>,
     signature: Result<(), SignatureFailure>,
     view: &dyn RegistryView,
     at: DateTime<Utc>,
 ) -> Verification {
-    let subject = read(prepared, view);
+    let known_id = prepared.known_id.take();
+    let prepared = &prepared;
+    let subject = read(prepared, known_id, view);
     let mut checks = Vec::with_capacity(8);
     checks.push(match signature {
         Ok(()) => Check::new("signature", true, "signature_valid"),
@@ -73,7 +75,11 @@ pub(super) fn run(
     }
 }
 
-fn read<'a>(prepared: &Prepared<'a>, view: &'a dyn RegistryView) -> Subject<'a> {
+fn read<'a>(
+    prepared: &Prepared<'a>,
+    known_id: Option<LicenceId>,
+    view: &'a dyn RegistryView,
+) -> Subject<'a> {
     let credential = prepared.credential;
     let licence_id = || {
         credential
@@ -81,7 +87,7 @@ fn read<'a>(prepared: &Prepared<'a>, view: &'a dyn RegistryView) -> Subject<'a> 
             .and_then(Value::as_str)
             .and_then(|s| LicenceId::from_urn(s).ok())
     };
-    let id = licence_id();
+    let id = known_id.or_else(licence_id);
     let issuer_text = credential.member("issuer").and_then(Value::as_str);
     let uscc = issuer_text.and_then(|d| parse_issuer_did(d, view.did_host()));
     let issuer_did_text = issuer_text.filter(|_| uscc.is_some());

@@ -274,22 +274,42 @@ pub fn verify_credential(
 ) -> Verification {
     let prepared = prepare(credential, view);
     let signature = prepared.check_single();
-    checks::run(&prepared, signature, view, at)
+    checks::run(prepared, signature, view, at)
 }
 
 /// Verifies many credentials, checking their signatures as one Ed25519 batch (falling back to
 /// one by one when the batch fails, to find which did).
+///
+/// `known_ids` holds, in the credentials' order, the licence identifiers the caller already
+/// parsed (to look up standings); the checks parse the rest.
 pub fn verify_many(
     credentials: &[&Value],
+    known_ids: Vec<Option<LicenceId>>,
     view: &dyn RegistryView,
     at: DateTime<Utc>,
 ) -> Vec<Verification> {
-    let prepared: Vec<Prepared<'_>> = credentials.iter().map(|c| prepare(c, view)).collect();
+    let prepared = prepare_all(credentials.iter().copied(), known_ids, view);
     let signatures = verify_signatures(&prepared);
     prepared
-        .iter()
+        .into_iter()
         .zip(signatures)
         .map(|(p, s)| checks::run(p, s, view, at))
+        .collect()
+}
+
+/// Prepares credentials, handing each the identifier the caller parsed, if any.
+fn prepare_all<'a>(
+    credentials: impl Iterator<Item = &'a Value>,
+    known_ids: Vec<Option<LicenceId>>,
+    view: &dyn RegistryView,
+) -> Vec<Prepared<'a>> {
+    let mut known = known_ids.into_iter();
+    credentials
+        .map(|c| {
+            let mut prepared = prepare(c, view);
+            prepared.known_id = known.next().flatten();
+            prepared
+        })
         .collect()
 }
 
@@ -297,21 +317,23 @@ pub fn verify_many(
 /// the other requests this worker is verifying at the moment ([`coalesce`]).
 pub async fn verify_coalesced(
     credentials: &[Value],
+    known_ids: Vec<Option<LicenceId>>,
     view: &(dyn RegistryView + Sync),
     at: DateTime<Utc>,
 ) -> Vec<Verification> {
-    let prepared: Vec<Prepared<'_>> = credentials.iter().map(|c| prepare(c, view)).collect();
+    let prepared = prepare_all(credentials.iter(), known_ids, view);
     let inputs = prepared
         .iter()
         .filter_map(Prepared::signature_input)
         .collect();
     let mut valid = coalesce::verify(inputs).await.into_iter();
     prepared
-        .iter()
+        .into_iter()
         .map(|p| {
             // Only a proof that could be taken apart had its signature queued.
             let verified = p.proof().is_some() && valid.next().unwrap_or(false);
-            checks::run(p, p.outcome(verified), view, at)
+            let outcome = p.outcome(verified);
+            checks::run(p, outcome, view, at)
         })
         .collect()
 }

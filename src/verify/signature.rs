@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::{RegistryView, SignatureInput};
 use crate::crypto::{batch, proof};
+use crate::domain::identifiers::LicenceId;
 
 /// Why the signature step failed: a stable code and a detail.
 pub type SignatureFailure = (&'static str, String);
@@ -19,6 +20,8 @@ pub type SignatureFailure = (&'static str, String);
 pub struct Prepared<'a> {
     pub credential: &'a Value,
     input: Result<SignatureInput, SignatureFailure>,
+    /// The credential's licence identifier, when the caller already parsed it.
+    pub(super) known_id: Option<LicenceId>,
 }
 
 /// Checks the proof's shape and purpose, computes the signed message and resolves the key its
@@ -43,7 +46,11 @@ pub fn prepare<'a>(credential: &'a Value, view: &dyn RegistryView) -> Prepared<'
                 ))?;
             Ok((p, key))
         });
-    Prepared { credential, input }
+    Prepared {
+        credential,
+        input,
+        known_id: None,
+    }
 }
 
 impl Prepared<'_> {

@@ -26,6 +26,12 @@ impl ProofPlan {
         unique.into_iter().collect()
     }
 
+    /// Every node the plan reads, in plan order, repeats included: for callers that gather the
+    /// nodes of many plans and deduplicate once.
+    pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.items.iter().flatten().copied()
+    }
+
     /// The number of hashes [`ProofPlan::assemble`] returns.
     pub fn len(&self) -> usize {
         self.items.len()
