@@ -15,9 +15,11 @@ use super::Message;
 thread_local! {
     /// Fixed messages already rendered as JSON, by the addresses of their two texts. Escaping
     /// the same Chinese texts for every answer was ~3 % of a verification request's CPU.
-    static RENDERED: RefCell<HashMap<(usize, usize), Box<RawValue>, BuildHasherDefault<AddressHasher>>> =
-        RefCell::new(HashMap::default());
+    static RENDERED: RefCell<Rendered> = RefCell::new(HashMap::default());
 }
+
+/// Fixed messages' JSON by the addresses of their two texts.
+type Rendered = HashMap<(usize, usize), Box<RawValue>, BuildHasherDefault<AddressHasher>>;
 
 /// Hashes the addresses of a fixed message's texts. They are the program's own constants, not
 /// input, so a multiply per word spreads them well enough (SipHash cost ~1 % of a batch here).
