@@ -78,7 +78,8 @@ macro_rules! string_identifier {
 
 /// `N` ASCII bytes held inline, for identifiers of fixed length (USCCs, type codes): copying one
 /// into a cache key, a parsed licence identifier or an answer costs a memcpy, not an allocation.
-/// Only [`Ascii::new`] makes one, so the bytes are always ASCII (and so UTF-8).
+/// Only [`Ascii::new`] makes one (or a type code cut to its USCC), so the bytes are always ASCII
+/// (and so UTF-8).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Ascii<const N: usize>([u8; N]);
 
