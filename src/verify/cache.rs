@@ -31,7 +31,7 @@ mod view;
 
 use self::view::OnlineView;
 use super::standings::LicenceCache;
-use super::{verify_coalesced, verify_many, InclusionProof, Verification};
+use super::{licence_id_of, verify_coalesced, verify_many, InclusionProof, Verification};
 use crate::domain::authorisation::Authorisation;
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::issuer::Issuer;
@@ -246,7 +246,7 @@ impl RegistryCache {
         at: DateTime<Utc>,
     ) -> Result<Vec<Verification>, StoreError> {
         let snapshot = self.snapshot().await?;
-        let ids: Vec<Option<LicenceId>> = credentials.iter().map(licence_id).collect();
+        let ids: Vec<Option<LicenceId>> = credentials.iter().map(licence_id_of).collect();
         let wanted = ids.iter().flatten().cloned().collect();
         let standings = self.as_of(self.standings(wanted).await?, at).await?;
         let mut results = if credentials.len() <= INLINE_MAX {
@@ -386,12 +386,4 @@ impl RegistryCache {
         }
         Ok(latest.filter(|c| c.size > index))
     }
-}
-
-/// The licence identifier a credential claims, if it is one.
-fn licence_id(credential: &Value) -> Option<LicenceId> {
-    credential
-        .get("id")
-        .and_then(Value::as_str)
-        .and_then(|s| LicenceId::from_urn(s).ok())
 }

@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 
 use super::signature::{Prepared, SignatureFailure};
 use super::{
-    time, Check, Details, LicenceLookup, RegistryView, SchemaLookup, Summary, Verification,
+    licence_id_of, time, Check, Details, LicenceLookup, RegistryView, SchemaLookup, Summary,
+    Verification,
 };
 use crate::crypto::digest::digest_value;
 use crate::crypto::strict_json::Member as _;
@@ -81,12 +82,7 @@ fn read<'a>(
     view: &'a dyn RegistryView,
 ) -> Subject<'a> {
     let credential = prepared.credential;
-    let licence_id = || {
-        credential
-            .member("id")
-            .and_then(Value::as_str)
-            .and_then(|s| LicenceId::from_urn(s).ok())
-    };
+    let licence_id = || licence_id_of(credential);
     let id = known_id.or_else(licence_id);
     let issuer_text = credential.member("issuer").and_then(Value::as_str);
     let uscc = issuer_text.and_then(|d| parse_issuer_did(d, view.did_host()));

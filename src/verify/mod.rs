@@ -252,6 +252,14 @@ impl Verification {
     }
 }
 
+/// The licence identifier a credential's `id` names (`urn:elicence:…`), if it is one.
+pub(crate) fn licence_id_of(credential: &Value) -> Option<LicenceId> {
+    credential
+        .member("id")
+        .and_then(Value::as_str)
+        .and_then(|s| LicenceId::from_urn(s).ok())
+}
+
 /// Whether a JSON value is a credential at all (an object whose `type` includes
 /// `VerifiableCredential`); anything else is a bad request, not a failed verification.
 pub fn is_credential(value: &Value) -> bool {
