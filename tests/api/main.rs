@@ -23,3 +23,4 @@ mod verify;
 mod verify_access;
 mod verify_at;
 mod verify_cache;
+mod verify_requests;
