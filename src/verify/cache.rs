@@ -15,7 +15,6 @@
 //! is appended and by [`RegistryCache::follow_log`], which reads the leaves every instance
 //! appends (see [`super::standings`]).
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -30,8 +29,8 @@ mod follow;
 mod view;
 
 use self::view::OnlineView;
-use super::standings::LicenceCache;
-use super::{licence_id_of, verify_coalesced, verify_many, InclusionProof, Verification};
+use super::standings::{LicenceCache, Standings};
+use super::{licence_id_of, verify_coalesced, verify_many, FastMap, InclusionProof, Verification};
 use crate::domain::authorisation::Authorisation;
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::issuer::Issuer;
@@ -54,12 +53,12 @@ pub struct Snapshot {
     loaded: Instant,
     did_host: String,
     public_base: String,
-    issuers: HashMap<Uscc, Issuer>,
-    grants: HashMap<Uscc, Vec<Authorisation>>,
-    types: HashMap<TypeCode, LicenceType>,
-    schemas: HashMap<(TypeCode, u32), Arc<CompiledSchema>>,
+    issuers: FastMap<Uscc, Issuer>,
+    grants: FastMap<Uscc, Vec<Authorisation>>,
+    types: FastMap<TypeCode, LicenceType>,
+    schemas: FastMap<(TypeCode, u32), Arc<CompiledSchema>>,
     /// Every issuer key, decoded once (Multikey → curve point).
-    keys: HashMap<String, VerifyingKey>,
+    keys: FastMap<String, VerifyingKey>,
 }
 
 impl Snapshot {
@@ -163,12 +162,12 @@ impl RegistryCache {
         previous: Option<&Snapshot>,
     ) -> Result<Snapshot, StoreError> {
         let issuers = self.store.list_issuers().await?;
-        let mut grants: HashMap<Uscc, Vec<Authorisation>> = HashMap::new();
+        let mut grants: FastMap<Uscc, Vec<Authorisation>> = FastMap::default();
         for grant in self.store.authorisations(None).await? {
             grants.entry(grant.issuer.clone()).or_default().push(grant);
         }
         let types = self.all_types().await?;
-        let mut schemas = HashMap::new();
+        let mut schemas = FastMap::default();
         for t in &types {
             for v in &t.versions {
                 let key = (t.code.clone(), v.version);
@@ -289,9 +288,9 @@ impl RegistryCache {
     /// history read per such licence, never kept (see [`as_of`]).
     async fn as_of(
         &self,
-        mut standings: HashMap<LicenceId, Arc<LicenceStanding>>,
+        mut standings: Standings,
         at: DateTime<Utc>,
-    ) -> Result<HashMap<LicenceId, Arc<LicenceStanding>>, StoreError> {
+    ) -> Result<Standings, StoreError> {
         for standing in standings.values_mut() {
             if !as_of::needs_history(standing, at) {
                 continue;
@@ -304,14 +303,11 @@ impl RegistryCache {
     }
 
     /// The standings of these versions: from memory, the rest in one query (then kept).
-    async fn standings(
-        &self,
-        ids: Vec<LicenceId>,
-    ) -> Result<HashMap<LicenceId, Arc<LicenceStanding>>, StoreError> {
+    async fn standings(&self, ids: Vec<LicenceId>) -> Result<Standings, StoreError> {
         let (mut found, missing) = self.licences.standings(ids);
         if !missing.is_empty() {
             let epoch = self.licences.epoch();
-            let read: HashMap<_, _> = (self.store.licence_standings(&missing).await?)
+            let read: Standings = (self.store.licence_standings(&missing).await?)
                 .into_iter()
                 .map(|(id, standing)| (id, Arc::new(standing)))
                 .collect();
@@ -322,7 +318,7 @@ impl RegistryCache {
     }
 
     /// The hashes of these log nodes: from memory, the rest in one query (then kept).
-    async fn nodes(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>, StoreError> {
+    async fn nodes(&self, ids: &[NodeId]) -> Result<FastMap<NodeId, Hash>, StoreError> {
         let (mut found, missing) = self.licences.nodes(ids);
         if !missing.is_empty() {
             let read = self.store.log_nodes(&missing).await?;

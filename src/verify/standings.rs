@@ -19,7 +19,6 @@
 //! young one; when the young one is full it becomes the old one and the old one is dropped.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::hash::Hash as StdHash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,6 +27,10 @@ use std::time::Duration;
 use crate::domain::identifiers::LicenceId;
 use crate::log::merkle::{Hash, NodeId};
 use crate::storage::LicenceStanding;
+use crate::verify::FastMap;
+
+/// The standings of one request's licences, by version.
+pub type Standings = FastMap<LicenceId, Arc<LicenceStanding>>;
 
 /// Licence bases kept per generation. An entry (the base, two parsed licence identifiers, the
 /// digest and the rest) takes ~800 bytes with its map slot: ≤ ~26 MB for both generations.
@@ -40,16 +43,16 @@ pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(500);
 /// A bounded map that keeps what was used recently: two generations of a hash map.
 #[derive(Debug)]
 struct Generations<K, V> {
-    young: HashMap<K, V>,
-    old: HashMap<K, V>,
+    young: FastMap<K, V>,
+    old: FastMap<K, V>,
     per_generation: usize,
 }
 
 impl<K: Eq + StdHash + Clone, V> Generations<K, V> {
     fn new(per_generation: usize) -> Self {
         Self {
-            young: HashMap::new(),
-            old: HashMap::new(),
+            young: FastMap::default(),
+            old: FastMap::default(),
             per_generation,
         }
     }
@@ -118,11 +121,8 @@ impl LicenceCache {
 
     /// The cached standings of these versions (shared, not copied), and the ids that were not
     /// cached.
-    pub fn standings(
-        &self,
-        ids: Vec<LicenceId>,
-    ) -> (HashMap<LicenceId, Arc<LicenceStanding>>, Vec<LicenceId>) {
-        let mut found = HashMap::with_capacity(ids.len());
+    pub fn standings(&self, ids: Vec<LicenceId>) -> (Standings, Vec<LicenceId>) {
+        let mut found = Standings::with_capacity_and_hasher(ids.len(), Default::default());
         let mut missing = Vec::new();
         let Ok(mut standings) = self.standings.lock() else {
             return (found, ids);
@@ -180,8 +180,8 @@ impl LicenceCache {
     }
 
     /// The cached hashes of these log nodes, and the ids that were not cached.
-    pub fn nodes(&self, ids: &[NodeId]) -> (HashMap<NodeId, Hash>, Vec<NodeId>) {
-        let mut found = HashMap::with_capacity(ids.len());
+    pub fn nodes(&self, ids: &[NodeId]) -> (FastMap<NodeId, Hash>, Vec<NodeId>) {
+        let mut found = FastMap::with_capacity_and_hasher(ids.len(), Default::default());
         let mut missing = Vec::new();
         let Ok(mut nodes) = self.nodes.lock() else {
             return (found, ids.to_vec());
@@ -198,7 +198,7 @@ impl LicenceCache {
     }
 
     /// Keeps stored node hashes (immutable once stored).
-    pub fn fill_nodes(&self, read: &HashMap<NodeId, Hash>) {
+    pub fn fill_nodes<'a>(&self, read: impl IntoIterator<Item = (&'a NodeId, &'a Hash)>) {
         if let Ok(mut nodes) = self.nodes.lock() {
             for (id, hash) in read {
                 nodes.insert(*id, *hash);
@@ -279,7 +279,7 @@ mod tests {
         let cache = LicenceCache::new(2, 2);
         let a = NodeId { level: 0, index: 1 };
         let b = NodeId { level: 3, index: 0 };
-        cache.fill_nodes(&HashMap::from([(a, [9; 32])]));
+        cache.fill_nodes(&std::collections::HashMap::from([(a, [9; 32])]));
         let (found, missing) = cache.nodes(&[a, b]);
         assert_eq!(found[&a], [9; 32]);
         assert_eq!(missing, vec![b]);

@@ -9,6 +9,7 @@
 //! is empty (and verifies only if empty, with equal roots, or with the empty root for size 0).
 
 use std::collections::{BTreeSet, HashMap};
+use std::hash::BuildHasher;
 
 use super::{empty_root, fold_right, node_hash, range_nodes, Hash, MerkleError, NodeId};
 
@@ -43,7 +44,10 @@ impl ProofPlan {
     }
 
     /// Builds the proof from the fetched nodes; extra entries in `fetched` are ignored.
-    pub fn assemble(&self, fetched: &HashMap<NodeId, Hash>) -> Result<Vec<Hash>, MerkleError> {
+    pub fn assemble<S: BuildHasher>(
+        &self,
+        fetched: &HashMap<NodeId, Hash, S>,
+    ) -> Result<Vec<Hash>, MerkleError> {
         let hash = |id: &NodeId| {
             fetched
                 .get(id)

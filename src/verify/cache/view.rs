@@ -1,8 +1,5 @@
 //! The online [`RegistryView`]: a [`Snapshot`] plus the standings of one request's licences.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use ed25519_dalek::VerifyingKey;
 
 use super::Snapshot;
@@ -10,13 +7,13 @@ use crate::domain::authorisation::Authorisation;
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::issuer::Issuer;
 use crate::domain::licence_type::LicenceType;
-use crate::storage::LicenceStanding;
+use crate::verify::standings::Standings;
 use crate::verify::{LicenceLookup, RegisteredLicence, RegistryView, SchemaLookup};
 
 /// A snapshot plus the standing of the licences of one request.
 pub(super) struct OnlineView<'a> {
     pub(super) snapshot: &'a Snapshot,
-    pub(super) standings: &'a HashMap<LicenceId, Arc<LicenceStanding>>,
+    pub(super) standings: &'a Standings,
 }
 
 impl RegistryView for OnlineView<'_> {
