@@ -30,6 +30,8 @@ mod log;
 #[macro_use]
 mod people;
 #[macro_use]
+mod holdings;
+#[macro_use]
 mod access;
 #[macro_use]
 mod verify;
@@ -39,12 +41,13 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use access::{audit_access, record_access, AccessStore};
+pub use holdings::{HoldingStore, LicenceRecord, StatsRows};
 pub use intake::{IntakeReads, IntakeStore};
 pub use issuers::IssuerStore;
 pub use log::{
     InactiveLicence, LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence,
 };
-pub use people::{LicenceRecord, PeopleStore, StatsRows};
+pub use people::PeopleStore;
 pub use postgres::PgStore;
 pub use presentations::{Presentation, PresentationStore, Scan};
 pub(crate) use shared::now_micros;
@@ -122,6 +125,7 @@ pub trait Store:
     + LogStore
     + IntakeStore
     + PeopleStore
+    + HoldingStore
     + AccessStore
     + VerifyStore
     + PresentationStore
@@ -135,6 +139,8 @@ impl<T> Store for T where
         + LogStore
         + IntakeStore
         + PeopleStore
+        + HoldingStore
+        + HoldingStore
         + AccessStore
         + VerifyStore
         + PresentationStore

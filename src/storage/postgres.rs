@@ -101,5 +101,6 @@ intake_store!(PgStore, sqlx::Postgres, sqlx::PgConnection);
 presentation_store!(PgStore);
 issuer_store!(PgStore, PgRow);
 people_store!(PgStore);
+holding_store!(PgStore);
 access_store!(PgStore, sqlx::PgConnection);
 verify_store!(PgStore, PgRow);

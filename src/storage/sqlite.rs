@@ -108,5 +108,6 @@ intake_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection);
 presentation_store!(SqliteStore);
 issuer_store!(SqliteStore, SqliteRow);
 people_store!(SqliteStore);
+holding_store!(SqliteStore);
 access_store!(SqliteStore, sqlx::SqliteConnection);
 verify_store!(SqliteStore, SqliteRow);
