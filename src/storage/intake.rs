@@ -65,7 +65,7 @@ pub(crate) fn split_ids<'a>(
 
 /// Implements [`IntakeStore`] for a store with a `pool` field; `$conn` is its connection type.
 /// Uses the `decode_issuer`, `decode_issuer_key`, `decode_authorisation` and `decode_chain`
-/// helpers of the issuer and log macros, and the backend's `intake_chains` and
+/// helpers of the issuer, authorisation and log macros, and the backend's `intake_chains` and
 /// `intake_existing` (`multirow_intake!` or `pg`).
 macro_rules! intake_store {
     ($store:ty, $db:ty, $conn:ty) => {
@@ -86,7 +86,7 @@ macro_rules! intake_store {
                 let sql = format!(
                     "SELECT {} FROM authorisations WHERE issuer = $1 \
                      ORDER BY granted_at, valid_from, id",
-                    super::issuers::AUTHORISATION_COLUMNS
+                    super::authorisations::AUTHORISATION_COLUMNS
                 );
                 for row in sqlx::query(&sql).bind(issuer.as_str()).fetch_all(&mut *conn).await? {
                     reads.grants.push(decode_authorisation(&row)?);

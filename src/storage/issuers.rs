@@ -1,16 +1,15 @@
-//! Issuers, their keys and read tokens, and authorisations: the [`IssuerStore`] trait and the
-//! SQL both backends share through the `issuer_store!` macro.
+//! Issuers, their keys and read tokens: the [`IssuerStore`] trait and the SQL both backends
+//! share through the `issuer_store!` macro. What the operator grants them is in
+//! [`super::authorisations`].
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-use crate::domain::authorisation::Authorisation;
 use crate::domain::identifiers::Uscc;
 use crate::domain::issuer::{Issuer, IssuerKey, IssuerStatus};
 
-/// Issuers and what the operator grants them. Nothing is deleted: keys and tokens are revoked,
-/// authorisations withdrawn.
+/// Issuers, their keys and read tokens. Nothing is deleted: keys and tokens are revoked.
 #[async_trait]
 pub trait IssuerStore: Send + Sync + 'static {
     /// Registers an active issuer without keys. `Conflict` when the USCC is registered.
@@ -66,28 +65,10 @@ pub trait IssuerStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The issuer a token (given by its SHA-256) belongs to, unless revoked.
     async fn issuer_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<Uscc>, StoreError>;
-    /// Stores a grant. `Conflict` when the id exists; `NotFound` when the issuer is unknown.
-    async fn insert_authorisation(&self, a: &Authorisation) -> Result<(), StoreError>;
-    /// One grant by id.
-    async fn authorisation(&self, id: &str) -> Result<Option<Authorisation>, StoreError>;
-    /// Every grant (of one issuer, or of all), withdrawn ones included, oldest first.
-    async fn authorisations(&self, issuer: Option<&Uscc>)
-        -> Result<Vec<Authorisation>, StoreError>;
-    /// Withdraws a grant from `at` on. `NotFound` for an unknown id; `Conflict` when it is
-    /// already withdrawn.
-    async fn withdraw_authorisation(
-        &self,
-        id: &str,
-        at: DateTime<Utc>,
-        reason: Option<&str>,
-    ) -> Result<(), StoreError>;
 }
 
 pub(crate) const KEY_COLUMNS: &str = "issuer, multikey, valid_from, valid_until, revoked_at, \
      compromised_since, created_at";
-
-pub(crate) const AUTHORISATION_COLUMNS: &str = "id, issuer, type_codes, jurisdiction, \
-     valid_from, valid_until, granted_by, granted_at, withdrawn_at, withdrawal_reason";
 
 /// Parses a stored identifier, calling anything unparseable corruption.
 pub(crate) fn stored<T: std::str::FromStr>(text: &str) -> Result<T, StoreError>
@@ -311,95 +292,6 @@ macro_rules! issuer_store {
                 .await?;
                 issuer.as_deref().map(super::issuers::stored).transpose()
             }
-
-            async fn insert_authorisation(
-                &self,
-                a: &$crate::domain::authorisation::Authorisation,
-            ) -> Result<(), StoreError> {
-                let micros = super::shared::now_micros;
-                let codes = serde_json::to_string(&a.type_codes).map_err(StoreError::corrupt)?;
-                sqlx::query(
-                    "INSERT INTO authorisations (id, issuer, type_codes, jurisdiction, \
-                     valid_from, valid_until, granted_by, granted_at, withdrawn_at, \
-                     withdrawal_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(&a.id)
-                .bind(a.issuer.as_str())
-                .bind(codes)
-                .bind(a.jurisdiction.as_str())
-                .bind(micros(a.valid_from))
-                .bind(a.valid_until.map(micros))
-                .bind(a.granted_by.as_str())
-                .bind(micros(a.granted_at))
-                .bind(a.withdrawn_at.map(micros))
-                .bind(a.withdrawal_reason.as_deref())
-                .execute(&self.pool)
-                .await
-                .map_err(|e| classify(e, "authorisation"))?;
-                Ok(())
-            }
-
-            async fn authorisation(
-                &self,
-                id: &str,
-            ) -> Result<Option<$crate::domain::authorisation::Authorisation>, StoreError> {
-                let sql = format!(
-                    "SELECT {} FROM authorisations WHERE id = $1",
-                    super::issuers::AUTHORISATION_COLUMNS
-                );
-                let row = sqlx::query(&sql)
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.as_ref().map(decode_authorisation).transpose()
-            }
-
-            async fn authorisations(
-                &self,
-                issuer: Option<&$crate::domain::identifiers::Uscc>,
-            ) -> Result<Vec<$crate::domain::authorisation::Authorisation>, StoreError> {
-                let sql = format!(
-                    "SELECT {} FROM authorisations WHERE ($1 IS NULL OR issuer = $1) \
-                     ORDER BY granted_at, valid_from, id",
-                    super::issuers::AUTHORISATION_COLUMNS
-                );
-                let rows = sqlx::query(&sql)
-                    .bind(issuer.map(|u| u.as_str()))
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter().map(decode_authorisation).collect()
-            }
-
-            async fn withdraw_authorisation(
-                &self,
-                id: &str,
-                at: DateTime<Utc>,
-                reason: Option<&str>,
-            ) -> Result<(), StoreError> {
-                let done = sqlx::query(
-                    "UPDATE authorisations SET withdrawn_at = $1, withdrawal_reason = $2 \
-                     WHERE id = $3 AND withdrawn_at IS NULL",
-                )
-                .bind(super::shared::now_micros(at))
-                .bind(reason)
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-                if done.rows_affected() == 1 {
-                    return Ok(());
-                }
-                let exists: Option<String> =
-                    sqlx::query_scalar("SELECT id FROM authorisations WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                match exists {
-                    Some(_) => Err(StoreError::Conflict(format!(
-                        "authorisation {id} is already withdrawn"
-                    ))),
-                    None => Err(StoreError::NotFound(format!("authorisation {id}"))),
-                }
-            }
         }
 
         fn decode_issuer(row: &$row) -> Result<$crate::domain::issuer::Issuer, StoreError> {
@@ -432,25 +324,6 @@ macro_rules! issuer_store {
                     created_at: row.try_get("created_at")?,
                 },
             ))
-        }
-
-        fn decode_authorisation(
-            row: &$row,
-        ) -> Result<$crate::domain::authorisation::Authorisation, StoreError> {
-            use sqlx::Row as _;
-            let codes: String = row.try_get("type_codes")?;
-            Ok($crate::domain::authorisation::Authorisation {
-                id: row.try_get("id")?,
-                issuer: super::issuers::stored(&row.try_get::<String, _>("issuer")?)?,
-                type_codes: serde_json::from_str(&codes).map_err(StoreError::corrupt)?,
-                jurisdiction: super::issuers::stored(&row.try_get::<String, _>("jurisdiction")?)?,
-                valid_from: row.try_get("valid_from")?,
-                valid_until: row.try_get("valid_until")?,
-                granted_by: super::issuers::stored(&row.try_get::<String, _>("granted_by")?)?,
-                granted_at: row.try_get("granted_at")?,
-                withdrawn_at: row.try_get("withdrawn_at")?,
-                withdrawal_reason: row.try_get("withdrawal_reason")?,
-            })
         }
     };
 }

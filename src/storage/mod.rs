@@ -24,6 +24,8 @@ mod directory;
 #[macro_use]
 mod issuers;
 #[macro_use]
+mod authorisations;
+#[macro_use]
 mod intake;
 #[macro_use]
 mod log;
@@ -41,6 +43,7 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use access::{audit_access, record_access, AccessStore};
+pub use authorisations::AuthorisationStore;
 pub use holdings::{HoldingStore, LicenceRecord, StatsRows};
 pub use intake::{IntakeReads, IntakeStore};
 pub use issuers::IssuerStore;
@@ -122,6 +125,7 @@ pub trait Store:
     CoreStore
     + DirectoryStore
     + IssuerStore
+    + AuthorisationStore
     + LogStore
     + IntakeStore
     + PeopleStore
@@ -136,6 +140,8 @@ impl<T> Store for T where
     T: CoreStore
         + DirectoryStore
         + IssuerStore
+        + AuthorisationStore
+        + AuthorisationStore
         + LogStore
         + IntakeStore
         + PeopleStore

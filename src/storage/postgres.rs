@@ -100,6 +100,7 @@ log_store!(PgStore);
 intake_store!(PgStore, sqlx::Postgres, sqlx::PgConnection);
 presentation_store!(PgStore);
 issuer_store!(PgStore, PgRow);
+authorisation_store!(PgStore, PgRow);
 people_store!(PgStore);
 holding_store!(PgStore);
 access_store!(PgStore, sqlx::PgConnection);

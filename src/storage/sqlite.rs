@@ -107,6 +107,7 @@ log_store!(SqliteStore);
 intake_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection);
 presentation_store!(SqliteStore);
 issuer_store!(SqliteStore, SqliteRow);
+authorisation_store!(SqliteStore, SqliteRow);
 people_store!(SqliteStore);
 holding_store!(SqliteStore);
 access_store!(SqliteStore, sqlx::SqliteConnection);
