@@ -2,6 +2,7 @@
 
 mod authorisations;
 mod bundle;
+mod chains;
 mod consents;
 mod directory;
 mod helpers;
@@ -13,6 +14,7 @@ mod offline;
 mod pages;
 mod people;
 mod presentations;
+mod refusals;
 mod service;
 mod signing;
 mod storage_contract;
