@@ -1,13 +1,16 @@
 //! The integration test binary: the HTTP API and the storage contract, on both backends.
 
+mod applications;
 mod authorisations;
 mod bundle;
 mod chains;
 mod consents;
 mod directory;
+mod directory_refusals;
 mod helpers;
 mod intake_contract;
 mod issuer_contract;
+mod issuer_refusals;
 mod issuers;
 mod matrix;
 mod offline;
