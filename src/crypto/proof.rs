@@ -135,7 +135,7 @@ impl ProofOptions {
 /// A proof whose shape has been checked, ready for a signature check with a
 /// key the caller resolves (possibly in a batch with `ed25519_dalek::verify_batch`,
 /// which is less strict than [`PreparedProof::verify_with`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct PreparedProof {
     /// hashData: the 64 bytes that were signed.
     pub message: [u8; 64],
@@ -149,6 +149,9 @@ pub struct PreparedProof {
     pub proof_purpose: String,
     /// The canonical form of the whole document, proof included ([`Self::document_digest`]).
     canonical: Vec<u8>,
+    /// SHA-256 over the canonical form up to the `proof` member, which the form without the
+    /// proof shares: the digest continues from it instead of hashing that part again.
+    before_proof: (Sha256, usize),
 }
 
 /// What a verified proof asserts. The caller decides whether the method and
@@ -168,7 +171,13 @@ impl PreparedProof {
     /// registry records as a licence's digest ([`crate::crypto::digest::digest_value`]), from
     /// the form already written for the signature.
     pub fn document_digest(&self) -> String {
-        multibase_of(&sha256(&self.canonical))
+        let (hashed, len) = &self.before_proof;
+        let digest: [u8; 32] = hashed
+            .clone()
+            .chain_update(&self.canonical[*len..])
+            .finalize()
+            .into();
+        multibase_of(&digest)
     }
 
     /// Checks the signature with `key` using strict Ed25519 verification.
@@ -243,13 +252,16 @@ pub fn prepare(document: &Value) -> Result<PreparedProof, ProofError> {
     };
     let mut message = [0u8; 64];
     message[..32].copy_from_slice(&hash(forms.proof_config()));
-    message[32..].copy_from_slice(&hash(forms.document_without_proof()));
+    let [before, after] = forms.document_without_proof();
+    let before_proof = Sha256::new().chain_update(before);
+    message[32..].copy_from_slice(&before_proof.clone().chain_update(after).finalize());
     Ok(PreparedProof {
         message,
         signature,
         verification_method,
         created,
         proof_purpose,
+        before_proof: (before_proof, before.len()),
         canonical: forms.full,
     })
 }

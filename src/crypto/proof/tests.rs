@@ -314,6 +314,33 @@ fn round_trips_with_a_fresh_key_and_no_context() {
     );
 }
 
+/// The digest continues the hash of the form without the proof: it must still be the digest of
+/// the whole canonical document, whatever sorts before and after `proof`, and whether the proof
+/// is an object or an array of one.
+#[test]
+fn document_digest_is_the_whole_documents() {
+    let key = KeyPair::generate();
+    let method = format!("did:key:{0}#{0}", key.multikey());
+    let created = Utc.with_ymd_and_hms(2025, 3, 1, 8, 30, 0).unwrap();
+    let options = ProofOptions::assertion(&method, created);
+    for document in [
+        json!({"id": "urn:example:1", "type": ["X"], "zz": {"证": 1}}),
+        json!({"a": 1}),
+        json!({"zzz": "after proof only"}),
+        json!({"pro": 0, "proof_": 1, "q": [1, 2.5, "é"]}),
+    ] {
+        let signed = sign(&document, &key, &options).unwrap();
+        let expected = crate::crypto::digest::digest_value(&signed);
+        assert_eq!(prepare(&signed).unwrap().document_digest(), expected);
+        let mut as_array = signed.clone();
+        as_array["proof"] = json!([signed["proof"].clone()]);
+        assert_eq!(
+            prepare(&as_array).unwrap().document_digest(),
+            crate::crypto::digest::digest_value(&as_array)
+        );
+    }
+}
+
 #[test]
 fn explicit_context_must_prefix_the_document_context() {
     let key = KeyPair::from(SigningKey::from_bytes(&[3; 32]));
