@@ -246,7 +246,8 @@ impl RegistryCache {
     ) -> Result<Vec<Verification>, StoreError> {
         let snapshot = self.snapshot().await?;
         let ids: Vec<Option<LicenceId>> = credentials.iter().map(licence_id_of).collect();
-        let wanted = ids.iter().flatten().cloned().collect();
+        let mut wanted = Vec::with_capacity(ids.len());
+        wanted.extend(ids.iter().flatten().cloned());
         let standings = self.as_of(self.standings(wanted).await?, at).await?;
         let mut results = if credentials.len() <= INLINE_MAX {
             let view = OnlineView {
@@ -348,9 +349,10 @@ impl RegistryCache {
         ids.sort_unstable();
         ids.dedup();
         let nodes = self.nodes(&ids).await?;
+        let mut folded = std::collections::HashMap::new();
         for (result, plan) in results.iter_mut().zip(plans) {
             let Some(plan) = plan else { continue };
-            match plan.assemble(&nodes) {
+            match plan.assemble_sharing(&nodes, &mut folded) {
                 Ok(hashes) => result.attach_proof(InclusionProof {
                     tree_size: checkpoint.size,
                     checkpoint: checkpoint.note.clone(),

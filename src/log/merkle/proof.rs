@@ -48,6 +48,17 @@ impl ProofPlan {
         &self,
         fetched: &HashMap<NodeId, Hash, S>,
     ) -> Result<Vec<Hash>, MerkleError> {
+        self.assemble_sharing(fetched, &mut HashMap::new())
+    }
+
+    /// [`ProofPlan::assemble`] for one of many plans against the same tree: the proofs of
+    /// neighbouring leaves share their right-edge groups, each folded once and kept in `folded`
+    /// (by the group's first and last node, which fix the range it covers).
+    pub fn assemble_sharing<S: BuildHasher>(
+        &self,
+        fetched: &HashMap<NodeId, Hash, S>,
+        folded: &mut HashMap<(NodeId, NodeId), Hash>,
+    ) -> Result<Vec<Hash>, MerkleError> {
         let hash = |id: &NodeId| {
             fetched
                 .get(id)
@@ -59,9 +70,16 @@ impl ProofPlan {
             .map(|group| match group.as_slice() {
                 // Most groups are one complete subtree: nothing to fold.
                 [one] => hash(one),
-                _ => Ok(fold_right(
-                    &group.iter().map(hash).collect::<Result<Vec<_>, _>>()?,
-                )),
+                [first, .., last] => {
+                    if let Some(done) = folded.get(&(*first, *last)) {
+                        return Ok(*done);
+                    }
+                    let hashes = group.iter().map(hash).collect::<Result<Vec<_>, _>>()?;
+                    let done = fold_right(&hashes);
+                    folded.insert((*first, *last), done);
+                    Ok(done)
+                }
+                [] => Ok(fold_right(&[])),
             })
             .collect()
     }
@@ -284,6 +302,29 @@ mod tests {
         ];
         for (width, k) in cases {
             assert_eq!(split_point(width), k, "width {width}");
+        }
+    }
+
+    /// Proofs assembled with shared folds are the proofs assembled alone, for every leaf of
+    /// trees whose right edge needs folding, in any order.
+    #[test]
+    fn shared_folds_give_the_same_proofs() {
+        for size in [7u64, 13, 21, 64, 100] {
+            let mut tree = super::super::memory::MemoryTree::new();
+            for i in 0..size {
+                tree.append(&i.to_be_bytes());
+            }
+            let mut folded = HashMap::new();
+            for index in (0..size).rev().chain(0..size) {
+                let plan = inclusion_plan(index, size).unwrap();
+                let fetched = tree.fetch(&plan.nodes());
+                let alone = plan.assemble(&fetched).unwrap();
+                assert_eq!(plan.assemble_sharing(&fetched, &mut folded).unwrap(), alone);
+                let leaf = tree.node(id(0, index)).unwrap();
+                verify_inclusion(&leaf, index, size, &alone, &tree.root()).unwrap();
+            }
+            // A full tree has no partial right edge; these others do.
+            assert_eq!(folded.is_empty(), size.is_power_of_two(), "size {size}");
         }
     }
 
