@@ -34,6 +34,9 @@ pub enum ApiError {
     },
     #[error("request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// A body within the size limit whose parsed structure would not be (413).
+    #[error("{0}")]
+    TooComplex(String),
     #[error("expected Content-Type application/json")]
     UnsupportedMediaType,
     #[error("{detail}")]
@@ -126,6 +129,7 @@ impl ApiError {
             | Self::Conflict { code, .. }
             | Self::Unprocessable { code, .. } => code,
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::TooComplex(_) => "json_too_complex",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyRequests => "rate_limited",
             Self::Unavailable => "unavailable",
@@ -157,7 +161,7 @@ impl ResponseError for ApiError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Gone { .. } => StatusCode::GONE,
             Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge { .. } | Self::TooComplex(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,

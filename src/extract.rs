@@ -94,6 +94,7 @@ fn is_json(req: &HttpRequest) -> Option<bool> {
 pub fn parse_body(bytes: &[u8], limit: usize) -> Result<Value, ApiError> {
     strict_json::parse(bytes, limit).map_err(|e| match e {
         StrictJsonError::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
+        StrictJsonError::TooComplex { .. } => ApiError::TooComplex(e.to_string()),
         StrictJsonError::DuplicateKey { .. } => {
             ApiError::bad_request("duplicate_key", e.to_string())
         }

@@ -117,6 +117,14 @@ async fn bad_requests_and_rate_limits(app: TestApp) {
         "payload_too_large",
     )
     .await;
+    // Within the size limit, but a tree of hundreds of times its size: refused as it is built.
+    let empties = vec![json!({}); app.settings.body_limit / 8];
+    for path in ["/v1/verify", "/v1/verify/batch"] {
+        let tiny = app
+            .post_anon(path, &json!({"items": empties, "credential": empties}))
+            .await;
+        assert_problem(tiny, 413, "json_too_complex").await;
+    }
 
     let nz = |n| NonZeroU32::new(n).expect("non-zero");
     app.state.verify_limiter.set(Some((nz(1), nz(2))));
