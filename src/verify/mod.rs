@@ -352,7 +352,7 @@ fn time(at: DateTime<Utc>) -> String {
 }
 
 /// The hash map of verification's lookups: foldhash, keyed per map with a random seed, hashes
-/// an identifier several times faster than the standard library's SipHash (which was ~4 % of
+/// an identifier several times faster than the standard library's SipHash (which was ~2 % of
 /// a batch), while an adversary choosing identifiers still cannot predict collisions.
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
