@@ -361,4 +361,6 @@ fn decode_proof_value(proof_value: &str) -> Result<Signature, ProofError> {
 }
 
 #[cfg(test)]
+mod refusals;
+#[cfg(test)]
 mod tests;
