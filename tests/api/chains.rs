@@ -45,13 +45,7 @@ async fn version_chain(app: TestApp) {
     let v4 = issuer.renewal("C1", 4, &v3);
     accept(&app, &mut issuer, items(&[&v3, &v4])).await;
     let path = format!("/v1/licences/{}", v1["id"].as_str().unwrap());
-    let record = app
-        .client
-        .get(app.url(&path))
-        .bearer_auth(&issuer.token)
-        .send()
-        .await
-        .expect("sent");
+    let record = app.call("GET", &path, Some(&issuer.token), None).await;
     let record = json_with_status(record, 200).await;
     let versions: Vec<&Value> = record["versions"]
         .as_array()
@@ -116,13 +110,7 @@ async fn status_changes_form_a_chain(app: TestApp) {
     .await;
     assert_eq!(body["errors"][0]["code"], "licence_revoked");
     let path = format!("/v1/licences/{}", licence["id"].as_str().unwrap());
-    let record = app
-        .client
-        .get(app.url(&path))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .expect("sent");
+    let record = app.call("GET", &path, Some(ADMIN_TOKEN), None).await;
     let record = json_with_status(record, 200).await;
     assert_eq!(record["status"], "revoked");
     let actions: Vec<&str> = record["events"]
@@ -141,30 +129,12 @@ async fn licence_record_is_for_its_issuer_and_the_operator(app: TestApp) {
     let licence = issuer.licence("P1");
     accept(&app, &mut issuer, items(&[&licence])).await;
     let path = format!("/v1/licences/{}", licence["id"].as_str().unwrap());
-    let response = app
-        .client
-        .get(app.url(&path))
-        .bearer_auth(&other.token)
-        .send()
-        .await
-        .expect("sent");
+    let response = app.call("GET", &path, Some(&other.token), None).await;
     assert_problem(response, 403, "not_your_issuer").await;
     assert_problem(app.get(&path).await, 401, "missing_token").await;
-    let response = app
-        .client
-        .get(app.url(&path))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .expect("sent");
+    let response = app.call("GET", &path, Some(ADMIN_TOKEN), None).await;
     json_with_status(response, 200).await;
     let missing = format!("/v1/licences/{}", issuer.licence_id("P2", 1).urn());
-    let response = app
-        .client
-        .get(app.url(&missing))
-        .bearer_auth(&issuer.token)
-        .send()
-        .await
-        .expect("sent");
+    let response = app.call("GET", &missing, Some(&issuer.token), None).await;
     assert_problem(response, 404, "licence_not_found").await;
 }
