@@ -28,8 +28,9 @@ pub struct Settings {
     pub body_limit: usize,
     /// Largest submission envelope accepted (`POST /v1/submissions`), in bytes.
     pub submission_limit: usize,
-    /// Directory of seed licence types; seeding is skipped when it does not exist.
-    pub seed_dir: PathBuf,
+    /// Directory of seed licence types (`ELICENCE_SEED_DIR`); when absent, the types embedded in
+    /// the binary (built from `schemas/licence-types`) are seeded.
+    pub seed_dir: Option<PathBuf>,
     /// Whether to seed the directory at start-up.
     pub seed: bool,
     /// Seconds from a trust bundle's `issuedAt` to its `nextUpdate`.
@@ -65,7 +66,6 @@ impl Settings {
             .set_default("log_format", "text")?
             .set_default("body_limit", 1024 * 1024)?
             .set_default("submission_limit", 8 * 1024 * 1024)?
-            .set_default("seed_dir", default_seed_dir())?
             .set_default("seed", true)?
             .set_default("trust_bundle_interval", 24 * 60 * 60)?;
         match file {
@@ -123,14 +123,6 @@ pub fn did_web_host(public_url: &str) -> Option<String> {
         return None;
     }
     Some(authority.replace(':', "%3A"))
-}
-
-fn default_seed_dir() -> String {
-    let local = PathBuf::from("schemas/licence-types");
-    if local.is_dir() {
-        return local.to_string_lossy().into_owned();
-    }
-    concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/licence-types").to_owned()
 }
 
 #[cfg(test)]

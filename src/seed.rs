@@ -1,4 +1,5 @@
-//! Seeding the directory from `schemas/licence-types/*.json` on start-up. Idempotent: a type
+//! Seeding the directory on start-up from the licence types embedded in the binary (built from
+//! `schemas/licence-types/*.json`), or from `ELICENCE_SEED_DIR` when set. Idempotent: a type
 //! already present (by code) is left exactly as it is.
 
 use std::path::Path;
@@ -10,6 +11,9 @@ use crate::crypto::digest::digest_value;
 use crate::domain::licence_type::{NewLicenceType, NewLicenceTypeRequest, TypeStatus};
 use crate::storage::{Store, StoreError};
 
+/// The seed files compiled in by `build.rs`: `(file name, contents)`, sorted by name.
+pub const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/seed_types.rs"));
+
 /// What seeding did.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SeedReport {
@@ -17,23 +21,45 @@ pub struct SeedReport {
     pub present: usize,
 }
 
-/// Loads every seed file in `dir` (sorted by name) and adds the types not yet present.
-/// A missing directory seeds nothing; an invalid seed file is an error naming the file.
-pub async fn seed_directory(store: &dyn Store, dir: &Path) -> anyhow::Result<SeedReport> {
-    let mut report = SeedReport::default();
-    if !dir.is_dir() {
-        tracing::warn!(dir = %dir.display(), "seed directory not found; directory not seeded");
-        return Ok(report);
+/// Seeds from `dir` when given, else from the embedded files.
+pub async fn seed(store: &dyn Store, dir: Option<&Path>) -> anyhow::Result<SeedReport> {
+    match dir {
+        Some(dir) => seed_directory(store, dir).await,
+        None => {
+            let files = EMBEDDED
+                .iter()
+                .map(|(name, text)| (name.to_string(), text.as_bytes().to_vec()));
+            seed_files(store, files).await
+        }
     }
-    let mut files: Vec<_> = std::fs::read_dir(dir)?
+}
+
+/// Loads every seed file in `dir` (sorted by name) and adds the types not yet present.
+/// A directory that cannot be read, or an invalid seed file, is an error naming it.
+pub async fn seed_directory(store: &dyn Store, dir: &Path) -> anyhow::Result<SeedReport> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("seed directory {}", dir.display()))?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
-    files.sort();
-    for path in files {
-        let (new, status) =
-            read_seed(&path).with_context(|| format!("seed file {}", path.display()))?;
+    paths.sort();
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("seed file {}", path.display()))?;
+        files.push((path.display().to_string(), bytes));
+    }
+    seed_files(store, files).await
+}
+
+async fn seed_files(
+    store: &dyn Store,
+    files: impl IntoIterator<Item = (String, Vec<u8>)>,
+) -> anyhow::Result<SeedReport> {
+    let mut report = SeedReport::default();
+    for (name, bytes) in files {
+        let (new, status) = read_seed(&bytes).with_context(|| format!("seed file {name}"))?;
         if store.licence_type(&new.code).await?.is_some() {
             report.present += 1;
             continue;
@@ -52,9 +78,8 @@ pub async fn seed_directory(store: &dyn Store, dir: &Path) -> anyhow::Result<See
     Ok(report)
 }
 
-fn read_seed(path: &Path) -> anyhow::Result<(NewLicenceType, TypeStatus)> {
-    let bytes = std::fs::read(path)?;
-    let value = crate::crypto::strict_json::parse(&bytes, 1024 * 1024)?;
+fn read_seed(bytes: &[u8]) -> anyhow::Result<(NewLicenceType, TypeStatus)> {
+    let value = crate::crypto::strict_json::parse(bytes, 1024 * 1024)?;
     let request: NewLicenceTypeRequest = serde_json::from_value(value)?;
     let status = match request.status.as_deref() {
         None => TypeStatus::Published,
@@ -62,4 +87,26 @@ fn read_seed(path: &Path) -> anyhow::Result<(NewLicenceType, TypeStatus)> {
     };
     let new = NewLicenceType::try_from(request)?;
     Ok((new, status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EMBEDDED;
+
+    /// Every file under `schemas/licence-types` is compiled in, byte for byte.
+    #[test]
+    fn the_embedded_seed_is_the_schema_folder() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/licence-types");
+        let mut on_disk: Vec<_> = std::fs::read_dir(dir)
+            .expect("schemas/licence-types")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        on_disk.sort();
+        assert_eq!(on_disk.len(), EMBEDDED.len());
+        for (path, (name, text)) in on_disk.iter().zip(EMBEDDED) {
+            assert_eq!(path.file_name().unwrap().to_string_lossy(), *name);
+            assert_eq!(std::fs::read_to_string(path).unwrap(), *text);
+        }
+    }
 }

@@ -63,7 +63,7 @@ impl Application {
         )?;
         let admin_token_hash = admin_token_hash(&settings)?;
         if settings.seed {
-            let report = seed::seed_directory(store.as_ref(), &settings.seed_dir).await?;
+            let report = seed::seed(store.as_ref(), settings.seed_dir.as_deref()).await?;
             tracing::info!(
                 added = report.added,
                 present = report.present,

@@ -160,10 +160,7 @@ pub(super) mod tests {
     use std::path::PathBuf;
 
     fn vectors() -> PathBuf {
-        PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/vectors/jcs"
-        ))
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/jcs"))
     }
 
     #[test]

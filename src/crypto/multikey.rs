@@ -116,7 +116,7 @@ mod tests {
     fn key_pair() -> Value {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/vectors/vc-di-eddsa/keyPair.json"
+            "/tests/vectors/vc-di-eddsa/keyPair.json"
         );
         serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
     }

@@ -131,13 +131,13 @@ pub use uscc::Uscc;
 
 #[cfg(test)]
 mod tests {
-    //! Known-answer tests from `shared/vectors/cn-identifiers.json`.
+    //! Known-answer tests from `tests/vectors/cn-identifiers.json`.
 
     use super::*;
 
     const VECTORS: &str = include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/vectors/cn-identifiers.json"
+        "/tests/vectors/cn-identifiers.json"
     ));
 
     fn vector_list(key: &str) -> Vec<String> {

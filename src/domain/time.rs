@@ -6,6 +6,13 @@
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use serde::{Serialize, Serializer};
 
+/// The current instant in whole seconds, the precision signers write (`proof.created`,
+/// `validFrom`). Defaults the registry fills in ("from now") use it, so that a key registered
+/// and used within the same second is already valid for a proof dated that second.
+pub fn now_in_seconds() -> DateTime<Utc> {
+    chrono::SubsecRound::trunc_subsecs(Utc::now(), 0)
+}
+
 /// `t` as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn seconds(t: DateTime<Utc>) -> String {
     let mut buf = [0; LEN];

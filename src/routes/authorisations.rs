@@ -110,7 +110,8 @@ pub async fn withdraw(
     body: OptionalJson<Withdrawal>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.0;
-    let at = parse_time(request.at.as_deref(), "at")?.unwrap_or_else(Utc::now);
+    let at = parse_time(request.at.as_deref(), "at")?
+        .unwrap_or_else(crate::domain::time::now_in_seconds);
     let reason = text_field(request.reason, "reason", 500)?;
     let current = fetch(&state, &id).await?;
     if let Some(when) = current.withdrawn_at {

@@ -115,7 +115,7 @@ pub async fn add_key(
     let request = body.value;
     let public = parse_public_key(&request.public_key)
         .map_err(|e| ApiError::bad_request("invalid_public_key", e.to_string()))?;
-    let now = Utc::now();
+    let now = crate::domain::time::now_in_seconds();
     let valid_from = parse_time(request.valid_from.as_deref(), "validFrom")?.unwrap_or(now);
     let valid_until = parse_time(request.valid_until.as_deref(), "validUntil")?;
     check_window(valid_from, valid_until)?;
@@ -175,7 +175,8 @@ pub async fn revoke_key(
     let (uscc, multikey) = path.into_inner();
     let uscc = parse_uscc(&uscc, "path")?;
     let request = body.0;
-    let now = Utc::now();
+    // Whole seconds, rounded down: a signature dated the second of the revocation is void.
+    let now = crate::domain::time::now_in_seconds();
     let revoked_at = parse_time(request.revoked_at.as_deref(), "revokedAt")?;
     let compromised_since = parse_time(request.compromised_since.as_deref(), "compromisedSince")?;
     let reason = text_field(request.reason, "reason", 500)?;

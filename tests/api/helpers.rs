@@ -2,8 +2,6 @@
 //! a temporary SQLite file, or a fresh PostgreSQL database (dropped afterwards) when
 //! `TEST_DATABASE_URL` is set.
 
-use std::path::PathBuf;
-
 use actix_web::web;
 use elicence::config::{LogFormat, Settings};
 use elicence::startup::{AppState, Application};
@@ -67,10 +65,7 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         log_format: LogFormat::Text,
         body_limit: 1024 * 1024,
         submission_limit: 8 * 1024 * 1024,
-        seed_dir: PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/schemas/licence-types"
-        )),
+        seed_dir: None,
         seed: true,
         trust_bundle_interval: 24 * 60 * 60,
     }

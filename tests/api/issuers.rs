@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, json_with_status, TestApp, ADMIN_TOKEN};
 use crate::on_both_backends;
+use crate::signing::{items, setup_issuer};
 
 /// A valid USCC numbered `n` (a Changchun enterprise).
 pub fn uscc(n: u32) -> String {
@@ -337,4 +338,24 @@ async fn issuer_tokens_authenticate_the_issuer(app: TestApp) {
         let response = actix_test::call_service(&service, request.to_request()).await;
         assert_eq!(response.status().as_u16(), 401);
     }
+}
+
+on_both_backends!(a_key_registered_without_valid_from_signs_at_once);
+
+/// A key registered without `validFrom` is valid from the current whole second, the precision
+/// proofs carry: registering it and signing within the same second is accepted (the README's
+/// walk-through, pasted, does exactly that).
+async fn a_key_registered_without_valid_from_signs_at_once(app: TestApp) {
+    let issuer = setup_issuer(&app, "91220100MA0000KEY").await;
+    let (key, record) = add_key(&app, issuer.uscc.as_str(), json!({})).await;
+    let valid_from = record["validFrom"].as_str().expect("validFrom");
+    assert!(!valid_from.contains('.'), "whole seconds: {valid_from}");
+    let issuer = issuer.with_key(key);
+    let now = chrono::Utc::now();
+    let licence = issuer.sign_at(&issuer.unsigned_licence("KEY0001", 1), now);
+    let envelope = json!({
+        "issuer": issuer.did, "sequence": 1, "previous": null, "items": items(&[&licence]),
+    });
+    let envelope = issuer.sign_at(&envelope, now);
+    json_with_status(app.submit(&envelope).await, 201).await;
 }

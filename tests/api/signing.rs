@@ -158,7 +158,11 @@ impl TestIssuer {
 
     /// Signs any document with this issuer's key.
     pub fn sign(&self, document: &Value) -> Value {
-        let created = Utc::now() - Duration::minutes(1);
+        self.sign_at(document, Utc::now() - Duration::minutes(1))
+    }
+
+    /// Signs any document with this issuer's key, the proof `created` at `created`.
+    pub fn sign_at(&self, document: &Value, created: chrono::DateTime<Utc>) -> Value {
         let options =
             ProofOptions::assertion(format!("{}#{}", self.did, self.key.multikey()), created);
         sign(document, &self.key, &options).expect("signable document")

@@ -10,7 +10,7 @@ use crate::helpers::{assert_problem, json_with_status, TestApp};
 use crate::issuers;
 use crate::on_both_backends;
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/vc-di-eddsa");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/vc-di-eddsa");
 
 fn vector(name: &str) -> Value {
     let text = std::fs::read_to_string(format!("{VECTORS}/{name}")).expect("vector file");

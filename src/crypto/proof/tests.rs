@@ -9,7 +9,7 @@ use super::*;
 use crate::crypto::multikey::{decode_private, resolve_did_key};
 use crate::crypto::strict_json;
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/vc-di-eddsa");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/vc-di-eddsa");
 
 /// A text vector; the files carry no trailing newline, but tolerate one.
 fn text(name: &str) -> String {

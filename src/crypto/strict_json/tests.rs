@@ -165,7 +165,7 @@ fn real_documents_spend_a_fraction_of_the_budget() {
     let root = env!("CARGO_MANIFEST_DIR");
     let read = |path: String| std::fs::read_to_string(path).expect("a fixture");
     let credential = read(format!(
-        "{root}/../shared/vectors/vc-di-eddsa/eddsa-jcs-2022/signedJCS.json"
+        "{root}/tests/vectors/vc-di-eddsa/eddsa-jcs-2022/signedJCS.json"
     ));
     let mut documents = vec![
         credential.clone(),

@@ -1,4 +1,4 @@
-//! The transparency-dev inclusion and consistency vectors from `shared/vectors/merkle`, checked
+//! The transparency-dev inclusion and consistency vectors from `tests/vectors/merkle`, checked
 //! with the verifiers and, for the happy paths, against proofs from the RFC 6962 test tree.
 
 use std::path::{Path, PathBuf};
@@ -34,11 +34,7 @@ struct ConsistencyVector {
 }
 
 fn vector_dir(kind: &str) -> PathBuf {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/vectors/merkle"
-    ))
-    .join(kind)
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/merkle")).join(kind)
 }
 
 /// Every `<dir>/<n>/*.json` under a vector kind, parsed.

@@ -1,0 +1,32 @@
+//! Embeds the seeded licence types (`schemas/licence-types/*.json`) into the binary, so an
+//! installed binary seeds its directory wherever it runs. The files stay the source: this writes
+//! `$OUT_DIR/seed_types.rs`, a list of `(file name, include_str!(file))` in name order.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/licence-types");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("schemas/licence-types is part of the repository")
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    let mut out = String::from("&[\n");
+    for path in files {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let name = path.file_name().expect("a file name").to_string_lossy();
+        writeln!(
+            out,
+            "    ({name:?}, include_str!({:?})),",
+            path.display().to_string()
+        )
+        .expect("writing to a String");
+    }
+    out.push(']');
+    let target =
+        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("seed_types.rs");
+    std::fs::write(target, out).expect("writing the embedded seed list");
+}
