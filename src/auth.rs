@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 use crate::crypto::digest::sha256;
 use crate::domain::identifiers::Uscc;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Proof that the caller is the operator (the e-licence management department).
 #[derive(Debug, Clone, Copy)]

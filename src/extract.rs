@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::crypto::strict_json::{self, StrictJsonError};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A JSON body parsed strictly: at most the configured size, no duplicate keys at any depth,
 /// then deserialised into `T`. The parsed [`Value`] is kept for signature checks.

@@ -15,31 +15,12 @@ use crate::config::Settings;
 use crate::crypto::digest::sha256;
 use crate::crypto::keys::KeyPair;
 use crate::log::checkpoint::Checkpoint;
-use crate::log::intake::{Intake, SchemaCache};
 use crate::log::receipt::Signer;
-use crate::log::sequencer::Sequencer;
+use crate::state::AppState;
 use crate::storage::{self, Store};
+use crate::submissions::intake::{Intake, SchemaCache};
+use crate::submissions::sequencer::Sequencer;
 use crate::{extract, metrics, routes, seed};
-
-/// Shared, read-only state of one service instance.
-pub struct AppState {
-    pub settings: Settings,
-    pub store: Arc<dyn Store>,
-    /// SHA-256 of the operator token; the token itself is not kept.
-    pub admin_token_hash: [u8; 32],
-    /// The registry's own signing key (checkpoints, receipts, trust bundles).
-    pub registry_key: KeyPair,
-    /// The key `POST /credentials/issue` signs with (interoperability testing only, never
-    /// licences); its DID is the bare `did:key` of its Multikey.
-    pub vcapi_key: KeyPair,
-    /// The write path: submission checks and this instance's sequencer.
-    pub intake: Intake,
-    /// Verification: the cached registry view and per-client rate limits.
-    pub verifier: Arc<crate::verify::cache::RegistryCache>,
-    pub verify_limiter: crate::verify::limit::ClientLimiter,
-    /// The last signed trust bundle.
-    pub bundle: crate::bundle::BundleCache,
-}
 
 /// A bound, not yet running, HTTP service.
 pub struct Application {

@@ -7,11 +7,13 @@
 //! verification. [`checkpoint`] owns the C2SP signed-note checkpoint format the registry signs
 //! with its Ed25519 key. Neither knows about SQL or HTTP: a store persists the `(NodeId, Hash)`
 //! pairs that [`merkle::CompactRange::append`] returns and answers the node lists that
-//! [`merkle::ProofPlan::nodes`] asks for.
+//! [`merkle::ProofPlan::nodes`] asks for. [`batch`] and [`plan`] are what one append is: the
+//! sealed batch's data, each envelope's fate under the lock, the nodes and proofs it adds;
+//! [`receipt`] the registry-signed answers. The write path that feeds them (intake and the
+//! sequencer) is [`crate::submissions`], above storage.
 
 pub mod batch;
 pub mod checkpoint;
-pub mod intake;
 pub mod merkle;
+pub mod plan;
 pub mod receipt;
-pub mod sequencer;

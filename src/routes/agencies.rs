@@ -13,7 +13,7 @@ use crate::domain::agency::{Agency, Scope};
 use crate::domain::identifiers::HolderId;
 use crate::error::ApiError;
 use crate::extract::{OptionalJson, StrictJson};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::StoreError;
 
 use super::parse::{parse_uscc, text_field};

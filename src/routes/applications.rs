@@ -16,7 +16,7 @@ use crate::domain::identifiers::HolderId;
 use crate::domain::matter::Matter;
 use crate::error::ApiError;
 use crate::extract::StrictJson;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::{record_access, StoreError};
 
 use super::agencies::parse_holder;

@@ -15,7 +15,7 @@ use crate::domain::identifiers::{JurisdictionScope, TypeCode};
 use crate::domain::licence_type::TypeStatus;
 use crate::error::ApiError;
 use crate::extract::{OptionalJson, StrictJson};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::StoreError;
 
 /// Most licence types one grant may name.

@@ -7,7 +7,7 @@ use chrono::Duration;
 
 use crate::bundle::Registry;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/trust-bundle", web::get().to(trust_bundle));

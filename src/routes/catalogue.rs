@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::domain::licence_type::{LicenceType, TypeFilter};
 use crate::error::ApiError;
 use crate::routes::licence_types::present;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/catalogue.json", web::get().to(catalogue_json))

@@ -14,7 +14,7 @@ use crate::domain::consent::Consent;
 use crate::domain::identifiers::{LicenceId, TypeCode};
 use crate::error::ApiError;
 use crate::extract::StrictJson;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::{record_access, StoreError};
 
 use super::parse::{parse_time, parse_uscc, text_field};

@@ -9,7 +9,7 @@ use super::issuers::{did, fetch};
 use super::parse::parse_uscc;
 use crate::domain::did::{document, issuer_document, registry_did};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The media type of a DID document in its JSON representation.
 const DID_JSON: &str = "application/did+json";

@@ -11,7 +11,7 @@ use crate::auth::Holder;
 use crate::domain::licence::LicenceState;
 use crate::error::ApiError;
 use crate::log::receipt::timestamp;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::LicenceRecord;
 
 use super::references::parse_licence_id;

@@ -15,7 +15,7 @@ use crate::domain::identifiers::Uscc;
 use crate::domain::issuer::{issuer_did, Issuer, IssuerKey, IssuerStatus, RevocationRefused};
 use crate::error::ApiError;
 use crate::extract::{OptionalJson, StrictJson};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::StoreError;
 
 use super::parse::{check_window, parse_time, parse_uscc, text_field};

@@ -15,7 +15,7 @@ use crate::domain::licence_type::{
 use crate::domain::schema::CompiledSchema;
 use crate::error::ApiError;
 use crate::extract::StrictJson;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/licence-types", web::get().to(list))

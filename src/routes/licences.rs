@@ -8,7 +8,7 @@ use crate::auth::OperatorOrIssuer;
 use crate::domain::identifiers::LicenceId;
 use crate::error::ApiError;
 use crate::log::receipt::timestamp;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::LicenceHistory;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

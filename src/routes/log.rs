@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::error::ApiError;
 use crate::log::checkpoint::{self, Checkpoint};
 use crate::log::merkle::{consistency_plan, empty_root, inclusion_plan, Hash, MerkleError, NodeId};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Most leaves one entries request answers.
 const MAX_ENTRIES: u64 = 1000;

@@ -10,7 +10,7 @@ use crate::domain::identifiers::TypeCode;
 use crate::domain::matter::{check_code, check_requirements, Matter, Requirement};
 use crate::error::ApiError;
 use crate::extract::StrictJson;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::StoreError;
 
 use super::parse::{parse_uscc, text_field};

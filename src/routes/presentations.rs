@@ -10,7 +10,7 @@ use crate::auth::Holder;
 use crate::domain::presentation::PresentationRequest;
 use crate::error::ApiError;
 use crate::presentation::{self, plausible_token, CreateError, Scanned, Shown};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/presentations", web::post().to(create))

@@ -11,7 +11,7 @@ use crate::domain::identifiers::{LicenceId, Uscc};
 use crate::domain::issuer::Issuer;
 use crate::domain::submission::check_issuer_proof;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::LicenceRecord;
 
 /// Parses a licence reference: a `urn:elicence:` URN or a bare identifier.

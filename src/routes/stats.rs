@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::auth::Operator;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::StatsRows;
 
 const DEFAULT_DAYS: i64 = 30;

@@ -11,9 +11,9 @@ use crate::domain::submission::EnvelopeError;
 use crate::error::ApiError;
 use crate::extract::{parse_body, read_limited};
 use crate::log::batch::ChainHead;
-use crate::log::intake::{Accepted, IntakeError};
-use crate::log::sequencer::SequencerError;
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::submissions::intake::{Accepted, IntakeError};
+use crate::submissions::sequencer::SequencerError;
 
 /// How `digest` and `previous` are computed, stated in every head answer.
 const DIGEST_ENCODING: &str =

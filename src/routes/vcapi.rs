@@ -10,7 +10,7 @@ use crate::domain::identifiers::Uscc;
 use crate::domain::issuer::IssuerKey;
 use crate::error::ApiError;
 use crate::extract::StrictJson;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::vcapi::{self, IssueRequest, VcApiError, VerifyRequest};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -15,7 +15,7 @@ use crate::domain::identifiers::LicenceId;
 use crate::error::ApiError;
 use crate::extract::{parse_body, read_limited};
 use crate::log::receipt::timestamp;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::verify::{answer, is_credential, Verification};
 
 /// Most items one batch may carry.

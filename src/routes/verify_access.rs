@@ -13,7 +13,7 @@ use crate::domain::access::{Channel, NewAccessRecord};
 use crate::domain::agency::Scope;
 use crate::domain::identifiers::{HolderId, Uscc};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::verify::Verification;
 
 /// Longest use cause accepted, in characters.

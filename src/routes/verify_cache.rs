@@ -9,7 +9,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::web;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Route prefixes whose successful writes change what the verifier caches.
 const CACHED_PREFIXES: [&str; 3] = ["/v1/issuers", "/v1/authorisations", "/v1/licence-types"];

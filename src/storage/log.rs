@@ -91,11 +91,10 @@ pub(crate) fn to_i64(value: u64) -> Result<i64, super::StoreError> {
 }
 
 pub(crate) mod pg;
-mod plan;
 #[macro_use]
 mod write;
 
-pub(crate) use plan::{append_leaves, outcomes, triage, Triage};
+pub(crate) use crate::log::plan::{append_leaves, outcomes, triage, Triage};
 
 /// Implements [`LogStore`](super::LogStore) for a store with a `pool` field and an inherent
 /// `begin_locked(&pool)` that begins a transaction holding the log lock, with `batch_reads`
@@ -141,7 +140,8 @@ macro_rules! log_store {
                     .map(|id| fetched.get(id).copied().ok_or_else(|| StoreError::corrupt("a frontier node is missing")))
                     .collect::<Result<Vec<_>, _>>()?;
                 let leaves: Vec<&[String]> = accepted.iter().map(|&i| batch.leaves[i].as_slice()).collect();
-                let (mut appended, nodes) = super::log::append_leaves(size, peaks, &leaves)?;
+                let (mut appended, nodes) = super::log::append_leaves(size, peaks, &leaves)
+                    .map_err(StoreError::corrupt)?;
                 for (slot, &i) in appended.envelopes.iter_mut().zip(&accepted) {
                     slot.0 = i;
                 }

@@ -11,7 +11,7 @@ use crate::domain::identifiers::TypeCode;
 use crate::domain::licence_type::{LicenceType, TypeFilter};
 use crate::domain::presentation::schema_fields;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 use super::{message, page};
 

@@ -15,7 +15,7 @@ use crate::domain::identifiers::HolderId;
 use crate::domain::presentation::{schema_fields, PresentationRequest, DEFAULT_FIELDS};
 use crate::error::ApiError;
 use crate::presentation::{self, CreateError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::LicenceRecord;
 
 use super::{message, page};

@@ -4,7 +4,8 @@
 
 use actix_web::web;
 use elicence::config::{LogFormat, Settings};
-use elicence::startup::{AppState, Application};
+use elicence::startup::Application;
+use elicence::state::AppState;
 use secrecy::SecretString;
 use serde_json::Value;
 

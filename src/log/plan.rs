@@ -1,19 +1,20 @@
 //! The pure part of appending a batch: each envelope's fate under the lock, the leaves and
-//! nodes it adds to the tree with their inclusion proofs, and the answers once sealed.
+//! nodes it adds to the tree with their inclusion proofs, and the answers once sealed. The
+//! store runs these inside its transaction; nothing here knows SQL.
 
 use std::collections::HashMap;
 
-use crate::log::merkle::Hash;
+use super::batch::{Appended, AppendedLeaf, Batch, ChainHead, Outcome};
+use super::merkle::{inclusion_plan, leaf_hash, CompactRange, Hash, MerkleError, NodeId};
 
 /// Decides each envelope's fate against the heads and digests stored when the lock was taken,
 /// tracking heads as earlier envelopes of the batch are accepted. `Accepted` carries an empty
 /// receipt and an in-batch repeat the position of its twin (filled in after sealing).
-pub(crate) fn triage(
-    batch: &crate::log::batch::Batch,
-    mut heads: HashMap<String, crate::log::batch::ChainHead>,
+pub fn triage(
+    batch: &Batch,
+    mut heads: HashMap<String, ChainHead>,
     stored: &HashMap<String, String>,
 ) -> Vec<Triage> {
-    use crate::log::batch::ChainHead;
     let mut accepted_at: HashMap<&str, usize> = HashMap::new();
     batch
         .envelopes
@@ -45,35 +46,27 @@ pub(crate) fn triage(
 
 /// See [`triage`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Triage {
+pub enum Triage {
     Accept,
     Stored(String),
     Twin(usize),
-    Mismatch(Option<crate::log::batch::ChainHead>),
+    Mismatch(Option<ChainHead>),
 }
 
 /// Appends the accepted envelopes' leaves to the frontier; answers every node to write, the
 /// leaf hashes, and the proofs against the new size. Every node an inclusion proof of a new
-/// leaf needs is either a peak of the old tree or a node this append completed.
-pub(crate) fn append_leaves(
+/// leaf needs is either a peak of the old tree or a node this append completed. An error means
+/// the stored peaks do not describe a tree of `size` leaves.
+pub fn append_leaves(
     size: u64,
     peaks: Vec<Hash>,
     leaves: &[&[String]],
-) -> Result<
-    (
-        crate::log::batch::Appended,
-        Vec<(crate::log::merkle::NodeId, Hash)>,
-    ),
-    crate::storage::StoreError,
-> {
-    use crate::log::batch::{Appended, AppendedLeaf};
-    use crate::log::merkle::{inclusion_plan, leaf_hash, CompactRange};
-    let corrupt = crate::storage::StoreError::corrupt;
+) -> Result<(Appended, Vec<(NodeId, Hash)>), MerkleError> {
     let known: HashMap<_, _> = CompactRange::peak_ids(size)
         .into_iter()
         .zip(peaks.iter().copied())
         .collect();
-    let mut range = CompactRange::from_peaks(size, peaks).map_err(corrupt)?;
+    let mut range = CompactRange::from_peaks(size, peaks)?;
     let mut nodes = Vec::new();
     let mut hashes = Vec::with_capacity(leaves.len());
     for datas in leaves {
@@ -91,9 +84,7 @@ pub(crate) fn append_leaves(
     for envelope in hashes {
         let mut appended = Vec::with_capacity(envelope.len());
         for hash in envelope {
-            let inclusion = inclusion_plan(index, new_size)
-                .and_then(|plan| plan.assemble(&all))
-                .map_err(corrupt)?;
+            let inclusion = inclusion_plan(index, new_size).and_then(|plan| plan.assemble(&all))?;
             appended.push(AppendedLeaf {
                 index,
                 hash,
@@ -115,11 +106,7 @@ pub(crate) fn append_leaves(
 }
 
 /// Each envelope's outcome once the receipts are known.
-pub(crate) fn outcomes(
-    triage: Vec<Triage>,
-    receipts: &HashMap<usize, String>,
-) -> Vec<crate::log::batch::Outcome> {
-    use crate::log::batch::Outcome;
+pub fn outcomes(triage: Vec<Triage>, receipts: &HashMap<usize, String>) -> Vec<Outcome> {
     let receipt = |i: usize| receipts.get(&i).cloned().unwrap_or_default();
     triage
         .into_iter()

@@ -14,9 +14,6 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::batch::{
-    ChainHead, LicenceChain, NewLicence, NewStatusEvent, Outcome, PendingEnvelope, PendingItem,
-};
 use super::sequencer::{Sequencer, SequencerError};
 use crate::domain::authorisation::{covering, Authorisation};
 use crate::domain::identifiers::{LicenceId, TypeCode};
@@ -28,6 +25,9 @@ use crate::domain::submission::licence::{self, LicenceClaims, Submitter};
 use crate::domain::submission::status::{self, StatusClaims};
 use crate::domain::submission::{
     check_issuer_proof, item_kind, Envelope, EnvelopeError, ItemError,
+};
+use crate::log::batch::{
+    ChainHead, LicenceChain, NewLicence, NewStatusEvent, Outcome, PendingEnvelope, PendingItem,
 };
 use crate::storage::{IntakeReads, Store, StoreError};
 use crate::verify::cache::RegistryCache;

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
-use super::batch::{Batch, Outcome, PendingEnvelope};
-use super::receipt::{leaf_data, Signer};
+use crate::log::batch::{Batch, Outcome, PendingEnvelope};
+use crate::log::receipt::{leaf_data, Signer};
 use crate::storage::{now_micros, Store, StoreError};
 
 /// Most envelopes in one transaction.
