@@ -20,7 +20,7 @@ use crate::log::merkle::{Hash, NodeId};
 #[macro_use]
 mod shared;
 #[macro_use]
-mod directory;
+mod licence_types;
 #[macro_use]
 mod issuers;
 #[macro_use]

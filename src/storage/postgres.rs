@@ -71,7 +71,7 @@ impl PgStore {
     }
 }
 
-directory_helpers!(PgStore, PgRow);
+licence_type_helpers!(PgStore, PgRow);
 log_helpers!(PgStore, sqlx::Postgres, sqlx::PgConnection, PgRow);
 
 impl PgStore {
@@ -95,7 +95,7 @@ impl PgStore {
 }
 
 core_store!(PgStore);
-directory_store!(PgStore);
+licence_type_store!(PgStore);
 log_store!(PgStore);
 intake_store!(PgStore, sqlx::Postgres, sqlx::PgConnection);
 presentation_store!(PgStore);

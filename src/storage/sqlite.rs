@@ -74,7 +74,7 @@ impl SqliteStore {
     }
 }
 
-directory_helpers!(SqliteStore, SqliteRow);
+licence_type_helpers!(SqliteStore, SqliteRow);
 log_helpers!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection, SqliteRow);
 multirow_writes!(sqlx::Sqlite, sqlx::SqliteConnection);
 multirow_intake!(sqlx::Sqlite, sqlx::SqliteConnection);
@@ -102,7 +102,7 @@ impl SqliteStore {
 }
 
 core_store!(SqliteStore);
-directory_store!(SqliteStore);
+licence_type_store!(SqliteStore);
 log_store!(SqliteStore);
 intake_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection);
 presentation_store!(SqliteStore);

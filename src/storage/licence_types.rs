@@ -50,7 +50,7 @@ pub(crate) const TYPE_WHERE: &str = "($1 IS NULL OR status = $1) \
      AND ($4 IS NULL OR LOWER(name_zh) LIKE $4 ESCAPE '\\' OR LOWER(name_en) LIKE $4 ESCAPE '\\')";
 
 /// Implements [`DirectoryStore`](super::DirectoryStore) for a store with a `pool` field.
-macro_rules! directory_store {
+macro_rules! licence_type_store {
     ($store:ty) => {
         #[async_trait]
         impl DirectoryStore for $store {
@@ -105,7 +105,7 @@ macro_rules! directory_store {
         async fn licence_type(&self, code: &TypeCode) -> Result<Option<LicenceType>, StoreError> {
             let sql = format!(
                 "SELECT {} FROM licence_types WHERE code = $1",
-                super::directory::TYPE_COLUMNS
+                super::licence_types::TYPE_COLUMNS
             );
             let row = sqlx::query(&sql)
                 .bind(code.as_str())
@@ -121,10 +121,10 @@ macro_rules! directory_store {
             &self,
             filter: &TypeFilter,
         ) -> Result<(Vec<LicenceType>, u64), StoreError> {
-            let binds = super::directory::FilterBinds::from(filter);
+            let binds = super::licence_types::FilterBinds::from(filter);
             let count_sql = format!(
                 "SELECT COUNT(*) AS n FROM licence_types WHERE {}",
-                super::directory::TYPE_WHERE
+                super::licence_types::TYPE_WHERE
             );
             let total: i64 = sqlx::query_scalar(&count_sql)
                 .bind(binds.status)
@@ -135,8 +135,8 @@ macro_rules! directory_store {
                 .await?;
             let sql = format!(
                 "SELECT {} FROM licence_types WHERE {} ORDER BY code LIMIT $5 OFFSET $6",
-                super::directory::TYPE_COLUMNS,
-                super::directory::TYPE_WHERE
+                super::licence_types::TYPE_COLUMNS,
+                super::licence_types::TYPE_WHERE
             );
             let rows = sqlx::query(&sql)
                 .bind(binds.status)
@@ -275,7 +275,7 @@ macro_rules! directory_store {
 }
 
 /// Inherent helpers and row decoders shared by both stores.
-macro_rules! directory_helpers {
+macro_rules! licence_type_helpers {
     ($store:ty, $row:ty) => {
         impl $store {
             /// Loads versions and transfers for the given types in two queries.
