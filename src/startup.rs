@@ -178,6 +178,15 @@ fn admin_token_hash(settings: &Settings) -> anyhow::Result<[u8; 32]> {
             token.expose_secret().len() >= 16,
             "ELICENCE_ADMIN_TOKEN must be at least 16 characters"
         );
+        let ignored = settings.data_dir.join("admin-token");
+        if ignored.exists() {
+            // A walk-through that read the generated file earlier would now get 401s.
+            tracing::warn!(file = %ignored.display(), "ELICENCE_ADMIN_TOKEN is set: the token in this file is ignored");
+            eprintln!(
+                "elicence: ELICENCE_ADMIN_TOKEN is set, so the operator token in {} no longer works",
+                ignored.display()
+            );
+        }
         return Ok(sha256(token.expose_secret().as_bytes()));
     }
     let path = settings.data_dir.join("admin-token");

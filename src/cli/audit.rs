@@ -18,8 +18,13 @@ use crate::log::merkle::{verify_consistency, Hash};
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// The registry's base URL.
-    #[arg(long, env = "ELICENCE_REGISTRY")]
+    /// The registry's base URL (`--registry-url` too, as the other commands call it).
+    #[arg(
+        long,
+        alias = "registry-url",
+        env = "ELICENCE_REGISTRY_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub registry: String,
     /// Where the monitor keeps the pinned key and the last checkpoint it verified.
     #[arg(long)]

@@ -89,8 +89,10 @@ async fn serve(config: Option<PathBuf>) -> anyhow::Result<()> {
     let settings = Settings::load(config)?;
     telemetry::init(settings.log_format);
     let listen = settings.listen.clone();
+    let public = settings.public_base().to_owned();
     let app = Application::build(settings).await?;
     tracing::info!(%listen, port = app.port(), "elicence listening");
+    eprintln!("elicence: serving on {listen}; open {public}/ (the directory: {public}/catalogue, a holder's page: {public}/holder)");
     app.run_until_stopped().await?;
     tracing::info!("stopped");
     Ok(())

@@ -21,7 +21,16 @@ const PAGE: u32 = 200;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(landing))
         .route("/catalogue", web::get().to(list))
-        .route("/catalogue/{code}", web::get().to(show));
+        .route("/catalogue/{code}", web::get().to(show))
+        .route("/favicon.ico", web::get().to(favicon));
+}
+
+/// The site icon browsers ask for on every page (an SVG; browsers take it at this path).
+async fn favicon() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .body(include_str!("favicon.svg"))
 }
 
 async fn landing(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -43,11 +43,10 @@ macro_rules! on_both_backends {
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(not(postgres_tests), ignore = "PostgreSQL half: set TEST_DATABASE_URL to run it")]
                 async fn postgres() {
-                    match $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
-                        Some(app) => super::$name(app).await,
-                        None => eprintln!("TEST_DATABASE_URL not set: PostgreSQL run skipped"),
-                    }
+                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await;
+                    super::$name(app.expect("TEST_DATABASE_URL is set")).await;
                 }
             }
         )*

@@ -37,11 +37,13 @@ async fn sqlite_survives_sigkill() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "PostgreSQL half: set TEST_DATABASE_URL to run it"
+)]
 async fn postgres_survives_sigkill() {
-    match DataDir::postgres().await {
-        Some(data) => survives_sigkill(data).await,
-        None => eprintln!("TEST_DATABASE_URL not set: PostgreSQL run skipped"),
-    }
+    let data = DataDir::postgres().await;
+    survives_sigkill(data.expect("TEST_DATABASE_URL is set")).await;
 }
 
 async fn survives_sigkill(mut data: DataDir) {
