@@ -14,7 +14,8 @@ use crate::crypto::digest::digest_value;
 use crate::crypto::keys::KeyPair;
 use crate::crypto::strict_json;
 use crate::domain::identifiers::{DivisionCode, LicenceId, TypeCode, Uscc};
-use crate::issuer::{self, ChainState, LicenceDraft, StatusAction};
+use crate::domain::licence::StatusAction;
+use crate::issuer::{self, ChainState, LicenceDraft};
 
 /// Largest JSON file read (a subject, a licence, an item).
 const MAX_FILE_BYTES: usize = 1024 * 1024;

@@ -71,6 +71,22 @@ impl StatusAction {
     }
 }
 
+impl std::str::FromStr for StatusAction {
+    type Err = String;
+
+    /// The wire name, as the issuer command line takes it.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+            .ok_or_else(|| format!("unknown action {s:?}: expected suspend, resume or revoke"))
+    }
+}
+
+impl std::fmt::Display for StatusAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ mod status;
 pub use chain::{ChainError, ChainState};
 pub use envelope::{build_envelope, item_from_document, EnvelopeError};
 pub use licence::{build_licence, sign_licence, LicenceDraft, LicenceError, VC_CONTEXT};
-pub use status::{status_change, StatusAction};
+pub use status::status_change;
 
 use crate::crypto::keys::KeyPair;
 use crate::domain::identifiers::Uscc;

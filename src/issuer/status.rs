@@ -1,54 +1,12 @@
 //! Status-change items: an issuer suspends, resumes or revokes one of its licences. The item
 //! carries no proof of its own; the envelope's proof covers it.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::domain::identifiers::LicenceId;
+use crate::domain::licence::StatusAction;
 use crate::domain::time::seconds;
-
-/// What a status change does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusAction {
-    Suspend,
-    Resume,
-    Revoke,
-}
-
-impl StatusAction {
-    /// The wire name: `suspend`, `resume` or `revoke`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StatusAction::Suspend => "suspend",
-            StatusAction::Resume => "resume",
-            StatusAction::Revoke => "revoke",
-        }
-    }
-}
-
-impl FromStr for StatusAction {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "suspend" => Ok(StatusAction::Suspend),
-            "resume" => Ok(StatusAction::Resume),
-            "revoke" => Ok(StatusAction::Revoke),
-            other => Err(format!(
-                "unknown action {other:?}: expected suspend, resume or revoke"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for StatusAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The envelope item `{"statusChange": {licence, action, reason, effectiveFrom, previous}}`.
 /// `previous_digest` is the digest of the licence's previous status event, or of its head

@@ -12,13 +12,15 @@
 //! it needs ([`inclusion_plan`], [`consistency_plan`], [`root_plan`]), fetch them all in one
 //! query ([`ProofPlan::nodes`]), and assemble ([`ProofPlan::assemble`]). Each costs O(log n)
 //! node reads. [`verify_inclusion`] and [`verify_consistency`] are the RFC 9162 client checks,
-//! and [`MemoryTree`] is an in-memory store for tests and offline auditors.
+//! and `MemoryTree` (tests only) is an in-memory store the proofs are checked against.
 
+#[cfg(test)]
 mod memory;
 mod proof;
 
 use sha2::{Digest, Sha256};
 
+#[cfg(test)]
 pub use memory::MemoryTree;
 pub use proof::{
     consistency_plan, inclusion_plan, root_plan, verify_consistency, verify_inclusion, ProofPlan,

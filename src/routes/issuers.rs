@@ -195,7 +195,7 @@ pub async fn revoke_key(
         })?;
     state
         .store
-        .revoke_issuer_key_because(
+        .revoke_issuer_key(
             &uscc,
             &multikey,
             effective,

@@ -37,18 +37,8 @@ pub trait IssuerStore: Send + Sync + 'static {
     /// Revokes a key, optionally marking it compromised since a time. `NotFound` when the
     /// issuer has no such key; `Conflict` when it is already revoked, unless this only adds a
     /// compromise time to a revoked key that has none (the revocation time is then kept).
+    /// `reason` is the operator's, kept with the key.
     async fn revoke_issuer_key(
-        &self,
-        uscc: &Uscc,
-        multikey: &str,
-        revoked_at: DateTime<Utc>,
-        compromised_since: Option<DateTime<Utc>>,
-    ) -> Result<(), StoreError> {
-        self.revoke_issuer_key_because(uscc, multikey, revoked_at, compromised_since, None)
-            .await
-    }
-    /// [`revoke_issuer_key`](Self::revoke_issuer_key), recording the operator's reason.
-    async fn revoke_issuer_key_because(
         &self,
         uscc: &Uscc,
         multikey: &str,
@@ -201,7 +191,7 @@ macro_rules! issuer_store {
                 Ok(())
             }
 
-            async fn revoke_issuer_key_because(
+            async fn revoke_issuer_key(
                 &self,
                 uscc: &$crate::domain::identifiers::Uscc,
                 multikey: &str,

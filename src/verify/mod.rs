@@ -273,18 +273,6 @@ pub fn is_credential(value: &Value) -> bool {
     }
 }
 
-/// Verifies one credential against the registry as `view` sees it, judging validity and status
-/// at `at`. The `registered` check carries the leaf; an online caller attaches its proof.
-pub fn verify_credential(
-    credential: &Value,
-    view: &dyn RegistryView,
-    at: DateTime<Utc>,
-) -> Verification {
-    let prepared = prepare(credential, view);
-    let signature = prepared.check_single();
-    checks::run(prepared, signature, view, at)
-}
-
 /// Verifies many credentials, checking their signatures as one Ed25519 batch (falling back to
 /// one by one when the batch fails, to find which did).
 ///

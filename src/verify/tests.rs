@@ -144,3 +144,15 @@ fn credentials_are_recognised_by_type() {
     assert!(!is_credential(&json!({"type": ["ELicence"]})));
     assert!(!is_credential(&json!([1])));
 }
+
+/// Verifies one credential against the registry as `view` sees it, judging validity and status
+/// at `at`. The `registered` check carries the leaf; an online caller attaches its proof.
+fn verify_credential(
+    credential: &Value,
+    view: &dyn RegistryView,
+    at: DateTime<Utc>,
+) -> Verification {
+    let prepared = prepare(credential, view);
+    let signature = prepared.check_single();
+    checks::run(prepared, signature, view, at)
+}

@@ -94,27 +94,29 @@ async fn issuer_contract(app: TestApp) {
     assert_eq!(keys[0].valid_until, k1.valid_until);
 
     store
-        .revoke_issuer_key(&a, &k1.multikey, at(2025) + Duration::days(10), None)
+        .revoke_issuer_key(&a, &k1.multikey, at(2025) + Duration::days(10), None, None)
         .await
         .expect("revoke");
     assert!(matches!(
         store
-            .revoke_issuer_key(&a, &k1.multikey, at(2026), None)
+            .revoke_issuer_key(&a, &k1.multikey, at(2026), None, None)
             .await,
         Err(StoreError::Conflict(_))
     ));
     store
-        .revoke_issuer_key(&a, &k1.multikey, at(2026), Some(at(2025)))
+        .revoke_issuer_key(&a, &k1.multikey, at(2026), Some(at(2025)), None)
         .await
         .expect("compromise added to a revoked key");
     assert!(matches!(
         store
-            .revoke_issuer_key(&a, &k1.multikey, at(2026), Some(at(2025)))
+            .revoke_issuer_key(&a, &k1.multikey, at(2026), Some(at(2025)), None)
             .await,
         Err(StoreError::Conflict(_))
     ));
     assert!(matches!(
-        store.revoke_issuer_key(&b, &k2.multikey, now, None).await,
+        store
+            .revoke_issuer_key(&b, &k2.multikey, now, None, None)
+            .await,
         Err(StoreError::NotFound(_))
     ));
     let issuer = store.issuer(&a).await.expect("read").expect("a");
