@@ -278,7 +278,8 @@ async fn start(
 /// The side's application (filed by its agency), consent (its holder's, to its agency) and
 /// presentation (its holder's, any number of scans).
 // PENDING: issue 15 finding (agency-prepared applications): once an agency's application stays
-// pending until the holder approves it, approve it here as the holder before the rows run.
+// pending until the holder approves it, approve it here as the holder (and write 200 for the
+// agency in the table's `GET /v1/applications/{application}/licences/{licence}` line).
 async fn finish(app: &TestApp, side: &mut Start) {
     let o = &mut side.owned;
     let agency_key = Some(side.agency_token.as_str());

@@ -10,8 +10,9 @@
 //!   once the code gives the expected one, so that the `~…` is deleted: the list must empty.
 //!
 //! Lines starting `#` are headings; `//` lines are comments on the route below them (a row
-//! with a known deviation must have one, starting `FINDING:` or `PENDING:`). Placeholders in paths are the fixture's resources (`fixture.rs`); a route is
-//! matched against the OpenAPI document with its placeholder names ignored.
+//! with a known deviation must have one, starting `FINDING:` or `PENDING:`). Placeholders in
+//! paths are the fixture's resources (`fixture.rs`); a route is matched against the OpenAPI
+//! document with its placeholder names ignored.
 //!
 //! Rows run top to bottom, and in each row refusals before successes: a row that withdraws or
 //! closes comes after the rows that read what it withdraws.
@@ -122,7 +123,10 @@ GET    /v1/matters                                          200     200     200 
 POST   /v1/matters                                          401     401     201     401     401     401     401     401     401     401     401     401
 POST   /v1/applications                                     401|401 401|401 401|401 401|401 401|401 201|403 403|201 403|403 401|401 401|401 401|401 401|401
 GET    /v1/applications/{application}                       401|401 401|401 401|401 401|401 401|401 200|404 404|200 403|403 401|401 401|401 401|401 401|401
-GET    /v1/applications/{application}/licences/{licence}    401|401 401|401 401|401 401|401 401|401 200|404 404|200 403|403 401|401 401|401 401|401 401|401
+// PENDING: issue 15 finding (agency-prepared applications): the fixture's applications are prepared by
+// their agency and never approved by their holder, and nothing is read before the holder's act. Once
+// holders approve (/v1/holder/applications…), approve in Fixture::finish and write 200 for the agency.
+GET    /v1/applications/{application}/licences/{licence}    401|401 401|401 401|401 401|401 401|401 403~200|404 404|403~200 403|403 401|401 401|401 401|401 401|401
 # --- consents: the holder grants, the agency reads under it ----------------------------------------------------------------------------------------------
 GET    /v1/agency/licences/{licence}                        401|401 401|401 401|401 401|401 401|401 200|403 403|200 403|403 401|401 401|401 401|401 401|401
 POST   /v1/consents                                         401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 201|404 404|201 401|401
