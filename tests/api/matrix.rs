@@ -1,7 +1,7 @@
 //! Issue 15's authorisation matrix: every route of `/openapi.json` × every kind of principal ×
 //! the resources of A and of B, against the table in `matrix/table.rs` (one line per route).
 //!
-//! Three rules hold over the whole table: a route in the document without a line (or a line
+//! Besides each cell, these rules hold over the whole table: a route in the document without a line (or a line
 //! for no route) fails the test; what is not yours answers exactly as what does not exist
 //! (each refusal of A's or B's resource is compared with the answer for a missing one of the
 //! same shape); no refusal carries a holder's resident ID; and what a holder's own views
@@ -25,6 +25,11 @@ use table::{normalise, Row, Side, Who, COLUMNS, SERVED_OUTSIDE_OPENAPI};
 
 on_both_backends!(every_route_answers_every_principal_as_the_table_says);
 
+/// The operations of an OpenAPI path item.
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
 /// What one call answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Answer {
@@ -37,62 +42,66 @@ async fn every_route_answers_every_principal_as_the_table_says(app: TestApp) {
     let rows = table::rows();
     assert_table_covers_the_document(&app, &rows).await;
     let fixture = Fixture::build(&app).await;
-    let mut failures = Vec::new();
-    let mut deviations = Vec::new();
-    let mut calls = 0;
+    let mut tally = Tally::default();
     for row in &rows {
-        let mut answers = HashMap::new();
-        for side in sides(row) {
-            for who in in_order(row, side) {
-                let (answer, text) = call(&app, &fixture, row, side, who).await;
-                calls += 1;
-                if !matches!(side, Side::MissingA | Side::MissingB) {
-                    check(row, side, who, &answer, &text, &fixture, &mut failures);
-                    note_deviation(row, side, who, &answer, &mut deviations);
-                }
-                answers.insert((side, who), answer);
-            }
-        }
-        check_not_yours_is_missing(row, &answers, &mut failures);
+        run_row(&app, &fixture, row, &mut tally).await;
     }
-    if !deviations.is_empty() {
+    if !tally.deviations.is_empty() {
         eprintln!(
             "known deviations ({}), to be emptied as the findings are fixed:\n  {}",
-            deviations.len(),
-            deviations.join("\n  ")
+            tally.deviations.len(),
+            tally.deviations.join("\n  ")
         );
     }
     eprintln!(
-        "matrix ({:?}): {} rows, {calls} calls in {:.1?}",
+        "matrix ({:?}): {} rows, {} calls in {:.1?}",
         app.backend,
         rows.len(),
+        tally.calls,
         started.elapsed()
     );
     assert!(
-        failures.is_empty(),
+        tally.failures.is_empty(),
         "{} cells disagree with the table:\n  {}",
-        failures.len(),
-        failures.join("\n  ")
+        tally.failures.len(),
+        tally.failures.join("\n  ")
     );
+}
+
+/// What the rows found: cells that disagree, known deviations seen, calls made.
+#[derive(Default)]
+struct Tally {
+    failures: Vec<String>,
+    deviations: Vec<String>,
+    calls: usize,
+}
+
+/// Calls the row's route as every principal, on every side, and checks each answer.
+async fn run_row(app: &TestApp, fixture: &Fixture, row: &Row, tally: &mut Tally) {
+    let mut answers = HashMap::new();
+    for side in sides(row) {
+        for who in in_order(row, side) {
+            let (answer, text) = call(app, fixture, row, side, who).await;
+            tally.calls += 1;
+            if !matches!(side, Side::MissingA | Side::MissingB) {
+                check(row, side, who, &answer, &text, fixture, &mut tally.failures);
+                note_deviation(row, side, who, &answer, &mut tally.deviations);
+            }
+            answers.insert((side, who), answer);
+        }
+    }
+    check_not_yours_is_missing(row, &answers, &mut tally.failures);
 }
 
 /// Every (method, path) of the document has exactly one line, and every line a route; the
 /// routes served outside the document stay outside it (else they need a line).
 async fn assert_table_covers_the_document(app: &TestApp, rows: &[Row]) {
-    let document: Value = app.get("/openapi.json").await.json().await.expect("JSON");
-    let mut documented = BTreeSet::new();
-    let paths = document["paths"].as_object().expect("paths");
-    for (path, operations) in paths {
-        for method in operations.as_object().expect("operations").keys() {
-            documented.insert((method.to_uppercase(), path.clone()));
-        }
-    }
-    let in_table: Vec<(String, String)> = rows.iter().map(Row::route).collect();
+    let documented = documented_routes(app).await;
     let mut seen = BTreeSet::new();
-    let twice: Vec<String> = in_table
+    let twice: Vec<String> = rows
         .iter()
-        .filter(|r| !seen.insert((*r).clone()))
-        .map(|(m, p)| format!("{m} {p}"))
+        .filter(|r| !seen.insert(r.route()))
+        .map(Row::to_string)
         .collect();
     let missing: Vec<String> = documented
         .iter()
@@ -108,23 +117,35 @@ async fn assert_table_covers_the_document(app: &TestApp, rows: &[Row]) {
         .filter(|r| !normalised.contains(&r.route()))
         .map(Row::to_string)
         .collect();
-    let undocumented_now_documented: Vec<String> = SERVED_OUTSIDE_OPENAPI
+    let now_documented: Vec<String> = SERVED_OUTSIDE_OPENAPI
         .iter()
         .filter(|(m, p)| normalised.contains(&(m.to_string(), normalise(p))))
         .map(|(m, p)| format!("{m} {p}"))
         .collect();
     assert!(
-        missing.is_empty()
-            && stale.is_empty()
-            && twice.is_empty()
-            && undocumented_now_documented.is_empty(),
+        missing.is_empty() && stale.is_empty() && twice.is_empty() && now_documented.is_empty(),
         "the matrix and /openapi.json disagree.\n\
          routes in the document without a line in matrix/table.rs (add one per route): {missing:#?}\n\
          lines for no route of the document (remove or fix them): {stale:#?}\n\
          routes with two lines: {twice:#?}\n\
-         SERVED_OUTSIDE_OPENAPI entries now in the document (move them to TABLE): {undocumented_now_documented:#?}"
+         SERVED_OUTSIDE_OPENAPI entries now in the document (move them to TABLE): {now_documented:#?}"
     );
     assert_served_outside_the_document_are_served(app).await;
+}
+
+/// `(METHOD, path template)` of every operation of `/openapi.json`.
+async fn documented_routes(app: &TestApp) -> BTreeSet<(String, String)> {
+    let document: Value = app.get("/openapi.json").await.json().await.expect("JSON");
+    let paths = document["paths"].as_object().expect("paths");
+    paths
+        .iter()
+        .flat_map(|(path, operations)| {
+            let keys = operations.as_object().expect("operations").keys();
+            // A path item may also hold `parameters`, `summary`…: only methods are routes.
+            keys.filter(|k| METHODS.contains(&k.as_str()))
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect()
 }
 
 /// The list of routes outside the document does not rot either: each is still served.
