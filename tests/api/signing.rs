@@ -13,7 +13,7 @@ use crate::helpers::{json_with_status, TestApp};
 /// The seeded type used by these tests: 律师执业证, person holders.
 pub const TYPE_CODE: &str = "11100000000014062K001";
 /// Its defining authority, which grants the authorisations.
-const AUTHORITY: &str = "11100000000014062K";
+pub const AUTHORITY: &str = "11100000000014062K";
 /// The did:web host of test applications (`https://registry.test`).
 pub const HOST: &str = "registry.test";
 
