@@ -13,6 +13,7 @@ mod issuer_contract;
 mod issuer_refusals;
 mod issuers;
 mod matrix;
+mod numbers;
 mod offline;
 mod pages;
 mod people;
