@@ -25,6 +25,7 @@ mod storage_contract;
 mod submissions;
 mod transparency;
 mod vcapi;
+mod vcapi_access;
 mod verify;
 mod verify_access;
 mod verify_at;
