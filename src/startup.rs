@@ -69,8 +69,12 @@ impl Application {
         let admin_token_hash = admin_token_hash(&settings)?;
         let vcapi_client_hash = vcapi_client_hash(&settings)?;
         let vcapi_limiter = crate::verify::limit::ClientLimiter::new(
-            NonZeroU32::new(settings.vcapi_issue_rate)
-                .map(|rate| (rate, NonZeroU32::new(settings.vcapi_issue_burst).unwrap_or(rate))),
+            NonZeroU32::new(settings.vcapi_issue_rate).map(|rate| {
+                (
+                    rate,
+                    NonZeroU32::new(settings.vcapi_issue_burst).unwrap_or(rate),
+                )
+            }),
         );
         if settings.seed {
             let report = seed::seed(store.as_ref(), settings.seed_dir.as_deref()).await?;

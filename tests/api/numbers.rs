@@ -58,7 +58,10 @@ async fn no_number_from_outside_answers_5xx(app: TestApp) {
         "GET /v1/holder/access-records before",
         "GET /v1/licence-types/{code}/versions/{version}/schema version",
     ] {
-        assert!(names.iter().any(|n| n == expected), "{expected} in {names:?}");
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
     }
     let code = seeded_type_code(&app).await;
     let mut failures = Vec::new();
@@ -139,7 +142,10 @@ fn numeric_parameters(openapi: &Value) -> Vec<Target> {
 fn describe(param: &Value) -> (String, bool, bool, bool) {
     let kinds = match &param["schema"]["type"] {
         Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_owned))
+            .collect(),
         _ => Vec::new(),
     };
     (

@@ -22,7 +22,10 @@ fn request() -> Value {
 }
 
 async fn issue(app: &TestApp, token: Option<&str>) -> reqwest::Response {
-    let mut post = app.client.post(app.url("/credentials/issue")).json(&request());
+    let mut post = app
+        .client
+        .post(app.url("/credentials/issue"))
+        .json(&request());
     if let Some(token) = token {
         post = post.bearer_auth(token);
     }
