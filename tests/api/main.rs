@@ -13,6 +13,7 @@ mod intake_contract;
 mod issuer_contract;
 mod issuer_refusals;
 mod issuers;
+mod log_secrets;
 mod matrix;
 mod numbers;
 mod offline;
