@@ -1,7 +1,7 @@
 //! Secrets never reach the logs: every line the service writes while a scenario issues tokens
 //! (issuer, agency, holder, presentation) and uses them — including 4xx answers to bad, used
 //! and expired presentation tokens, and tokens put in query strings — is captured and searched
-//! for each token.
+//! for each token, and so are the metrics' labels.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
