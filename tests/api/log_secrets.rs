@@ -48,7 +48,7 @@ fn captured() -> Captured {
         .get_or_init(|| {
             let captured = Captured(Arc::new(Mutex::new(Vec::new())));
             let subscriber = tracing_subscriber::fmt()
-                .with_env_filter("trace,sqlx=info,h2=info,hyper=info,reqwest=info,mio=info")
+                .with_env_filter("info,elicence=trace,tracing_actix_web=trace")
                 .with_span_events(FmtSpan::CLOSE)
                 .with_ansi(false)
                 .with_writer(captured.clone())
