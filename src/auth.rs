@@ -66,6 +66,45 @@ fn operator(req: &HttpRequest) -> Result<Operator, ApiError> {
     }
 }
 
+/// Permission to have `POST /credentials/issue` sign: the operator token or the configured
+/// VC-API client token, or anyone when the operator opened the route
+/// ([`crate::config::Settings::vcapi_issue_open`]).
+#[derive(Debug, Clone, Copy)]
+pub struct VcApiClient;
+
+impl FromRequest for VcApiClient {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        ready(vcapi_client(req))
+    }
+}
+
+fn vcapi_client(req: &HttpRequest) -> Result<VcApiClient, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+    let token = bearer(req)?;
+    if state.settings.vcapi_issue_open && token.is_none() {
+        return Ok(VcApiClient);
+    }
+    let token = token.ok_or_else(|| {
+        ApiError::unauthorized(
+            "vcapi_client_required",
+            "this registry signs VC-API credentials only for its configured client",
+        )
+    })?;
+    let client = state
+        .vcapi_client_hash
+        .is_some_and(|hash| token_matches(token, &hash));
+    if client || token_matches(token, &state.admin_token_hash) {
+        Ok(VcApiClient)
+    } else {
+        Err(invalid_token())
+    }
+}
+
 /// Proof that the caller holds a read token of this issuer (suspended issuers still read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issuer {

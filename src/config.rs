@@ -35,6 +35,20 @@ pub struct Settings {
     pub seed: bool,
     /// Seconds from a trust bundle's `issuedAt` to its `nextUpdate`.
     pub trust_bundle_interval: u64,
+    /// Whether anyone may have `POST /credentials/issue` sign (`ELICENCE_VCAPI_ISSUE_OPEN`,
+    /// default `false`). Closed, only the operator token and [`Self::vcapi_client_token`] may;
+    /// open it only on a test registry, never on a production one.
+    pub vcapi_issue_open: bool,
+    /// The bearer token of the VC-API interoperability client, e.g. the W3C test suite
+    /// (`ELICENCE_VCAPI_CLIENT_TOKEN`, at least 16 characters; default none). Only its SHA-256
+    /// is kept; it is never logged.
+    pub vcapi_client_token: Option<SecretString>,
+    /// Credentials per second each client address may have `POST /credentials/issue` sign
+    /// (`ELICENCE_VCAPI_ISSUE_RATE`, default 5; `0` for no limit).
+    pub vcapi_issue_rate: u32,
+    /// How many of them at once before the rate applies (`ELICENCE_VCAPI_ISSUE_BURST`,
+    /// default 50).
+    pub vcapi_issue_burst: u32,
 }
 
 /// Log output format.
@@ -67,7 +81,10 @@ impl Settings {
             .set_default("body_limit", 1024 * 1024)?
             .set_default("submission_limit", 8 * 1024 * 1024)?
             .set_default("seed", true)?
-            .set_default("trust_bundle_interval", 24 * 60 * 60)?;
+            .set_default("trust_bundle_interval", 24 * 60 * 60)?
+            .set_default("vcapi_issue_open", false)?
+            .set_default("vcapi_issue_rate", 5)?
+            .set_default("vcapi_issue_burst", 50)?;
         match file {
             Some(path) => builder = builder.add_source(config::File::from(path).required(true)),
             None => {
@@ -149,5 +166,15 @@ mod tests {
         s.admin_token = Some(SecretString::from("super-secret-token"));
         let shown = format!("{s:?}");
         assert!(!shown.contains("super-secret-token"));
+    }
+
+    #[test]
+    fn vcapi_issue_is_closed_by_default_and_its_token_redacted() {
+        let mut s = Settings::load(None).expect("defaults load");
+        assert!(!s.vcapi_issue_open);
+        assert!(s.vcapi_client_token.is_none());
+        assert_eq!((s.vcapi_issue_rate, s.vcapi_issue_burst), (5, 50));
+        s.vcapi_client_token = Some(SecretString::from("vcapi-client-secret"));
+        assert!(!format!("{s:?}").contains("vcapi-client-secret"));
     }
 }

@@ -206,6 +206,17 @@ impl ResponseError for ApiError {
     }
 }
 
+/// The 429 for a client that must wait `wait` before its next request, with `Retry-After` in
+/// whole seconds (at least one).
+pub fn rate_limited(wait: std::time::Duration) -> HttpResponse {
+    let mut response = ApiError::TooManyRequests.error_response();
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    if let Ok(value) = header::HeaderValue::from_str(&seconds.max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
 /// A problem+json 404 for routes that do not exist.
 pub async fn unknown_route() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::not_found("route_not_found", "no such route"))

@@ -69,6 +69,9 @@ pub struct Shown {
     /// The licence version's leaf in the registry's transparency log.
     pub log_index: Option<u64>,
     pub expires_at: String,
+    /// Whose licence it is, for the holder's access record only: a scanner is anonymous and
+    /// is never shown the holder's identity number.
+    #[serde(skip)]
     pub holder: HolderId,
 }
 

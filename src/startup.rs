@@ -2,6 +2,7 @@
 //! directory, and bind the HTTP server.
 
 use std::net::TcpListener;
+use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -43,6 +44,15 @@ impl Application {
             "the VC-API interoperability issuer key",
         )?;
         let admin_token_hash = admin_token_hash(&settings)?;
+        let vcapi_client_hash = vcapi_client_hash(&settings)?;
+        let vcapi_limiter = crate::verify::limit::ClientLimiter::new(
+            NonZeroU32::new(settings.vcapi_issue_rate).map(|rate| {
+                (
+                    rate,
+                    NonZeroU32::new(settings.vcapi_issue_burst).unwrap_or(rate),
+                )
+            }),
+        );
         if settings.seed {
             let report = seed::seed(store.as_ref(), settings.seed_dir.as_deref()).await?;
             tracing::info!(
@@ -73,6 +83,8 @@ impl Application {
             admin_token_hash,
             registry_key,
             vcapi_key,
+            vcapi_client_hash,
+            vcapi_limiter,
             intake,
             verifier,
             verify_limiter: crate::verify::limit::ClientLimiter::from_env(),
@@ -192,6 +204,18 @@ fn admin_token_hash(settings: &Settings) -> anyhow::Result<[u8; 32]> {
     let path = settings.data_dir.join("admin-token");
     let token = read_or_create_token(&path)?;
     Ok(sha256(token.as_bytes()))
+}
+
+/// The VC-API client token's hash, when one is configured. The token is never logged.
+fn vcapi_client_hash(settings: &Settings) -> anyhow::Result<Option<[u8; 32]>> {
+    let Some(token) = &settings.vcapi_client_token else {
+        return Ok(None);
+    };
+    anyhow::ensure!(
+        token.expose_secret().len() >= 16,
+        "ELICENCE_VCAPI_CLIENT_TOKEN must be at least 16 characters"
+    );
+    Ok(Some(sha256(token.expose_secret().as_bytes())))
 }
 
 fn read_or_create_token(path: &Path) -> anyhow::Result<String> {

@@ -20,6 +20,10 @@ pub struct AppState {
     /// The key `POST /credentials/issue` signs with (interoperability testing only, never
     /// licences); its DID is the bare `did:key` of its Multikey.
     pub vcapi_key: KeyPair,
+    /// SHA-256 of the VC-API client token, when one is configured.
+    pub vcapi_client_hash: Option<[u8; 32]>,
+    /// Per-client rate limit of `POST /credentials/issue`.
+    pub vcapi_limiter: crate::verify::limit::ClientLimiter,
     /// The write path: submission checks and this instance's sequencer.
     pub intake: Intake,
     /// Verification: the cached registry view and per-client rate limits.

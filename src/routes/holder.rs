@@ -76,7 +76,7 @@ pub async fn licence(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
-    /// Records with a sequence number below this (the `next` link sets it).
+    /// Records with a sequence number below this (the `next` link sets it; at most 2^63−1).
     before: Option<u64>,
     /// 1 to 500, default 50.
     limit: Option<u32>,
@@ -98,9 +98,13 @@ pub async fn access_records(
             format!("limit: 1 to {MAX_PAGE}"),
         ));
     }
+    let before = page
+        .before
+        .map(|b| super::parse::position(b, "before"))
+        .transpose()?;
     let records = state
         .store
-        .holder_access_records(&holder.id, page.before, limit)
+        .holder_access_records(&holder.id, before, limit)
         .await?;
     let next = (records.len() == limit as usize)
         .then(|| {

@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::error::ApiError;
 use crate::log::checkpoint::{self, Checkpoint};
 use crate::log::merkle::{consistency_plan, empty_root, inclusion_plan, Hash, MerkleError, NodeId};
+use crate::routes::parse::position;
 use crate::state::AppState;
 
 /// Most leaves one entries request answers.
@@ -65,9 +66,9 @@ pub async fn key(state: web::Data<AppState>) -> HttpResponse {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct InclusionQuery {
-    /// Leaf index
+    /// Leaf index (0 to 2^63−1)
     index: u64,
-    /// Tree size the proof is against (at most the current size)
+    /// Tree size the proof is against (at most the current size, and 2^63−1)
     size: u64,
 }
 
@@ -78,7 +79,8 @@ pub async fn inclusion(
     state: web::Data<AppState>,
     query: web::Query<InclusionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let InclusionQuery { index, size } = query.into_inner();
+    let index = position(query.index, "index")?;
+    let size = position(query.size, "size")?;
     within_log(&state, size).await?;
     let plan = inclusion_plan(index, size).map_err(proof_error)?;
     let leaf = NodeId { level: 0, index };
@@ -97,9 +99,9 @@ pub async fn inclusion(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ConsistencyQuery {
-    /// The older tree size
+    /// The older tree size (0 to 2^63−1)
     from: u64,
-    /// The newer tree size (at most the current size)
+    /// The newer tree size (at most the current size, and 2^63−1)
     to: u64,
 }
 
@@ -110,7 +112,8 @@ pub async fn consistency(
     state: web::Data<AppState>,
     query: web::Query<ConsistencyQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let ConsistencyQuery { from, to } = query.into_inner();
+    let from = position(query.from, "from")?;
+    let to = position(query.to, "to")?;
     within_log(&state, to).await?;
     let plan = consistency_plan(from, to).map_err(proof_error)?;
     let fetched = state.store.log_nodes(&plan.nodes()).await?;
@@ -121,7 +124,7 @@ pub async fn consistency(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct EntriesQuery {
-    /// First leaf index
+    /// First leaf index (0 to 2^63−1)
     start: u64,
     /// Number of leaves, 1–1000
     count: u64,
@@ -129,12 +132,13 @@ pub struct EntriesQuery {
 
 /// Leaves `[start, start + count)`: their data (JCS text) and hash.
 #[utoipa::path(get, path = "/v1/log/entries", tag = "log", params(EntriesQuery), responses(
-    (status = 200, description = "{entries: [{index, leafHash, data}]}"), (status = 400, description = "count out of range")))]
+    (status = 200, description = "{entries: [{index, leafHash, data}]}"), (status = 400, description = "invalid_query: start or count out of range")))]
 pub async fn entries(
     state: web::Data<AppState>,
     query: web::Query<EntriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let EntriesQuery { start, count } = query.into_inner();
+    let start = position(query.start, "start")?;
+    let count = query.count;
     if !(1..=MAX_ENTRIES).contains(&count) {
         return Err(ApiError::bad_request(
             "invalid_query",

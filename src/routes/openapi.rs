@@ -58,7 +58,7 @@ impl Modify for Security {
             "operator",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
-        for scheme in ["agency", "holder"] {
+        for scheme in ["agency", "holder", "vcapi_client"] {
             components.add_security_scheme(
                 scheme,
                 SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),

@@ -67,3 +67,17 @@ pub(crate) fn text_field(
     }
     Ok(Some(text))
 }
+
+/// The largest count or position a request may name: the store's integers are signed 64-bit.
+pub(crate) const MAX_POSITION: u64 = i64::MAX as u64;
+
+/// Refuses (400 `invalid_query`) a count or position from a query past [`MAX_POSITION`].
+pub(crate) fn position(value: u64, field: &str) -> Result<u64, ApiError> {
+    if value > MAX_POSITION {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("{field}: at most {MAX_POSITION}"),
+        ));
+    }
+    Ok(value)
+}

@@ -2,10 +2,11 @@
 //! testing: the request and response shapes the W3C vc-di-eddsa test suite relies on. The logic
 //! lives in [`crate::vcapi`]; these handlers parse, call it and answer.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::{json, Value};
 
+use crate::auth::VcApiClient;
 use crate::domain::identifiers::Uscc;
 use crate::domain::issuer::IssuerKey;
 use crate::error::ApiError;
@@ -19,14 +20,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Issues a credential with the registry-hosted interoperability key (`did:key`, eddsa-jcs-2022).
-#[utoipa::path(post, path = "/credentials/issue", tag = "vc-api", operation_id = "vcapi_issue", responses(
+///
+/// Only for the operator and the configured VC-API client (unless the operator opened it to
+/// anyone), at a limited rate per client address.
+#[utoipa::path(post, path = "/credentials/issue", tag = "vc-api", operation_id = "vcapi_issue",
+    security(("operator" = []), ("vcapi_client" = [])), responses(
     (status = 201, description = "`{verifiableCredential}`: the credential, completed and signed"),
     (status = 400, description = "not `{credential, options?}`, no credentialSubject, or invalid options.created"),
-    (status = 422, description = "the credential already carries a proof")))]
+    (status = 401, description = "vcapi_client_required: no token (the route is not open); invalid_token"),
+    (status = 422, description = "the credential already carries a proof"),
+    (status = 429, description = "rate_limited: too many credentials from this address; see Retry-After")))]
 pub async fn issue(
+    _: VcApiClient,
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: StrictJson<Value>,
 ) -> Result<HttpResponse, ApiError> {
+    if let Some(client) = req.peer_addr() {
+        if let Err(wait) = state.vcapi_limiter.check(client.ip(), 1) {
+            return Ok(crate::error::rate_limited(wait));
+        }
+    }
     let request = IssueRequest::try_from(body.value).map_err(api_error)?;
     let credential = vcapi::issue(request, &state.vcapi_key, Utc::now()).map_err(api_error)?;
     Ok(HttpResponse::Created().json(json!({ "verifiableCredential": credential })))

@@ -351,12 +351,7 @@ async fn read_json(
 fn rate_limited(req: &HttpRequest, state: &AppState, weight: usize) -> Option<HttpResponse> {
     let client = req.peer_addr()?.ip();
     let wait = state.verify_limiter.check(client, weight).err()?;
-    let mut response = ApiError::TooManyRequests.error_response();
-    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    if let Ok(value) = header::HeaderValue::from_str(&seconds.max(1).to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    Some(response)
+    Some(crate::error::rate_limited(wait))
 }
 
 fn bad(code: &'static str, detail: impl Into<String>) -> ApiError {

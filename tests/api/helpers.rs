@@ -12,6 +12,9 @@ use serde_json::Value;
 /// The operator token every test application is configured with.
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
 
+/// The VC-API client token every test application is configured with.
+pub const VCAPI_CLIENT_TOKEN: &str = "test-vcapi-client-0123456789abcdef";
+
 /// Which storage backend a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -68,6 +71,10 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         seed_dir: None,
         seed: true,
         trust_bundle_interval: 24 * 60 * 60,
+        vcapi_issue_open: false,
+        vcapi_client_token: Some(SecretString::from(VCAPI_CLIENT_TOKEN)),
+        vcapi_issue_rate: 0,
+        vcapi_issue_burst: 0,
     }
 }
 

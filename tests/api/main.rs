@@ -1,5 +1,6 @@
 //! The integration test binary: the HTTP API and the storage contract, on both backends.
 
+mod anonymous;
 mod applications;
 mod authorisations;
 mod bundle;
@@ -12,7 +13,9 @@ mod intake_contract;
 mod issuer_contract;
 mod issuer_refusals;
 mod issuers;
+mod log_secrets;
 mod matrix;
+mod numbers;
 mod offline;
 mod pages;
 mod people;
@@ -24,6 +27,7 @@ mod storage_contract;
 mod submissions;
 mod transparency;
 mod vcapi;
+mod vcapi_access;
 mod verify;
 mod verify_access;
 mod verify_at;

@@ -6,7 +6,7 @@ use elicence::crypto::multikey::resolve_did_key;
 use elicence::crypto::proof;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_with_status, TestApp};
+use crate::helpers::{assert_problem, json_with_status, TestApp, VCAPI_CLIENT_TOKEN};
 use crate::issuers;
 use crate::on_both_backends;
 
@@ -36,8 +36,15 @@ async fn verify(app: &TestApp, body: &Value) -> reqwest::Response {
     app.post_anon("/credentials/verify", body).await
 }
 
+/// Issues as the configured VC-API client (the W3C test suite's place).
 async fn issue(app: &TestApp, body: &Value) -> reqwest::Response {
-    app.post_anon("/credentials/issue", body).await
+    app.client
+        .post(app.url("/credentials/issue"))
+        .bearer_auth(VCAPI_CLIENT_TOKEN)
+        .json(body)
+        .send()
+        .await
+        .expect("request sent")
 }
 
 /// Asserts a refused verification: the status, the code, and `verified: false`.
