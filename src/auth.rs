@@ -91,7 +91,7 @@ fn vcapi_client(req: &HttpRequest) -> Result<VcApiClient, ApiError> {
     }
     let token = token.ok_or_else(|| {
         ApiError::unauthorized(
-            "vcapi_client_required",
+            "missing_token",
             "this registry signs VC-API credentials only for its configured client",
         )
     })?;

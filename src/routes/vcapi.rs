@@ -27,7 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     security(("operator" = []), ("vcapi_client" = [])), responses(
     (status = 201, description = "`{verifiableCredential}`: the credential, completed and signed"),
     (status = 400, description = "not `{credential, options?}`, no credentialSubject, or invalid options.created"),
-    (status = 401, description = "vcapi_client_required: no token (the route is not open); invalid_token"),
+    (status = 401, description = "missing_token: no token (the route is not open); invalid_token"),
     (status = 422, description = "the credential already carries a proof"),
     (status = 429, description = "rate_limited: too many credentials from this address; see Retry-After")))]
 pub async fn issue(

@@ -33,7 +33,7 @@ async fn issue(app: &TestApp, token: Option<&str>) -> reqwest::Response {
 }
 
 async fn only_the_operator_and_the_client_may_have_the_registry_sign(app: TestApp) {
-    let refused = assert_problem(issue(&app, None).await, 401, "vcapi_client_required").await;
+    let refused = assert_problem(issue(&app, None).await, 401, "missing_token").await;
     assert!(refused.get("verifiableCredential").is_none());
     let wrong = "not-the-client-token-0123456789";
     assert_problem(issue(&app, Some(wrong)).await, 401, "invalid_token").await;
@@ -69,7 +69,7 @@ async fn an_operator_may_open_issuing_to_anyone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_client_token_only_the_operator_may_issue() {
     let app = spawn_configured(|s| s.vcapi_client_token = None).await;
-    assert_problem(issue(&app, None).await, 401, "vcapi_client_required").await;
+    assert_problem(issue(&app, None).await, 401, "missing_token").await;
     let old = VCAPI_CLIENT_TOKEN;
     assert_problem(issue(&app, Some(old)).await, 401, "invalid_token").await;
     json_with_status(issue(&app, Some(ADMIN_TOKEN)).await, 201).await;

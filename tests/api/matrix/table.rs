@@ -109,8 +109,8 @@ POST   /v1/verify                                           200|200 401|401 401|
 POST   /v1/verify/batch                                     200|200 401|401 401|401 401|401 401|401 200|200 200|200 403|403 401|401 401|401 401|401 401|401
 GET    /v1/licences/{licence}/status                        200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200
 POST   /credentials/verify                                  200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200
-// PENDING: issue 15 finding (VC-API issue open to anyone): operator or a configured client token only
-POST   /credentials/issue                                   401~201 401~201 201     401~201 401~201 401~201 401~201 401~201 401~201 401~201 401~201 401~201
+// The hosted interoperability issuer signs for the operator or the configured client token only.
+POST   /credentials/issue                                   401     401     201     401     401     401     401     401     401     401     401     401
 # --- agencies and holder tokens (operator) ---------------------------------------------------------------------------------------------------------------
 POST   /v1/agencies                                         401     401     201     401     401     401     401     401     401     401     401     401
 GET    /v1/agencies/{agency}                                401|401 401|401 200|200 401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401
