@@ -3,7 +3,7 @@
 use actix_web::web;
 
 pub mod agencies;
-mod application_checks;
+pub(crate) mod application_checks;
 pub mod applications;
 pub mod authorisations;
 pub mod bundle;

@@ -133,8 +133,9 @@ pub(crate) fn decode_record(row: RecordRow) -> Result<AccessRecord, StoreError> 
 }
 
 pub(crate) fn decode_application(row: ApplicationRow) -> Result<Application, StoreError> {
-    let (id, matter, agency, applicant, use_cause, result, state, origin, requested, created_at) =
-        (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9);
+    let (id, matter, agency, applicant, use_cause, result, state, origin, requested, created_at) = (
+        row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9,
+    );
     let (decided_at, expires_at, closed_at) = (row.10, row.11, row.12);
     let requested: Vec<String> = serde_json::from_str(&requested).map_err(StoreError::corrupt)?;
     Ok(Application {

@@ -128,6 +128,12 @@ async fn every_route_answers_every_principal_exactly(app: TestApp) {
     )
     .await;
     let consent_id = consent["id"].as_str().expect("id").to_owned();
+    // The citizen approves the agency's application: only then may the agency read through it.
+    let approve = format!("/v1/holder/applications/{app_id}/approve");
+    let approval = app
+        .call("POST", &approve, Some(&tokens.holder), Some(&json!({})))
+        .await;
+    json_with_status(approval, 200).await;
 
     use Who::*;
     let agency_only = |ok: u16, other: u16| {
