@@ -217,12 +217,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         5,
         "The citizen applies with its own licences; the company approves the agency's application",
     );
-    let holder_token = |holder: String| async move {
-        let path = format!("/v1/holders/{holder}/tokens");
-        let token = c.call("POST", &path, admin, None).await?;
-        anyhow::Ok(token["token"].as_str().context("token")?.to_owned())
-    };
-    let token = holder_token(CITIZEN.to_owned()).await?;
+    let token = holder_token(&c, admin, CITIZEN).await?;
     let citizen_app = c
         .call(
             "POST",
@@ -240,7 +235,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         prepared["id"].as_str().unwrap_or(""),
         prepared["state"].as_str().unwrap_or("")
     );
-    let company_token = holder_token(company.to_string()).await?;
+    let company_token = holder_token(&c, admin, company.as_str()).await?;
     let approve = format!(
         "/v1/holder/applications/{}/approve",
         prepared["id"].as_str().context("application id")?
@@ -336,6 +331,14 @@ fn licence(
         &verification_method(did, key),
         now - Duration::minutes(1),
     )?)
+}
+
+/// A holder token from the operator (standing in for the identity provider's sign-in).
+async fn holder_token(c: &Client, admin: &str, holder: &str) -> anyhow::Result<String> {
+    let token = c
+        .call("POST", &format!("/v1/holders/{holder}/tokens"), admin, None)
+        .await?;
+    Ok(token["token"].as_str().context("token")?.to_owned())
 }
 
 fn show_application(a: &Value) {
