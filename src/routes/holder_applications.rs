@@ -59,7 +59,7 @@ pub struct HolderApplication {
 }
 
 /// The holder applies for a matter: approved as filed.
-#[utoipa::path(post, path = "/v1/holder/applications", tag = "holder", security(("holder" = [])), request_body = HolderApplication, responses(
+#[utoipa::path(operation_id = "holder_application_apply", post, path = "/v1/holder/applications", tag = "holder", security(("holder" = [])), request_body = HolderApplication, responses(
     (status = 201, description = "the application, `state: approved`, with each requirement met or missing"),
     (status = 400, description = "invalid_field, nothing_referenced, too_many_references, propose_with_licences"),
     (status = 401, description = "no or wrong holder token"),
@@ -109,7 +109,7 @@ pub async fn apply(
 }
 
 /// The holder's applications, newest first: pending ones to decide, approved ones to withdraw.
-#[utoipa::path(get, path = "/v1/holder/applications", tag = "holder", security(("holder" = [])), responses(
+#[utoipa::path(operation_id = "holder_application_list", get, path = "/v1/holder/applications", tag = "holder", security(("holder" = [])), responses(
     (status = 200, description = "`{applications}`, each with its `state`"), (status = 401, description = "no or wrong holder token")))]
 pub async fn list(holder: Holder, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let applications: Vec<Value> = state
@@ -123,7 +123,7 @@ pub async fn list(holder: Holder, state: web::Data<AppState>) -> Result<HttpResp
 }
 
 /// One of the holder's applications.
-#[utoipa::path(get, path = "/v1/holder/applications/{id}", tag = "holder", security(("holder" = [])),
+#[utoipa::path(operation_id = "holder_application_show", get, path = "/v1/holder/applications/{id}", tag = "holder", security(("holder" = [])),
     params(("id" = String, Path, description = "application id")), responses(
     (status = 200, description = "the application"), (status = 401, description = "no or wrong holder token"),
     (status = 404, description = "application_not_found (also another holder's)")))]
@@ -147,7 +147,7 @@ pub struct Approval {
 }
 
 /// The holder approves a pending application with the licences it chooses: the consent.
-#[utoipa::path(post, path = "/v1/holder/applications/{id}/approve", tag = "holder", security(("holder" = [])),
+#[utoipa::path(operation_id = "holder_application_approve", post, path = "/v1/holder/applications/{id}/approve", tag = "holder", security(("holder" = [])),
     params(("id" = String, Path, description = "application id")), request_body = Approval, responses(
     (status = 200, description = "the application, `state: approved`, with each requirement met or missing"),
     (status = 400, description = "too_many_references, propose_with_licences"),
@@ -192,7 +192,7 @@ pub(crate) async fn approve_as(
 }
 
 /// The holder declines a pending application: nothing is checked or readable, ever.
-#[utoipa::path(post, path = "/v1/holder/applications/{id}/decline", tag = "holder", security(("holder" = [])),
+#[utoipa::path(operation_id = "holder_application_decline", post, path = "/v1/holder/applications/{id}/decline", tag = "holder", security(("holder" = [])),
     params(("id" = String, Path, description = "application id")), responses(
     (status = 200, description = "the application, `state: declined`"), (status = 401, description = "no or wrong holder token"),
     (status = 404, description = "application_not_found (also another holder's)"),
@@ -217,7 +217,7 @@ pub(crate) async fn decline_as(
 }
 
 /// The holder withdraws an approved application: the agency reads nothing more through it.
-#[utoipa::path(post, path = "/v1/holder/applications/{id}/withdraw", tag = "holder", security(("holder" = [])),
+#[utoipa::path(operation_id = "holder_application_withdraw", post, path = "/v1/holder/applications/{id}/withdraw", tag = "holder", security(("holder" = [])),
     params(("id" = String, Path, description = "application id")), responses(
     (status = 200, description = "the application, `state: withdrawn`"), (status = 401, description = "no or wrong holder token"),
     (status = 404, description = "application_not_found (also another holder's)"),
