@@ -1,5 +1,6 @@
 //! The integration test binary: the HTTP API and the storage contract, on both backends.
 
+mod application_refusals;
 mod applications;
 mod authorisations;
 mod bundle;
