@@ -1,7 +1,8 @@
 //! `elicence demo`: the whole story against a running registry, printed step by step. The
 //! operator registers an issuer (key, authorisations) and an agency; the issuer signs and
-//! submits licences for a citizen and a company; the agency defines-for matters, files
-//! applications satisfied by reference and reads a licence; the citizen lists who used it.
+//! submits licences for a citizen and a company; matters are defined; the citizen applies with
+//! its own licences, the company approves an application the agency prepared, both satisfied by
+//! reference; the agency reads a licence; the citizen lists who used it.
 //!
 //! Every run uses fresh random USCCs, so it can be repeated against the same registry.
 
@@ -214,22 +215,34 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     step(
         5,
-        "The agency files applications: zero paper, every requirement met by reference",
+        "The citizen applies with its own licences; the company approves the agency's application",
     );
+    let token = holder_token(&c, admin, CITIZEN).await?;
     let citizen_app = c
         .call(
             "POST",
-            "/v1/applications",
-            &api_key,
-            Some(json!({
-                "matter": m1, "applicant": CITIZEN, "useCause": "律师执业备案", "autofill": true,
-            })),
+            "/v1/holder/applications",
+            &token,
+            Some(json!({"matter": m1, "useCause": "律师执业备案", "propose": true})),
         )
         .await?;
     show_application(&citizen_app);
-    let company_app = c.call("POST", "/v1/applications", &api_key, Some(json!({
+    let prepared = c.call("POST", "/v1/applications", &api_key, Some(json!({
         "matter": m2, "applicant": company, "useCause": "企业开办登记", "licences": [business["id"]],
     }))).await?;
+    println!(
+        "   prepared by the agency: {} ({}), nothing readable yet",
+        prepared["id"].as_str().unwrap_or(""),
+        prepared["state"].as_str().unwrap_or("")
+    );
+    let company_token = holder_token(&c, admin, company.as_str()).await?;
+    let approve = format!(
+        "/v1/holder/applications/{}/approve",
+        prepared["id"].as_str().context("application id")?
+    );
+    let company_app = c
+        .call("POST", &approve, &company_token, Some(json!({})))
+        .await?;
     show_application(&company_app);
 
     step(
@@ -257,19 +270,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .unwrap_or("")
     );
 
-    step(
-        7,
-        "The citizen signs in and sees its licences and who used them",
-    );
-    let token = c
-        .call(
-            "POST",
-            &format!("/v1/holders/{CITIZEN}/tokens"),
-            admin,
-            None,
-        )
-        .await?;
-    let token = token["token"].as_str().context("token")?.to_owned();
+    step(7, "The citizen sees its licences and who used them");
     let held = c.call("GET", "/v1/holder/licences", &token, None).await?;
     for l in held["licences"].as_array().into_iter().flatten() {
         println!(
@@ -332,10 +333,19 @@ fn licence(
     )?)
 }
 
+/// A holder token from the operator (standing in for the identity provider's sign-in).
+async fn holder_token(c: &Client, admin: &str, holder: &str) -> anyhow::Result<String> {
+    let token = c
+        .call("POST", &format!("/v1/holders/{holder}/tokens"), admin, None)
+        .await?;
+    Ok(token["token"].as_str().context("token")?.to_owned())
+}
+
 fn show_application(a: &Value) {
     println!(
-        "   application {} for {} ({}): fully satisfied = {}",
+        "   application {} ({}) for {} ({}): fully satisfied = {}",
         a["id"].as_str().unwrap_or(""),
+        a["state"].as_str().unwrap_or(""),
         a["applicant"].as_str().unwrap_or(""),
         a["matter"].as_str().unwrap_or(""),
         a["fullySatisfied"]

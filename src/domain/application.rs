@@ -1,359 +1,404 @@
-//! Applications by reference: each licence reference is checked against the matter's
-//! requirements and the applicant, and every requirement is reported as fulfilled (by which
-//! licence) or not. Pure: the caller gathers what the registry knows of each referenced licence.
+//! Applications by reference, and their life. An application is the holder's act (用证授权):
+//! the holder files it, or approves one an agency prepared; approving is the consent for that
+//! agency, that matter and those licences. An agency's application stays pending, with nothing
+//! checked, proposed or readable, until the holder decides. Only an approved, open application
+//! lets the handling agency read the licences that fulfilled a requirement; the holder may
+//! withdraw it at any time, which ends that right at once.
+//!
+//! ```text
+//! agency files ─▶ pending ─┬─ holder approves ─▶ approved ─┬─ holder withdraws ─▶ withdrawn
+//!                          └─ holder declines ─▶ declined  └─ agency closes / 90 days: closed
+//! holder files ─────────────────────────────────▶ approved
+//! ```
+
+mod evaluate;
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::identifiers::{HolderId, LicenceId, TypeCode, Uscc};
-use super::licence::LicenceState;
-use super::matter::Requirement;
+pub use evaluate::{
+    evaluate, parse as parse_reference, Evaluation, Reference, ReferenceOutcome, Referenced,
+    Refusal, RequirementOutcome,
+};
 
-/// How long the handling agency may read the fulfilling licences, unless it closes earlier.
+use super::identifiers::{HolderId, LicenceId, Uscc};
+
+/// How long the handling agency may read the fulfilling licences once approved, unless the
+/// agency closes or the holder withdraws earlier.
 pub const LIFETIME_DAYS: i64 = 90;
 
-/// The end of an application's life when filed at `at`.
+/// The end of an application's life when approved at `at`.
 pub fn expires_at(at: DateTime<Utc>) -> DateTime<Utc> {
     at + Duration::days(LIFETIME_DAYS)
 }
 
-/// What the registry knows of one referenced licence version.
-#[derive(Debug, Clone)]
-pub struct Referenced {
-    pub id: LicenceId,
-    pub holder: HolderId,
-    pub schema_version: u32,
-    /// The licence's current head version (a newer one supersedes `id`).
-    pub head: LicenceId,
-    pub state: LicenceState,
-    pub valid_from: DateTime<Utc>,
-    pub valid_until: DateTime<Utc>,
-    /// The result of re-checking the signature and issuer key: `Err(code)` when void.
-    pub signature: Result<(), &'static str>,
+/// Where an application stands in the holder's hands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApplicationState {
+    /// Prepared by the agency; nothing checked or readable yet.
+    Pending,
+    /// The holder's consent: references checked, fulfilling licences readable while open.
+    Approved,
+    /// The holder refused the agency's application.
+    Declined,
+    /// The holder withdrew an approved application: no more reads.
+    Withdrawn,
 }
 
-/// Why a reference fulfils nothing. Codes are stable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    InvalidId,
-    NotFound,
-    NotApplicants,
-    WrongType,
-    VersionNotAccepted,
-    Superseded,
-    Revoked,
-    Suspended,
-    Expired,
-    NotYetValid,
-    Signature(&'static str),
-    Duplicate,
-}
-
-impl Refusal {
-    pub fn code(self) -> &'static str {
+impl ApplicationState {
+    pub fn as_str(self) -> &'static str {
         match self {
-            Self::InvalidId => "invalid_licence_id",
-            Self::NotFound => "not_found",
-            Self::NotApplicants => "not_applicants",
-            Self::WrongType => "wrong_type",
-            Self::VersionNotAccepted => "version_not_accepted",
-            Self::Superseded => "superseded",
-            Self::Revoked => "revoked",
-            Self::Suspended => "suspended",
-            Self::Expired => "expired",
-            Self::NotYetValid => "not_yet_valid",
-            Self::Signature(code) => code,
-            Self::Duplicate => "requirement_already_fulfilled",
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Declined => "declined",
+            Self::Withdrawn => "withdrawn",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Approved,
+            Self::Declined,
+            Self::Withdrawn,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
     }
 }
 
-/// One reference as given, with what the registry found (`None` when unknown).
-#[derive(Debug, Clone)]
-pub struct Reference {
-    pub text: String,
-    pub found: Option<Referenced>,
+/// Who started the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    Holder,
+    Agency,
 }
 
-/// The outcome for one reference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReferenceOutcome {
-    /// The reference as given (a URN when it parsed).
-    pub licence: String,
-    pub fulfils: Option<TypeCode>,
-    pub code: Option<String>,
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Holder => "holder",
+            Self::Agency => "agency",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Holder, Self::Agency]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
 }
 
-/// The outcome for one requirement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RequirementOutcome {
-    #[serde(flatten)]
-    pub requirement: Requirement,
-    pub fulfilled_by: Option<String>,
-}
-
-/// The whole verdict on an application.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Evaluation {
-    pub requirements: Vec<RequirementOutcome>,
-    pub references: Vec<ReferenceOutcome>,
-    /// Type codes of required requirements nothing fulfils.
-    pub unfulfilled: Vec<TypeCode>,
-    /// Every required requirement is fulfilled by reference: no paper, no visit.
-    pub fully_satisfied: bool,
-    /// The references were proposed by the registry from the applicant's current licences.
-    #[serde(default)]
-    pub autofilled: bool,
-}
-
-/// A filed application.
+/// An application.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Application {
     pub id: String,
     pub matter: String,
-    /// The filing (and handling) agency.
+    /// The matter's handling agency: the one the holder's consent is for.
     pub agency: Uscc,
     pub applicant: HolderId,
     pub use_cause: String,
+    pub state: ApplicationState,
+    pub origin: Origin,
+    /// Licences the agency named for the holder to consider (never checked before approval).
+    pub requested: Vec<LicenceId>,
+    /// The check of the holder's chosen references: present once approved.
     #[serde(flatten)]
-    pub evaluation: Evaluation,
+    pub evaluation: Option<Evaluation>,
     pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
 }
 
-impl Application {
-    /// Whether the handling agency may still read the fulfilling licences.
-    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
-        self.closed_at.is_none() && now < self.expires_at
-    }
-
-    /// Whether `id` fulfilled a requirement of this application.
-    pub fn entitles(&self, id: &LicenceId) -> bool {
-        self.evaluation.fulfilling().iter().any(|(l, _)| l == id)
-    }
+/// A change the application's state does not allow. Codes are stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Transition {
+    #[error("the application is not pending: it was already approved or declined")]
+    NotPending,
+    #[error("only an approved application can be withdrawn")]
+    NotApproved,
 }
 
-impl Evaluation {
-    /// The licences that fulfilled a requirement, with its type.
-    pub fn fulfilling(&self) -> Vec<(LicenceId, TypeCode)> {
-        self.requirements
-            .iter()
-            .filter_map(|r| {
-                let id = LicenceId::from_urn(r.fulfilled_by.as_deref()?).ok()?;
-                Some((id, r.requirement.type_code.clone()))
-            })
-            .collect()
-    }
-}
-
-/// Checks each reference in order; the first acceptable reference of a type fulfils it.
-pub fn evaluate(
-    requirements: &[Requirement],
-    applicant: &HolderId,
-    references: &[Reference],
-    now: DateTime<Utc>,
-) -> Evaluation {
-    let mut outcomes: Vec<RequirementOutcome> = requirements
-        .iter()
-        .map(|r| RequirementOutcome {
-            requirement: r.clone(),
-            fulfilled_by: None,
-        })
-        .collect();
-    let mut refs = Vec::with_capacity(references.len());
-    for reference in references {
-        let verdict = check(requirements, applicant, reference, now).and_then(|i| {
-            match outcomes[i].fulfilled_by {
-                Some(_) => Err(Refusal::Duplicate),
-                None => Ok(i),
-            }
-        });
-        let licence = reference
-            .found
-            .as_ref()
-            .map_or_else(|| reference.text.clone(), |f| f.id.urn());
-        refs.push(match verdict {
-            Ok(i) => {
-                outcomes[i].fulfilled_by = Some(licence.clone());
-                ReferenceOutcome {
-                    licence,
-                    fulfils: Some(requirements[i].type_code.clone()),
-                    code: None,
-                }
-            }
-            Err(refusal) => ReferenceOutcome {
-                licence,
-                fulfils: None,
-                code: Some(refusal.code().to_owned()),
-            },
-        });
-    }
-    let unfulfilled: Vec<TypeCode> = outcomes
-        .iter()
-        .filter(|o| o.requirement.required && o.fulfilled_by.is_none())
-        .map(|o| o.requirement.type_code.clone())
-        .collect();
-    Evaluation {
-        requirements: outcomes,
-        references: refs,
-        fully_satisfied: unfulfilled.is_empty(),
-        unfulfilled,
-        autofilled: false,
-    }
-}
-
-/// The index of the requirement `reference` fulfils, or why it fulfils none. Ownership is
-/// checked before anything else so that nothing about another holder's licence is revealed.
-fn check(
-    requirements: &[Requirement],
-    applicant: &HolderId,
-    reference: &Reference,
-    now: DateTime<Utc>,
-) -> Result<usize, Refusal> {
-    let found = reference.found.as_ref().ok_or_else(|| {
-        if LicenceId::from_urn(&reference.text).is_ok()
-            || reference.text.parse::<LicenceId>().is_ok()
-        {
-            Refusal::NotFound
-        } else {
-            Refusal::InvalidId
+impl Transition {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotPending => "application_not_pending",
+            Self::NotApproved => "application_not_approved",
         }
-    })?;
-    if &found.holder != applicant {
-        return Err(Refusal::NotApplicants);
     }
-    let index = requirements
-        .iter()
-        .position(|r| &r.type_code == found.id.type_code())
-        .ok_or(Refusal::WrongType)?;
-    if !requirements[index].accepts_version(found.schema_version) {
-        return Err(Refusal::VersionNotAccepted);
+}
+
+/// Why the handling agency may not read a licence through an application. Codes are stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReadRefusal {
+    #[error("the holder has not approved this application")]
+    NotApproved,
+    #[error("the holder withdrew this application")]
+    Withdrawn,
+    #[error("the application is closed or expired")]
+    Closed,
+    #[error("the licence fulfilled no requirement of this application")]
+    NotEntitled,
+}
+
+impl ReadRefusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotApproved => "application_not_approved",
+            Self::Withdrawn => "application_withdrawn",
+            Self::Closed => "application_closed",
+            Self::NotEntitled => "not_entitled",
+        }
     }
-    if found.head != found.id {
-        return Err(Refusal::Superseded);
+}
+
+impl Application {
+    /// An agency's application, waiting for the holder. It expires, unanswered, after the
+    /// lifetime; approval starts the lifetime afresh.
+    pub fn prepared(
+        id: String,
+        (matter, agency): (String, Uscc),
+        applicant: HolderId,
+        use_cause: String,
+        requested: Vec<LicenceId>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            matter,
+            agency,
+            applicant,
+            use_cause,
+            state: ApplicationState::Pending,
+            origin: Origin::Agency,
+            requested,
+            evaluation: None,
+            created_at: now,
+            decided_at: None,
+            expires_at: expires_at(now),
+            closed_at: None,
+        }
     }
-    match found.state {
-        LicenceState::Revoked => return Err(Refusal::Revoked),
-        LicenceState::Suspended => return Err(Refusal::Suspended),
-        LicenceState::Active => {}
+
+    /// The holder's own application, approved as it is filed.
+    pub fn filed_by_holder(
+        id: String,
+        (matter, agency): (String, Uscc),
+        applicant: HolderId,
+        use_cause: String,
+        evaluation: Evaluation,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mut filed = Self::prepared(id, (matter, agency), applicant, use_cause, vec![], now);
+        filed.origin = Origin::Holder;
+        filed.state = ApplicationState::Approved;
+        filed.evaluation = Some(evaluation);
+        filed.decided_at = Some(now);
+        filed
     }
-    if now >= found.valid_until {
-        return Err(Refusal::Expired);
+
+    /// The holder approves a pending application with the check of the licences it chose.
+    pub fn approve(
+        &mut self,
+        evaluation: Evaluation,
+        now: DateTime<Utc>,
+    ) -> Result<(), Transition> {
+        self.pending(now)?;
+        self.state = ApplicationState::Approved;
+        self.evaluation = Some(evaluation);
+        self.decided_at = Some(now);
+        self.expires_at = expires_at(now);
+        Ok(())
     }
-    if now < found.valid_from {
-        return Err(Refusal::NotYetValid);
+
+    /// The holder declines a pending application.
+    pub fn decline(&mut self, now: DateTime<Utc>) -> Result<(), Transition> {
+        self.pending(now)?;
+        self.state = ApplicationState::Declined;
+        self.decided_at = Some(now);
+        Ok(())
     }
-    found.signature.map_err(Refusal::Signature)?;
-    Ok(index)
+
+    /// The holder withdraws its consent: the agency reads nothing more through it.
+    pub fn withdraw(&mut self, now: DateTime<Utc>) -> Result<(), Transition> {
+        if self.state != ApplicationState::Approved {
+            return Err(Transition::NotApproved);
+        }
+        self.state = ApplicationState::Withdrawn;
+        self.decided_at = Some(now);
+        Ok(())
+    }
+
+    /// Whether the holder can still decide at `now`: pending, neither closed nor expired.
+    pub fn pending(&self, now: DateTime<Utc>) -> Result<(), Transition> {
+        match self.state {
+            ApplicationState::Pending if self.closed_at.is_none() && now < self.expires_at => {
+                Ok(())
+            }
+            _ => Err(Transition::NotPending),
+        }
+    }
+
+    /// Whether the handling agency may read `id` through this application at `now`.
+    pub fn may_read(&self, id: &LicenceId, now: DateTime<Utc>) -> Result<(), ReadRefusal> {
+        match self.state {
+            ApplicationState::Pending | ApplicationState::Declined => {
+                return Err(ReadRefusal::NotApproved)
+            }
+            ApplicationState::Withdrawn => return Err(ReadRefusal::Withdrawn),
+            ApplicationState::Approved => {}
+        }
+        if !self.entitles(id) {
+            return Err(ReadRefusal::NotEntitled);
+        }
+        if self.closed_at.is_some() || now >= self.expires_at {
+            return Err(ReadRefusal::Closed);
+        }
+        Ok(())
+    }
+
+    /// Whether `id` fulfilled a requirement of this application (never before approval).
+    pub fn entitles(&self, id: &LicenceId) -> bool {
+        self.evaluation
+            .as_ref()
+            .is_some_and(|e| e.fulfilling().iter().any(|(l, _)| l == id))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::matter::Requirement;
 
     const TYPE: &str = "11100000000014062K001";
 
-    type Change = Box<dyn Fn(&mut Referenced)>;
-
-    fn requirement(required: bool) -> Requirement {
-        Requirement {
-            type_code: TYPE.parse().expect("type"),
-            required,
-            accepted_versions: vec![1],
-        }
-    }
-
-    fn licence(serial: &str) -> Referenced {
+    fn licence() -> LicenceId {
         let issuer = Uscc::with_check("91220101MA0000001").expect("uscc");
-        let id = LicenceId::build(&TYPE.parse().expect("type"), &issuer, serial, 1).expect("id");
-        Referenced {
-            head: id.clone(),
-            id,
-            holder: "urn:cn:rid:11010519491231002X".parse().expect("holder"),
-            schema_version: 1,
-            state: LicenceState::Active,
-            valid_from: "2020-01-01T00:00:00Z".parse().expect("time"),
-            valid_until: "2030-01-01T00:00:00Z".parse().expect("time"),
-            signature: Ok(()),
-        }
+        LicenceId::build(&TYPE.parse().expect("type"), &issuer, "A1", 1).expect("id")
     }
 
-    fn run(found: Referenced) -> Evaluation {
-        let applicant = found.holder.clone();
-        let reference = Reference {
-            text: found.id.urn(),
-            found: Some(found),
-        };
-        evaluate(&[requirement(true)], &applicant, &[reference], Utc::now())
+    fn pending(now: DateTime<Utc>) -> Application {
+        Application::prepared(
+            "a".into(),
+            (
+                "M".into(),
+                Uscc::with_check("11220000MB0000001").expect("uscc"),
+            ),
+            "urn:cn:rid:11010519491231002X".parse().expect("holder"),
+            "cause".into(),
+            vec![licence()],
+            now,
+        )
     }
 
-    #[test]
-    fn an_active_licence_of_the_applicant_fulfils() {
-        let e = run(licence("A1"));
-        assert!(e.fully_satisfied);
-        assert_eq!(e.fulfilling().len(), 1);
-        assert!(e.unfulfilled.is_empty());
-    }
-
-    #[test]
-    fn refusals_have_codes() {
-        let cases: Vec<(Change, &str)> = vec![
-            (Box::new(|l| l.state = LicenceState::Revoked), "revoked"),
-            (Box::new(|l| l.state = LicenceState::Suspended), "suspended"),
-            (Box::new(|l| l.schema_version = 2), "version_not_accepted"),
-            (
-                Box::new(|l| l.valid_until = "2021-01-01T00:00:00Z".parse().expect("t")),
-                "expired",
-            ),
-            (
-                Box::new(|l| l.signature = Err("key_compromised")),
-                "key_compromised",
-            ),
-            (
-                Box::new(|l| l.head = l.id.with_version(2).expect("v2")),
-                "superseded",
-            ),
-        ];
-        for (change, code) in cases {
-            let mut l = licence("A1");
-            change(&mut l);
-            let e = run(l);
-            assert!(!e.fully_satisfied, "{code}");
-            assert_eq!(e.references[0].code.as_deref(), Some(code));
+    fn fulfilled() -> Evaluation {
+        Evaluation {
+            requirements: vec![RequirementOutcome {
+                requirement: Requirement {
+                    type_code: TYPE.parse().expect("type"),
+                    required: true,
+                    accepted_versions: vec![1],
+                },
+                fulfilled_by: Some(licence().urn()),
+            }],
+            references: vec![],
+            unfulfilled: vec![],
+            fully_satisfied: true,
+            autofilled: false,
         }
     }
 
     #[test]
-    fn another_holder_and_unknown_ids() {
-        let l = licence("A1");
-        let other: HolderId = "urn:cn:rid:440524188001010014".parse().expect("holder");
-        let refs = [
-            Reference {
-                text: l.id.urn(),
-                found: Some(l.clone()),
-            },
-            Reference {
-                text: "urn:elicence:nope".into(),
-                found: None,
-            },
-            Reference {
-                text: licence("B2").id.urn(),
-                found: None,
-            },
-        ];
-        let e = evaluate(&[requirement(false)], &other, &refs, Utc::now());
-        let codes: Vec<_> = e
-            .references
-            .iter()
-            .map(|r| r.code.clone().unwrap_or_default())
-            .collect();
-        assert_eq!(codes, ["not_applicants", "invalid_licence_id", "not_found"]);
-        // Optional requirements never block.
-        assert!(e.fully_satisfied);
+    fn nothing_is_readable_before_the_holder_approves() {
+        let now = Utc::now();
+        let mut a = pending(now);
+        // Even a licence the agency named is no entitlement while pending.
+        assert_eq!(a.may_read(&licence(), now), Err(ReadRefusal::NotApproved));
+        assert!(!a.entitles(&licence()));
+        a.approve(fulfilled(), now).expect("approve");
+        assert_eq!(a.may_read(&licence(), now), Ok(()));
+        let other = licence().with_version(2).expect("v2");
+        assert_eq!(a.may_read(&other, now), Err(ReadRefusal::NotEntitled));
+    }
+
+    #[test]
+    fn declined_and_withdrawn_applications_read_nothing() {
+        let now = Utc::now();
+        let mut declined = pending(now);
+        declined.decline(now).expect("decline");
+        assert_eq!(declined.state, ApplicationState::Declined);
+        assert_eq!(
+            declined.approve(fulfilled(), now),
+            Err(Transition::NotPending)
+        );
+        assert_eq!(declined.withdraw(now), Err(Transition::NotApproved));
+        assert_eq!(
+            declined.may_read(&licence(), now),
+            Err(ReadRefusal::NotApproved)
+        );
+
+        let mut withdrawn = pending(now);
+        withdrawn.approve(fulfilled(), now).expect("approve");
+        assert_eq!(withdrawn.decline(now), Err(Transition::NotPending));
+        withdrawn.withdraw(now).expect("withdraw");
+        assert_eq!(
+            withdrawn.may_read(&licence(), now),
+            Err(ReadRefusal::Withdrawn)
+        );
+        assert_eq!(withdrawn.withdraw(now), Err(Transition::NotApproved));
+    }
+
+    #[test]
+    fn approval_starts_the_lifetime_and_closing_ends_reads() {
+        let filed = Utc::now() - Duration::days(LIFETIME_DAYS - 1);
+        let now = Utc::now();
+        let mut a = pending(filed);
+        a.approve(fulfilled(), now).expect("approve");
+        assert_eq!(a.expires_at, expires_at(now));
+        let later = now + Duration::days(LIFETIME_DAYS);
+        assert_eq!(a.may_read(&licence(), later), Err(ReadRefusal::Closed));
+        a.closed_at = Some(now);
+        assert_eq!(a.may_read(&licence(), now), Err(ReadRefusal::Closed));
+    }
+
+    #[test]
+    fn a_closed_or_expired_pending_application_cannot_be_decided() {
+        let now = Utc::now();
+        let mut a = pending(now);
+        a.closed_at = Some(now);
+        assert_eq!(a.approve(fulfilled(), now), Err(Transition::NotPending));
+        assert_eq!(a.decline(now), Err(Transition::NotPending));
+        let a = pending(now - Duration::days(LIFETIME_DAYS));
+        assert_eq!(a.pending(now), Err(Transition::NotPending));
+    }
+
+    #[test]
+    fn a_holders_own_application_is_approved_when_filed() {
+        let now = Utc::now();
+        let a = Application::filed_by_holder(
+            "h".into(),
+            (
+                "M".into(),
+                Uscc::with_check("11220000MB0000001").expect("uscc"),
+            ),
+            "urn:cn:rid:11010519491231002X".parse().expect("holder"),
+            "cause".into(),
+            fulfilled(),
+            now,
+        );
+        assert_eq!(
+            (a.state, a.origin),
+            (ApplicationState::Approved, Origin::Holder)
+        );
+        assert_eq!(a.may_read(&licence(), now), Ok(()));
+        assert_eq!(
+            ApplicationState::parse("withdrawn"),
+            Some(ApplicationState::Withdrawn)
+        );
+        assert_eq!(Origin::parse(a.origin.as_str()), Some(Origin::Holder));
     }
 }

@@ -3,6 +3,7 @@
 use actix_web::web;
 
 pub mod agencies;
+pub(crate) mod application_checks;
 pub mod applications;
 pub mod authorisations;
 pub mod bundle;
@@ -11,6 +12,7 @@ pub mod consents;
 pub mod did;
 pub mod health;
 pub mod holder;
+pub mod holder_applications;
 pub mod issuers;
 pub mod licence_types;
 pub mod licences;
@@ -48,6 +50,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     applications::configure(cfg);
     consents::configure(cfg);
     holder::configure(cfg);
+    holder_applications::configure(cfg);
     stats::configure(cfg);
     bundle::configure(cfg);
     presentations::configure(cfg);

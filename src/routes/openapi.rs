@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     agencies, applications, authorisations, bundle, catalogue, consents, did, health, holder,
-    issuers, licence_types, licences, log, matters, presentations, stats, submissions, vcapi,
-    verify,
+    holder_applications, issuers, licence_types, licences, log, matters, presentations, stats,
+    submissions, vcapi, verify,
 };
 
 #[derive(OpenApi)]
@@ -29,6 +29,8 @@ use super::{
         matters::create, matters::list, applications::create, applications::show, applications::close,
         applications::licence, consents::create, consents::withdraw, consents::agency_read,
         holder::licences, holder::licence, holder::access_records, holder::consents, stats::stats,
+        holder_applications::apply, holder_applications::list, holder_applications::show,
+        holder_applications::approve, holder_applications::decline, holder_applications::withdraw,
         verify::verify, verify::batch, verify::status,
         bundle::trust_bundle,
         presentations::create, presentations::scan, presentations::qr_svg, presentations::qr_png,
@@ -43,7 +45,7 @@ use super::{
         (name = "agencies", description = "agencies (用证部门) and their API keys"),
         (name = "holders", description = "holder tokens (standing in for the identity provider)"),
         (name = "applications", description = "service matters and applications by reference"),
-        (name = "holder", description = "the holder's own licences, consents and access records"),
+        (name = "holder", description = "the holder's own licences, applications, consents and access records"),
         (name = "verify", description = "verification for agencies and anyone"),
         (name = "presentations", description = "presenting a licence by QR code"))
 )]

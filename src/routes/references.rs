@@ -19,7 +19,7 @@ pub(crate) fn parse_licence_id(text: &str) -> Option<LicenceId> {
     LicenceId::from_urn(text).ok().or_else(|| text.parse().ok())
 }
 
-/// Looks up references, caching issuers across them.
+/// Re-checks referenced licences, caching issuers across them.
 pub(crate) struct Lookup<'a> {
     state: &'a AppState,
     issuers: HashMap<Uscc, Option<Issuer>>,
@@ -31,18 +31,6 @@ impl<'a> Lookup<'a> {
             state,
             issuers: HashMap::new(),
         }
-    }
-
-    /// The referenced version, or `None` when the text is no identifier or nothing is stored.
-    pub(crate) async fn find(&mut self, text: &str) -> Result<Option<Referenced>, ApiError> {
-        let Some(id) = parse_licence_id(text) else {
-            return Ok(None);
-        };
-        let Some(record) = self.state.store.licence_record(&id).await? else {
-            return Ok(None);
-        };
-        let signature = self.signature(&record).await?;
-        Ok(Some(referenced(record, signature)))
     }
 
     /// Re-checks the stored licence's proof against its issuer's key as registered now.

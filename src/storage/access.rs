@@ -1,7 +1,7 @@
-//! Access records and applications: the [`AccessStore`] trait and the SQL both backends share
-//! through `access_store!`. Appending takes the chain head row first (the lock), so records are
-//! chained in one order across every service instance; an application and the records of its
-//! checks are written in one transaction.
+//! Access records: the [`AccessStore`] trait and the SQL both backends share through
+//! `access_store!`. Appending takes the chain head row first (the lock), so records are chained
+//! in one order across every service instance. `append_access_in` appends inside a caller's
+//! transaction (applications write their checks with themselves: `applications.rs`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -9,10 +9,9 @@ use chrono::{DateTime, Utc};
 use super::issuers::stored;
 use super::StoreError;
 use crate::domain::access::{AccessRecord, Channel, NewAccessRecord};
-use crate::domain::application::Application;
 use crate::domain::identifiers::HolderId;
 
-/// Access records (append-only, hash-chained) and applications by reference.
+/// Access records (append-only, hash-chained).
 #[async_trait]
 pub trait AccessStore: Send + Sync + 'static {
     /// Chains and stores the records at `at`, in one transaction; answers them as stored.
@@ -36,16 +35,6 @@ pub trait AccessStore: Send + Sync + 'static {
     ) -> Result<Vec<AccessRecord>, StoreError>;
     /// The chain head: the last record's sequence number and hash.
     async fn access_head(&self) -> Result<(u64, String), StoreError>;
-    /// Stores an application, the licences that fulfilled its requirements, and the records of
-    /// its checks, in one transaction.
-    async fn insert_application(
-        &self,
-        application: &Application,
-        records: Vec<NewAccessRecord>,
-    ) -> Result<Vec<AccessRecord>, StoreError>;
-    async fn application(&self, id: &str) -> Result<Option<Application>, StoreError>;
-    /// `Conflict` when already closed; `NotFound` for an unknown id.
-    async fn close_application(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
 pub(crate) const RECORD_COLUMNS: &str = "seq, at, channel, agency, holder, licence, purpose, \
@@ -64,18 +53,6 @@ pub(crate) type RecordRow = (
     Option<String>,
     String,
     String,
-);
-
-pub(crate) type ApplicationRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    DateTime<Utc>,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
 );
 
 pub(crate) fn decode_record(row: RecordRow) -> Result<AccessRecord, StoreError> {
@@ -109,21 +86,6 @@ pub(crate) fn decode_record(row: RecordRow) -> Result<AccessRecord, StoreError> 
         },
         previous,
         hash,
-    })
-}
-
-pub(crate) fn decode_application(row: ApplicationRow) -> Result<Application, StoreError> {
-    let (id, matter, agency, applicant, use_cause, result, created_at, expires_at, closed_at) = row;
-    Ok(Application {
-        id,
-        matter,
-        agency: stored(&agency)?,
-        applicant: stored(&applicant)?,
-        use_cause,
-        evaluation: serde_json::from_str(&result).map_err(StoreError::corrupt)?,
-        created_at,
-        expires_at,
-        closed_at,
     })
 }
 
@@ -241,83 +203,6 @@ macro_rules! access_store {
                         .await?;
                 Ok((super::log::to_u64(seq)?, hash))
             }
-
-            async fn insert_application(
-                &self,
-                a: &$crate::domain::application::Application,
-                records: Vec<$crate::domain::access::NewAccessRecord>,
-            ) -> Result<Vec<$crate::domain::access::AccessRecord>, StoreError> {
-                let micros = super::shared::now_micros;
-                let result = serde_json::to_string(&a.evaluation).map_err(StoreError::corrupt)?;
-                let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    "INSERT INTO applications (id, matter, agency, applicant, use_cause, result, \
-                     fully_satisfied, created_at, expires_at, closed_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(&a.id)
-                .bind(&a.matter)
-                .bind(a.agency.as_str())
-                .bind(a.applicant.urn())
-                .bind(&a.use_cause)
-                .bind(result)
-                .bind(a.evaluation.fully_satisfied)
-                .bind(micros(a.created_at))
-                .bind(micros(a.expires_at))
-                .bind(a.closed_at.map(micros))
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| classify(e, "application"))?;
-                for (licence, type_code) in a.evaluation.fulfilling() {
-                    sqlx::query(
-                        "INSERT INTO application_licences (application, licence, type_code) \
-                         VALUES ($1, $2, $3)",
-                    )
-                    .bind(&a.id)
-                    .bind(licence.as_str())
-                    .bind(type_code.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                let records = append_access_in(&mut *tx, records, a.created_at).await?;
-                tx.commit().await?;
-                Ok(records)
-            }
-
-            async fn application(
-                &self,
-                id: &str,
-            ) -> Result<Option<$crate::domain::application::Application>, StoreError> {
-                let row: Option<super::access::ApplicationRow> = sqlx::query_as(
-                    "SELECT id, matter, agency, applicant, use_cause, result, created_at, \
-                     expires_at, closed_at FROM applications WHERE id = $1",
-                )
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(super::access::decode_application).transpose()
-            }
-
-            async fn close_application(
-                &self,
-                id: &str,
-                at: DateTime<Utc>,
-            ) -> Result<(), StoreError> {
-                let done = sqlx::query(
-                    "UPDATE applications SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL",
-                )
-                .bind(super::shared::now_micros(at))
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-                if done.rows_affected() == 1 {
-                    return Ok(());
-                }
-                match self.application(id).await? {
-                    Some(_) => Err(StoreError::Conflict(format!("application {id} is closed"))),
-                    None => Err(StoreError::NotFound(format!("application {id}"))),
-                }
-            }
         }
     };
 }
@@ -325,7 +210,8 @@ macro_rules! access_store {
 /// Records one use of a licence (a verification by an agency key, an agency read, a QR scan)
 /// as the next link of the access-record chain, stamped now. Call it before answering, so that
 /// an unrecorded use is never served; when the use itself writes to the store, prefer a store
-/// method that appends in the same transaction (as [`AccessStore::insert_application`] does).
+/// method that appends in the same transaction (as
+/// [`super::ApplicationStore::insert_application`] does).
 pub async fn record_access(
     store: &dyn super::Store,
     entry: NewAccessRecord,

@@ -288,7 +288,8 @@ macro_rules! holding_store {
                 .await?;
                 let applications = sqlx::query_as(
                     "SELECT matter, COUNT(*), COUNT(CASE WHEN fully_satisfied THEN 1 END) \
-                     FROM applications GROUP BY matter ORDER BY matter",
+                     FROM applications WHERE state IN ('approved', 'withdrawn') \
+                     GROUP BY matter ORDER BY matter",
                 )
                 .fetch_all(&self.pool)
                 .await?;

@@ -36,6 +36,8 @@ mod holdings;
 #[macro_use]
 mod access;
 #[macro_use]
+mod applications;
+#[macro_use]
 mod verify;
 #[macro_use]
 mod presentations;
@@ -43,6 +45,7 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use access::{audit_access, record_access, AccessStore};
+pub use applications::ApplicationStore;
 pub use authorisations::AuthorisationStore;
 pub use holdings::{HoldingStore, LicenceRecord, StatsRows};
 pub use intake::{IntakeReads, IntakeStore};
@@ -131,6 +134,7 @@ pub trait Store:
     + PeopleStore
     + HoldingStore
     + AccessStore
+    + ApplicationStore
     + VerifyStore
     + PresentationStore
 {
@@ -148,6 +152,7 @@ impl<T> Store for T where
         + HoldingStore
         + HoldingStore
         + AccessStore
+        + ApplicationStore
         + VerifyStore
         + PresentationStore
 {

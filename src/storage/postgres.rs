@@ -104,4 +104,5 @@ authorisation_store!(PgStore, PgRow);
 people_store!(PgStore);
 holding_store!(PgStore);
 access_store!(PgStore, sqlx::PgConnection);
+application_store!(PgStore, sqlx::PgConnection);
 verify_store!(PgStore, PgRow);

@@ -111,4 +111,5 @@ authorisation_store!(SqliteStore, SqliteRow);
 people_store!(SqliteStore);
 holding_store!(SqliteStore);
 access_store!(SqliteStore, sqlx::SqliteConnection);
+application_store!(SqliteStore, sqlx::SqliteConnection);
 verify_store!(SqliteStore, SqliteRow);

@@ -1,6 +1,7 @@
 //! The holder's page: enter a holder token (kept in an `HttpOnly`, `SameSite=Strict` cookie
 //! scoped to `/holder`), then see the licences with their history, make a presentation QR code
-//! with a choice of fields, and see the access records and consents.
+//! with a choice of fields, decide on applications (`holder_applications`), and see the access
+//! records and consents.
 
 use actix_web::cookie::{time::Duration as CookieAge, Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
@@ -101,7 +102,14 @@ async fn show(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         .iter()
         .map(|c| crate::routes::consents::present(c, now))
         .collect();
-    let context = context! { holder => holder.urn(), licences, records, consents };
+    let applications: Vec<Value> = state
+        .store
+        .holder_applications(&holder)
+        .await?
+        .iter()
+        .map(super::holder_applications::view)
+        .collect();
+    let context = context! { holder => holder.urn(), licences, records, consents, applications };
     page(StatusCode::OK, "holder.html", context)
 }
 
@@ -226,7 +234,10 @@ async fn offline(
     ))
 }
 
-async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Option<HolderId>, ApiError> {
+pub(super) async fn signed_in(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Option<HolderId>, ApiError> {
     match req.cookie(COOKIE) {
         Some(cookie) => holder_for(state, cookie.value()).await,
         None => Ok(None),

@@ -12,6 +12,7 @@ use crate::error::ApiError;
 
 mod catalogue;
 mod holder;
+mod holder_applications;
 
 const STYLE: &str = include_str!("style.css");
 
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/style.css", web::get().to(style));
     catalogue::configure(cfg);
     holder::configure(cfg);
+    holder_applications::configure(cfg);
 }
 
 fn templates() -> &'static Environment<'static> {

@@ -1,6 +1,7 @@
 //! The integration test binary: the HTTP API and the storage contract, on both backends.
 
 mod anonymous;
+mod application_refusals;
 mod applications;
 mod authorisations;
 mod bundle;

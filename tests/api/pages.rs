@@ -7,6 +7,7 @@ on_both_backends!(
     landing_and_stylesheet,
     catalogue_search_and_detail,
     holder_page_signs_in_lists_and_presents,
+    holder_page_approves_declines_and_withdraws_applications,
 );
 
 async fn html(app: &TestApp, path: &str, status: u16) -> String {
@@ -156,4 +157,96 @@ async fn holder_page_signs_in_lists_and_presents(app: TestApp) {
         client.get(app.url(&offline)).send().await.unwrap().status(),
         404
     );
+}
+
+/// Signs in on the holder page; answers the session cookie.
+async fn sign_in(app: &TestApp, client: &reqwest::Client, holder: &str) -> String {
+    let token = crate::people::holder_token(app, holder).await;
+    let login = client
+        .post(app.url("/holder/login"))
+        .form(&[("token", token.as_str())]);
+    let login = login.send().await.unwrap();
+    let set = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn holder_page_approves_declines_and_withdraws_applications(app: TestApp) {
+    use serde_json::json;
+    let (_issuer, current) = crate::people::issuer_with_licence(&app).await;
+    let lid = current["id"].as_str().unwrap();
+    let (agency, key) = crate::people::agency(&app, "11220000MB0000001", &["applications"]).await;
+    crate::people::matter(&app, "WEB", &agency, &[crate::signing::TYPE_CODE]).await;
+    let body = json!({"matter": "WEB", "applicant": crate::people::CITIZEN, "licences": [lid], "useCause": "网上办"});
+    let file = |body: serde_json::Value| crate::people::file(&app, &key, body);
+    let first: serde_json::Value = file(body.clone()).await.json().await.unwrap();
+    let second: serde_json::Value = file(body).await.json().await.unwrap();
+    let (first, second) = (
+        first["id"].as_str().unwrap(),
+        second["id"].as_str().unwrap(),
+    );
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cookie = sign_in(&app, &client, crate::people::CITIZEN).await;
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        client
+            .post(app.url(&path))
+            .header("Cookie", &cookie)
+            .form(&form)
+            .send()
+    };
+    let page = || async {
+        let page = client.get(app.url("/holder")).header("Cookie", &cookie);
+        page.send().await.unwrap().text().await.unwrap()
+    };
+    let shown = page().await;
+    assert!(shown.contains(&format!(
+        "data-application=\"{first}\" data-state=\"pending\""
+    )));
+    assert!(
+        shown.contains(&format!("name=\"licence\" value=\"{lid}\" checked")),
+        "{shown}"
+    );
+    assert!(shown.contains("网上办"));
+    let read = format!("/v1/applications/{first}/licences/{lid}");
+    let agency_reads = || async {
+        app.call("GET", &read, Some(&key), None)
+            .await
+            .status()
+            .as_u16()
+    };
+    assert_eq!(agency_reads().await, 403);
+    // Approve the first with the ticked licence, decline the second.
+    let approve = format!("/holder/applications/{first}/approve");
+    let done = post(approve.clone(), vec![("licence", lid.to_owned())])
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    assert_eq!(agency_reads().await, 200);
+    let done = post(format!("/holder/applications/{second}/decline"), vec![])
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    let shown = page().await;
+    assert!(shown.contains(&format!(
+        "data-application=\"{second}\" data-state=\"declined\""
+    )));
+    assert!(shown.contains(&format!("action=\"/holder/applications/{first}/withdraw\"")));
+    // A second approval is refused with a page saying why.
+    let again = post(approve, vec![("licence", lid.to_owned())])
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    assert!(again.text().await.unwrap().contains("not pending"));
+    let done = post(format!("/holder/applications/{first}/withdraw"), vec![])
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    assert_eq!(agency_reads().await, 403);
+    // Without the cookie, nothing happens.
+    let anonymous = client
+        .post(app.url(&format!("/holder/applications/{second}/withdraw")))
+        .form(&[("x", "y")]);
+    assert_eq!(anonymous.send().await.unwrap().status(), 401);
 }

@@ -269,11 +269,23 @@ async fn stats_count_licences_and_applications(app: TestApp) {
     let (_issuer, current) = issuer_with_licence(&app).await;
     let (agency_uscc, key) = agency(&app, "11220000MB0000001", &["applications"]).await;
     matter(&app, "STAT", &agency_uscc, &[TYPE_CODE]).await;
+    let token = holder_token(&app, CITIZEN).await;
     for licences in [json!([current["id"]]), json!([])] {
         let body =
             json!({"matter": "STAT", "applicant": CITIZEN, "useCause": "x", "licences": licences});
-        json_with_status(file(&app, &key, body).await, 201).await;
+        let filed = json_with_status(file(&app, &key, body).await, 201).await;
+        let path = format!(
+            "/v1/holder/applications/{}/approve",
+            filed["id"].as_str().expect("id")
+        );
+        let approval = app
+            .call("POST", &path, Some(&token), Some(&json!({})))
+            .await;
+        json_with_status(approval, 200).await;
     }
+    // A pending application is no application yet: it is not counted.
+    let body = json!({"matter": "STAT", "applicant": CITIZEN, "useCause": "x"});
+    json_with_status(file(&app, &key, body).await, 201).await;
     let stats = json_with_status(
         app.call("GET", "/v1/stats", Some(ADMIN_TOKEN), None).await,
         200,

@@ -18,7 +18,7 @@ fn new_type(code: &str) -> NewLicenceType {
     NewLicenceType::try_from(request).expect("valid type")
 }
 
-on_both_backends!(directory_contract, core_contract);
+on_both_backends!(directory_contract, core_contract, application_contract);
 
 async fn core_contract(app: TestApp) {
     let store = app.state.store.as_ref();
@@ -121,4 +121,97 @@ async fn directory_contract(app: TestApp) {
     assert_eq!(page[0].versions.len(), 2);
     let missing: TypeCode = "11100000000013338W076".parse().expect("code");
     assert!(store.licence_type(&missing).await.expect("read").is_none());
+}
+
+async fn application_contract(app: TestApp) {
+    use elicence::domain::application::{Application, ApplicationState, Evaluation};
+    use elicence::domain::identifiers::HolderId;
+    let store = app.state.store.as_ref();
+    let (agency, _) = crate::people::agency(&app, "11220000MB0000001", &["applications"]).await;
+    crate::people::matter(&app, "CON", &agency, &[crate::signing::TYPE_CODE]).await;
+    let applicant: HolderId = format!("urn:cn:rid:{}", crate::people::CITIZEN)
+        .parse()
+        .expect("holder");
+    // Whole seconds: both backends keep microseconds, not nanoseconds.
+    let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).expect("time");
+    let prepared = |id: &str| {
+        let matter = ("CON".to_owned(), agency.clone());
+        Application::prepared(
+            id.into(),
+            matter,
+            applicant.clone(),
+            "x".into(),
+            vec![],
+            now,
+        )
+    };
+    for id in ["a", "b"] {
+        let records = store.insert_application(&prepared(id), vec![]).await;
+        assert!(records.expect("insert").is_empty());
+    }
+    assert_eq!(
+        store.application("a").await.expect("read"),
+        Some(prepared("a"))
+    );
+    assert_eq!(store.application("zz").await.expect("read"), None);
+    let listed = store.holder_applications(&applicant).await.expect("list");
+    assert_eq!(listed.len(), 2);
+    // Approve `a`, decline `b`; a second decision from `pending` conflicts.
+    let mut approved = prepared("a");
+    let evaluation = Evaluation {
+        requirements: vec![],
+        references: vec![],
+        unfulfilled: vec![],
+        fully_satisfied: true,
+        autofilled: false,
+    };
+    approved.approve(evaluation, now).expect("approve");
+    let from = ApplicationState::Pending;
+    store
+        .decide_application(&approved, from, vec![])
+        .await
+        .expect("approve");
+    assert_eq!(
+        store.application("a").await.expect("read"),
+        Some(approved.clone())
+    );
+    let mut declined = prepared("b");
+    declined.decline(now).expect("decline");
+    store
+        .decide_application(&declined, from, vec![])
+        .await
+        .expect("decline");
+    let again = store.decide_application(&declined, from, vec![]).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let missing = store
+        .decide_application(&prepared("zz"), from, vec![])
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound(_))),
+        "{missing:?}"
+    );
+    // Withdraw `a` from `approved`.
+    approved.withdraw(now).expect("withdraw");
+    let from = ApplicationState::Approved;
+    store
+        .decide_application(&approved, from, vec![])
+        .await
+        .expect("withdraw");
+    let stored = store.application("a").await.expect("read").expect("a");
+    assert_eq!(stored.state, ApplicationState::Withdrawn);
+    // A pending application closed by its agency can no longer be decided.
+    store
+        .insert_application(&prepared("c"), vec![])
+        .await
+        .expect("insert");
+    store.close_application("c", now).await.expect("close");
+    let mut late = prepared("c");
+    late.decline(now).expect("decline in memory");
+    let refused = store
+        .decide_application(&late, ApplicationState::Pending, vec![])
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
 }

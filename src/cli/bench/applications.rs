@@ -1,7 +1,8 @@
-//! `bench applications`: application checks per second, each application referencing three
-//! licences of one citizen (结婚证, driving licence, 律师执业证) for a matter that requires all
-//! three. Everything is registered and accepted before the clock starts; each timed request is
-//! a full check (three references judged, the application and three access records stored).
+//! `bench applications`: application checks per second, each application filed by one citizen
+//! (`POST /v1/holder/applications`, the holder's own act) referencing three of its licences
+//! (结婚证, driving licence, 律师执业证) for a matter that requires all three. Everything is
+//! registered and accepted before the clock starts; each timed request is a full check (three
+//! references judged, the application and three access records stored).
 
 use std::time::{Duration, Instant};
 
@@ -62,12 +63,12 @@ pub async fn applications(args: ApplicationBench) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| args.registry_url.clone());
     let (applicant, references) = issue_three(&registry, &public).await?;
-    let (api_key, matter) = agency_and_matter(&registry).await?;
+    let matter = agency_and_matter(&registry).await?;
+    let api_key = holder_token(&registry, &applicant).await?;
     let body = serde_json::to_vec(&json!({
-        "matter": matter, "applicant": applicant, "licences": references,
-        "useCause": "压测 benchmark",
+        "matter": matter, "licences": references, "useCause": "压测 benchmark",
     }))?;
-    let url = registry.url("/v1/applications");
+    let url = registry.url("/v1/holder/applications");
     let deadline = Instant::now() + args.duration;
     let start = Instant::now();
     let workers: Vec<_> = (0..args.concurrency.max(1))
@@ -212,8 +213,19 @@ async fn issue_three(registry: &Registry, public: &str) -> anyhow::Result<(Strin
     Ok((applicant, ids))
 }
 
-/// Registers an agency with the `applications` scope and a matter requiring the three types.
-async fn agency_and_matter(registry: &Registry) -> anyhow::Result<(String, String)> {
+/// A holder token for the applicant (the operator's development stand-in for the sign-in).
+async fn holder_token(registry: &Registry, applicant: &str) -> anyhow::Result<String> {
+    let created = registry
+        .admin_post(&format!("/v1/holders/{applicant}/tokens"), &json!({}))
+        .await?;
+    Ok(created["token"]
+        .as_str()
+        .with_context(|| format!("no holder token: {}", problem(&created)))?
+        .to_owned())
+}
+
+/// Registers an agency and a matter it handles requiring the three types.
+async fn agency_and_matter(registry: &Registry) -> anyhow::Result<String> {
     let agency = random_uscc();
     let created = registry
         .admin_post(
@@ -222,10 +234,9 @@ async fn agency_and_matter(registry: &Registry) -> anyhow::Result<(String, Strin
             "jurisdiction": "220100", "scopes": ["applications"]}),
         )
         .await?;
-    let key = created["apiKey"]
+    created["apiKey"]
         .as_str()
-        .with_context(|| format!("no apiKey: {}", problem(&created)))?
-        .to_owned();
+        .with_context(|| format!("no apiKey: {}", problem(&created)))?;
     let matter = format!("BENCH-{}", rand::thread_rng().gen_range(100_000..1_000_000));
     let requirements: Vec<Value> = TYPES
         .iter()
@@ -238,5 +249,5 @@ async fn agency_and_matter(registry: &Registry) -> anyhow::Result<(String, Strin
             "agency": agency, "requirements": requirements}),
         )
         .await?;
-    Ok((key, matter))
+    Ok(matter)
 }

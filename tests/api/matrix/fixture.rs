@@ -206,6 +206,9 @@ impl Fixture {
                 "requirements": [{"typeCode": TYPE_CODE}],
             }),
             ("POST", "/v1/applications") => application_body(o),
+            ("POST", "/v1/holder/applications") => {
+                json!({"matter": o.matter, "licences": [o.licence], "useCause": "矩阵"})
+            }
             ("POST", "/v1/consents") => consent_body(o),
             ("POST", "/v1/presentations") => presentation_body(&o.licence),
             ("POST", _) => json!({}),
@@ -276,10 +279,8 @@ async fn start(
 }
 
 /// The side's application (filed by its agency), consent (its holder's, to its agency) and
-/// presentation (its holder's, any number of scans).
-// PENDING: issue 15 finding (agency-prepared applications): once an agency's application stays
-// pending until the holder approves it, approve it here as the holder (and write 200 for the
-// agency in the table's `GET /v1/applications/{application}/licences/{licence}` line).
+/// presentation (its holder's, any number of scans). The application stays pending until the
+/// table's approve line, where its holder approves it.
 async fn finish(app: &TestApp, side: &mut Start) {
     let o = &mut side.owned;
     let agency_key = Some(side.agency_token.as_str());

@@ -1,4 +1,4 @@
-//! The route × principal table of issue 15: one line per route of `/openapi.json`, one column
+//! The route × principal table: one line per route of `/openapi.json`, one column
 //! per kind of principal, the expected status in each cell.
 //!
 //! How to read a cell:
@@ -123,10 +123,14 @@ GET    /v1/matters                                          200     200     200 
 POST   /v1/matters                                          401     401     201     401     401     401     401     401     401     401     401     401
 POST   /v1/applications                                     401|401 401|401 401|401 401|401 401|401 201|403 403|201 403|403 401|401 401|401 401|401 401|401
 GET    /v1/applications/{application}                       401|401 401|401 401|401 401|401 401|401 200|404 404|200 403|403 401|401 401|401 401|401 401|401
-// PENDING: issue 15 finding (agency-prepared applications): the fixture's applications are prepared by
-// their agency and never approved by their holder, and nothing is read before the holder's act. Once
-// holders approve (/v1/holder/applications…), approve in Fixture::finish and write 200 for the agency.
-GET    /v1/applications/{application}/licences/{licence}    401|401 401|401 401|401 401|401 401|401 403~200|404 404|403~200 403|403 401|401 401|401 401|401 401|401
+# --- applications: the holder applies, approves or declines; only then may the handling agency read ---------------------------------------------------------
+GET    /v1/holder/applications                              401     401     401     401     401     401     401     401     401     200     200     401
+GET    /v1/holder/applications/{application}                401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 200|404 404|200 401|401
+POST   /v1/holder/applications/{application}/approve        401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 200|404 404|200 401|401
+// Approved above, so no longer pending: the holder's own answers 409, another's as a missing one.
+POST   /v1/holder/applications/{application}/decline        401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 409|404 404|409 401|401
+POST   /v1/holder/applications                              401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 201|404 404|201 401|401
+GET    /v1/applications/{application}/licences/{licence}    401|401 401|401 401|401 401|401 401|401 200|404 404|200 403|403 401|401 401|401 401|401 401|401
 # --- consents: the holder grants, the agency reads under it ----------------------------------------------------------------------------------------------
 GET    /v1/agency/licences/{licence}                        401|401 401|401 401|401 401|401 401|401 200|403 403|200 403|403 401|401 401|401 401|401 401|401
 POST   /v1/consents                                         401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 201|404 404|201 401|401
@@ -144,6 +148,7 @@ GET    /v1/presentations/{presentation}/qr.svg              200|200 200|200 200|
 GET    /v1/presentations/{presentation}/qr.png              200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200
 # --- last: what withdraws or closes what the rows above read ---------------------------------------------------------------------------------------------
 DELETE /v1/consents/{consent}                               401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 200|404 404|200 401|401
+POST   /v1/holder/applications/{application}/withdraw       401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 401|401 200|404 404|200 401|401
 POST   /v1/applications/{application}/close                 401|401 401|401 401|401 401|401 401|401 200|404 404|200 403|403 401|401 401|401 401|401 401|401
 ";
 
