@@ -303,6 +303,8 @@ impl Intake {
             head_digest: claims.digest.clone(),
             state: previous.map_or(LicenceState::Active, |c| c.state),
             last_event: previous.and_then(|c| c.last_event.clone()),
+            holder: claims.holder.clone(),
+            jurisdiction: claims.jurisdiction.clone(),
         };
         facts.record(chain);
         facts.existing.insert(claims.id.clone());

@@ -149,6 +149,8 @@ fn chain(head: &LicenceClaims, state: LicenceState) -> LicenceChain {
         head_digest: head.digest.clone(),
         state,
         last_event: None,
+        holder: head.holder.clone(),
+        jurisdiction: head.jurisdiction.clone(),
     }
 }
 
@@ -201,6 +203,20 @@ fn version_chain_rules() {
 }
 
 #[test]
+fn a_later_version_keeps_the_holder() {
+    let v1 = claims(1, None);
+    let head = chain(&v1, LicenceState::Active);
+    let mut v2 = claims(2, Some((v1.id.clone(), v1.digest.clone())));
+    v2.holder = "urn:cn:rid:110105199003071239".parse().expect("holder");
+    assert_eq!(
+        licence::check_chain(&v2, false, Some(&head))
+            .expect_err("another holder")
+            .code,
+        "holder_changed"
+    );
+}
+
+#[test]
 fn licence_parse_refuses_in_order() {
     let uscc = USCC.parse().expect("vector");
     let by = Submitter {
@@ -243,7 +259,7 @@ fn licence_parse_refuses_in_order() {
         ),
         (
             "credentialSubject",
-            json!({"id": "urn:cn:rid:110105194912310021"}),
+            json!({"id": "urn:cn:rid:110105199003071239"}),
             "holder_invalid",
         ),
         ("jurisdiction", json!("22"), "jurisdiction_invalid"),
