@@ -35,6 +35,11 @@ pub struct Settings {
     pub seed: bool,
     /// Seconds from a trust bundle's `issuedAt` to its `nextUpdate`.
     pub trust_bundle_interval: u64,
+    /// How many days before receipt a licence or envelope may have been signed (its proof's
+    /// `created`), for issuers who sign a batch and submit it later
+    /// (`ELICENCE_SIGNATURE_MAX_AGE_DAYS`, default 7). Authorisation is judged at `created`,
+    /// so this bounds how far back an issuer can claim to have signed.
+    pub signature_max_age_days: u32,
 }
 
 /// Log output format.
@@ -67,7 +72,11 @@ impl Settings {
             .set_default("body_limit", 1024 * 1024)?
             .set_default("submission_limit", 8 * 1024 * 1024)?
             .set_default("seed", true)?
-            .set_default("trust_bundle_interval", 24 * 60 * 60)?;
+            .set_default("trust_bundle_interval", 24 * 60 * 60)?
+            .set_default(
+                "signature_max_age_days",
+                crate::domain::submission::DEFAULT_MAX_AGE_DAYS,
+            )?;
         match file {
             Some(path) => builder = builder.add_source(config::File::from(path).required(true)),
             None => {

@@ -15,6 +15,7 @@ use crate::config::Settings;
 use crate::crypto::digest::sha256;
 use crate::crypto::keys::KeyPair;
 use crate::log::checkpoint::Checkpoint;
+use crate::domain::submission::SigningWindow;
 use crate::log::intake::{Intake, SchemaCache};
 use crate::log::receipt::Signer;
 use crate::log::sequencer::Sequencer;
@@ -186,6 +187,7 @@ async fn intake(
         schemas: SchemaCache::default(),
         did_host,
         public_base: settings.public_base().to_owned(),
+        window: SigningWindow::days(settings.signature_max_age_days),
     })
 }
 

@@ -4,7 +4,7 @@
 //! The item checks are in [`licence`] and [`status`]. No HTTP, no SQL: the caller fetches the
 //! facts (issuer, types, chain state) and passes them in.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -22,6 +22,61 @@ pub mod status;
 const ENVELOPE_MEMBERS: [&str; 5] = ["issuer", "sequence", "previous", "items", "proof"];
 /// Most items one envelope may carry.
 pub const MAX_ITEMS: usize = 10_000;
+
+/// How far ahead of the registry's clock a proof's `created` may be.
+pub const CLOCK_SKEW: Duration = Duration::minutes(5);
+/// The default of how long before receipt a document may have been signed, in days.
+pub const DEFAULT_MAX_AGE_DAYS: u32 = 7;
+
+/// When a signed document may say it was signed, relative to the registry's receipt time: not
+/// after receipt beyond [`CLOCK_SKEW`] (`created_in_future`), and not more than `max_age`
+/// before it (`created_too_old`), which leaves issuers room to sign a batch and submit it
+/// later. The issuer's authorisation is judged at `created`, so bounding it is what stops a
+/// licence signed today from claiming an earlier, since-ended grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SigningWindow {
+    pub max_age: Duration,
+}
+
+impl Default for SigningWindow {
+    fn default() -> Self {
+        Self {
+            max_age: Duration::days(DEFAULT_MAX_AGE_DAYS.into()),
+        }
+    }
+}
+
+impl SigningWindow {
+    /// A window of `days` days before receipt.
+    pub fn days(days: u32) -> Self {
+        Self {
+            max_age: Duration::days(days.into()),
+        }
+    }
+
+    /// Checks `created` against the receipt time `now`.
+    pub fn check(&self, created: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), ItemError> {
+        if created > now + CLOCK_SKEW {
+            return Err(ItemError::new(
+                "created_in_future",
+                format!(
+                    "proof.created is more than {} minutes after the registry's clock",
+                    CLOCK_SKEW.num_minutes()
+                ),
+            ));
+        }
+        if created < now - self.max_age {
+            return Err(ItemError::new(
+                "created_too_old",
+                format!(
+                    "proof.created is more than {} days before receipt; sign again",
+                    self.max_age.num_days()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// A refusal of one item (or of the envelope's signature), with a stable code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -140,13 +195,15 @@ fn parse_previous(value: &Value, sequence: u64) -> Result<Option<String>, Envelo
 /// Checks an eddsa-jcs-2022 `assertionMethod` proof made by `issuer` under `did`: the
 /// verification method is `<did>#<multikey>` of one of its keys, that key vouched for signatures
 /// at `proof.created` and still does at `now` (so a revoked key cannot sign new submissions
-/// with a backdated `created`), and the signature verifies.
+/// with a backdated `created`), and the signature verifies. Answers `created`: when the
+/// issuer says it signed, the instant its authorisation is judged at (bound it with
+/// [`SigningWindow`]).
 pub fn check_issuer_proof(
     document: &Value,
     did: &str,
     issuer: &Issuer,
     now: DateTime<Utc>,
-) -> Result<(), ItemError> {
+) -> Result<DateTime<Utc>, ItemError> {
     let prepared = proof::prepare(document).map_err(|e| ItemError::new(e.code(), e.to_string()))?;
     if prepared.proof_purpose != "assertionMethod" {
         return Err(ItemError::new(
@@ -181,7 +238,7 @@ pub fn check_issuer_proof(
         .map_err(|_| ItemError::new("key_unknown", "the issuer key is not a Multikey"))?;
     prepared
         .verify_with(&public)
-        .map(|_| ())
+        .map(|_| created)
         .map_err(|e| ItemError::new(e.code(), e.to_string()))
 }
 

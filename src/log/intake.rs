@@ -27,7 +27,7 @@ use crate::domain::schema::CompiledSchema;
 use crate::domain::submission::licence::{self, LicenceClaims, Submitter};
 use crate::domain::submission::status::{self, StatusClaims};
 use crate::domain::submission::{
-    check_issuer_proof, item_kind, Envelope, EnvelopeError, ItemError,
+    check_issuer_proof, item_kind, Envelope, EnvelopeError, ItemError, SigningWindow,
 };
 use crate::storage::{IntakeReads, Store, StoreError};
 use crate::verify::cache::RegistryCache;
@@ -104,6 +104,8 @@ pub struct Intake {
     pub did_host: String,
     /// The public base URL without a trailing slash.
     pub public_base: String,
+    /// How far from receipt a proof's `created` may be.
+    pub window: SigningWindow,
 }
 
 impl std::fmt::Debug for Intake {
@@ -140,11 +142,15 @@ impl Intake {
         if issuer.status != IssuerStatus::Active {
             return Err(IntakeError::IssuerSuspended);
         }
-        check_issuer_proof(&envelope.value, &envelope.issuer_did, &issuer, now)
+        let signed_at = check_issuer_proof(&envelope.value, &envelope.issuer_did, &issuer, now)
             .map_err(IntakeError::Signature)?;
         if let Some(receipt) = reads.receipt {
             return Ok(Accepted::Repeat(receipt));
         }
+        // After the repeat check: an accepted envelope sent again later gets its receipt.
+        self.window
+            .check(signed_at, now)
+            .map_err(IntakeError::Signature)?;
         let expected = envelope.previous.as_ref().map(|d| ChainHead {
             sequence: envelope.sequence - 1,
             digest: d.clone(),
@@ -153,7 +159,7 @@ impl Intake {
             return Err(IntakeError::HeadMismatch(reads.head));
         }
         let mut facts = self.facts(&parsed, issuer, reads).await?;
-        let items = self.check_items(parsed, &mut facts, &submitter, now)?;
+        let items = self.check_items(parsed, &mut facts, &submitter, (signed_at, now))?;
         let chains = facts
             .touched
             .iter()
@@ -185,22 +191,28 @@ impl Intake {
     }
 
     /// Checks every item in order against the facts, each seeing the earlier ones' effects.
+    /// `times` are the envelope proof's `created` (when its status changes were signed) and the
+    /// receipt time.
     fn check_items(
         &self,
         parsed: Vec<Result<Parsed<'_>, ItemError>>,
         facts: &mut Facts,
         by: &Submitter<'_>,
-        now: DateTime<Utc>,
+        times: (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<Vec<PendingItem>, IntakeError> {
+        let (envelope_signed_at, now) = times;
         let mut items = Vec::with_capacity(parsed.len());
         let mut errors = Vec::new();
         for (index, item) in parsed.into_iter().enumerate() {
             let checked = item.and_then(|p| match p {
                 Parsed::Licence(claims, body) => {
-                    check_issuer_proof(body, by.issuer_did, &facts.issuer, now)?;
-                    self.check_licence(claims, body, facts, by)
+                    let signed_at = check_issuer_proof(body, by.issuer_did, &facts.issuer, now)?;
+                    self.window.check(signed_at, now)?;
+                    self.check_licence(claims, body, facts, by, signed_at)
                 }
-                Parsed::Status(claims, body) => facts.apply_status(claims, body, by.issuer),
+                Parsed::Status(claims, body) => {
+                    facts.apply_status(claims, body, by.issuer, envelope_signed_at)
+                }
             });
             match checked {
                 Ok(item) => items.push(item),
@@ -256,12 +268,16 @@ impl Intake {
         })
     }
 
+    /// Checks one licence; `signed_at` is its proof's `created`, when the issuer's
+    /// authorisation must be in force (`validFrom` may predate it: an electronic copy of an
+    /// older paper licence).
     fn check_licence(
         &self,
         claims: LicenceClaims,
         body: &Value,
         facts: &mut Facts,
         by: &Submitter<'_>,
+        signed_at: DateTime<Utc>,
     ) -> Result<PendingItem, ItemError> {
         let code = claims.id.type_code().clone();
         licence::check_type(&claims, facts.types.get(&code).and_then(Option::as_ref))?;
@@ -281,13 +297,14 @@ impl Intake {
             by.issuer,
             &code,
             &claims.jurisdiction,
-            claims.valid_from,
+            signed_at,
         )
         .is_none()
         {
             return Err(ItemError::new(
                 "not_authorised",
-                "no authorisation covers this issuer, type and jurisdiction at validFrom",
+                "no authorisation covers this issuer, type and jurisdiction when the licence \
+                 was signed (proof.created)",
             ));
         }
         let base = claims.id.base();
@@ -366,11 +383,13 @@ impl Facts {
         self.chains.insert(chain.base.clone(), chain);
     }
 
+    /// Checks one status change signed (by the envelope's proof) at `signed_at`.
     fn apply_status(
         &mut self,
         claims: StatusClaims,
         body: &Value,
         issuer: &crate::domain::identifiers::Uscc,
+        signed_at: DateTime<Utc>,
     ) -> Result<PendingItem, ItemError> {
         let base = claims.licence.base();
         let chain = self.chains.get(&base);
@@ -380,6 +399,9 @@ impl Facts {
             self.existing.contains(&claims.licence),
             chain,
         )?;
+        if let Some(chain) = chain {
+            status::check_authorised(&claims, chain, &self.grants, issuer, signed_at)?;
+        }
         if let Some(chain) = chain.cloned() {
             self.record(LicenceChain {
                 state,

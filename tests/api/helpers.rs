@@ -68,6 +68,7 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         seed_dir: None,
         seed: true,
         trust_bundle_interval: 24 * 60 * 60,
+        signature_max_age_days: elicence::domain::submission::DEFAULT_MAX_AGE_DAYS,
     }
 }
 

@@ -345,3 +345,61 @@ fn status_changes() {
         assert_eq!(status::parse(&bad).expect_err(code).code, code);
     }
 }
+
+#[test]
+fn proofs_are_dated_near_receipt() {
+    let window = SigningWindow::default();
+    let now = at(2026);
+    for ok in [
+        now,
+        now + Duration::minutes(5),
+        now - Duration::days(7),
+        now - Duration::days(1),
+    ] {
+        assert_eq!(window.check(ok, now), Ok(()), "{ok}");
+    }
+    let code = |created| window.check(created, now).expect_err("outside").code;
+    assert_eq!(code(now + Duration::minutes(6)), "created_in_future");
+    assert_eq!(code(now - Duration::days(7) - Duration::seconds(1)), "created_too_old");
+    assert_eq!(
+        SigningWindow::days(30).check(now - Duration::days(20), now),
+        Ok(())
+    );
+}
+
+#[test]
+fn status_changes_need_a_grant_when_signed_but_revocation_does_not() {
+    use crate::domain::authorisation::Authorisation;
+    let uscc: Uscc = USCC.parse().expect("vector");
+    let v1 = claims(1, None);
+    let head = chain(&v1, LicenceState::Active);
+    let grant = Authorisation {
+        id: "g".into(),
+        issuer: uscc.clone(),
+        type_codes: vec![v1.id.type_code().clone()],
+        jurisdiction: "22".parse().expect("scope"),
+        valid_from: at(2020),
+        valid_until: Some(at(2025)),
+        granted_by: "11100000000013338W".parse().expect("vector"),
+        granted_at: at(2020),
+        withdrawn_at: None,
+        withdrawal_reason: None,
+    };
+    let change = |action: &str| {
+        let body = json!({"licence": v1.id.urn(), "action": action, "reason": "r",
+            "effectiveFrom": "2026-06-01T00:00:00Z", "previous": v1.digest});
+        status::parse(&body).expect("well-formed")
+    };
+    let grants = [grant];
+    let check = |action, signed| {
+        status::check_authorised(&change(action), &head, &grants, &uscc, signed)
+    };
+    assert_eq!(check("suspend", at(2024)), Ok(()));
+    for action in ["suspend", "resume"] {
+        assert_eq!(
+            check(action, at(2026)).expect_err("ended").code,
+            "not_authorised"
+        );
+    }
+    assert_eq!(check("revoke", at(2026)), Ok(()));
+}
