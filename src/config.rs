@@ -40,6 +40,10 @@ pub struct Settings {
     /// (`ELICENCE_SIGNATURE_MAX_AGE_DAYS`, default 7). Authorisation is judged at `created`,
     /// so this bounds how far back an issuer can claim to have signed.
     pub signature_max_age_days: u32,
+    /// How many submissions may be read and checked at once before their envelope's proof has
+    /// verified (`ELICENCE_SUBMISSION_AUTH_SLOTS`, default 8); past that, 503 `intake_busy`
+    /// with `Retry-After` (see `log::gate`).
+    pub submission_auth_slots: usize,
 }
 
 /// Log output format.
@@ -76,6 +80,10 @@ impl Settings {
             .set_default(
                 "signature_max_age_days",
                 crate::domain::submission::DEFAULT_MAX_AGE_DAYS,
+            )?
+            .set_default(
+                "submission_auth_slots",
+                u64::try_from(crate::log::gate::DEFAULT_SLOTS).unwrap_or(8),
             )?;
         match file {
             Some(path) => builder = builder.add_source(config::File::from(path).required(true)),

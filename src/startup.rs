@@ -16,6 +16,7 @@ use crate::crypto::digest::sha256;
 use crate::crypto::keys::KeyPair;
 use crate::log::checkpoint::Checkpoint;
 use crate::domain::submission::SigningWindow;
+use crate::log::gate::AuthGate;
 use crate::log::intake::{Intake, SchemaCache};
 use crate::log::receipt::Signer;
 use crate::log::sequencer::Sequencer;
@@ -188,6 +189,7 @@ async fn intake(
         did_host,
         public_base: settings.public_base().to_owned(),
         window: SigningWindow::days(settings.signature_max_age_days),
+        gate: AuthGate::new(settings.submission_auth_slots),
     })
 }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::crypto::digest::{digest_value, parse_multibase_sha256};
+use crate::crypto::digest::parse_multibase_sha256;
 use crate::crypto::multikey;
 use crate::crypto::proof;
 use crate::crypto::strict_json::Member as _;
@@ -105,17 +105,27 @@ pub enum EnvelopeError {
     IssuerDid(String),
 }
 
-/// An envelope whose shape is right; its signature is not yet checked.
+/// An envelope whose shape is right; its signature is not yet checked, and nothing has been
+/// computed over its items (its digest comes with the proof check: [`Signed::digest`]).
 #[derive(Debug, Clone)]
 pub struct Envelope {
     pub issuer_did: String,
     pub issuer: Uscc,
     pub sequence: u64,
     pub previous: Option<String>,
-    /// Multibase SHA-256 of the JCS form of the whole envelope, proof included.
-    pub digest: String,
     /// The envelope as parsed.
     pub value: Value,
+}
+
+/// What a verified issuer proof establishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    /// The proof's `created`: when the issuer says it signed, the instant its authorisation is
+    /// judged at (bound it with [`SigningWindow`]).
+    pub created: DateTime<Utc>,
+    /// Multibase SHA-256 of the JCS form of the whole document, proof included, from the
+    /// canonical form the signature check wrote.
+    pub digest: String,
 }
 
 impl Envelope {
@@ -161,7 +171,6 @@ impl Envelope {
             issuer,
             sequence,
             previous,
-            digest: digest_value(&value),
             value,
         })
     }
@@ -195,15 +204,14 @@ fn parse_previous(value: &Value, sequence: u64) -> Result<Option<String>, Envelo
 /// Checks an eddsa-jcs-2022 `assertionMethod` proof made by `issuer` under `did`: the
 /// verification method is `<did>#<multikey>` of one of its keys, that key vouched for signatures
 /// at `proof.created` and still does at `now` (so a revoked key cannot sign new submissions
-/// with a backdated `created`), and the signature verifies. Answers `created`: when the
-/// issuer says it signed, the instant its authorisation is judged at (bound it with
-/// [`SigningWindow`]).
+/// with a backdated `created`), and the signature verifies. Costs one canonical form of the
+/// document and one Ed25519 verification.
 pub fn check_issuer_proof(
     document: &Value,
     did: &str,
     issuer: &Issuer,
     now: DateTime<Utc>,
-) -> Result<DateTime<Utc>, ItemError> {
+) -> Result<Signed, ItemError> {
     let prepared = proof::prepare(document).map_err(|e| ItemError::new(e.code(), e.to_string()))?;
     if prepared.proof_purpose != "assertionMethod" {
         return Err(ItemError::new(
@@ -236,10 +244,12 @@ pub fn check_issuer_proof(
     }
     let public = multikey::decode(fragment)
         .map_err(|_| ItemError::new("key_unknown", "the issuer key is not a Multikey"))?;
+    // The digest is over the canonical form the signature check needs anyway.
+    let digest = prepared.document_digest();
     prepared
         .verify_with(&public)
-        .map(|_| created)
-        .map_err(|e| ItemError::new(e.code(), e.to_string()))
+        .map_err(|e| ItemError::new(e.code(), e.to_string()))?;
+    Ok(Signed { created, digest })
 }
 
 /// Splits an item into its kind and body: `{"licence": …}` or `{"statusChange": …}`.

@@ -14,6 +14,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::gate::AuthGate;
 use super::batch::{
     ChainHead, LicenceChain, NewLicence, NewStatusEvent, Outcome, PendingEnvelope, PendingItem,
 };
@@ -27,7 +28,7 @@ use crate::domain::schema::CompiledSchema;
 use crate::domain::submission::licence::{self, LicenceClaims, Submitter};
 use crate::domain::submission::status::{self, StatusClaims};
 use crate::domain::submission::{
-    check_issuer_proof, item_kind, Envelope, EnvelopeError, ItemError, SigningWindow,
+    check_issuer_proof, item_kind, Envelope, EnvelopeError, ItemError, Signed, SigningWindow,
 };
 use crate::storage::{IntakeReads, Store, StoreError};
 use crate::verify::cache::RegistryCache;
@@ -106,6 +107,8 @@ pub struct Intake {
     pub public_base: String,
     /// How far from receipt a proof's `created` may be.
     pub window: SigningWindow,
+    /// Slots for envelopes not yet authenticated (taken by the route before the body is read).
+    pub gate: AuthGate,
 }
 
 impl std::fmt::Debug for Intake {
@@ -117,13 +120,56 @@ impl std::fmt::Debug for Intake {
 }
 
 impl Intake {
-    /// Checks a parsed envelope and, when everything holds, appends it.
+    /// Checks a parsed envelope and, when everything holds, appends it:
+    /// [`authenticate`](Self::authenticate) then [`accept`](Self::accept).
+    pub async fn submit(&self, value: Value, now: DateTime<Utc>) -> Result<Accepted, IntakeError> {
+        let authenticated = self.authenticate(value, now).await?;
+        self.accept(authenticated, now).await
+    }
+
+    /// The envelope's shape and its own proof, before anything is done with its items: the
+    /// issuer (one read), one canonical form and one Ed25519 verification. Work an anonymous
+    /// client can cause stops here for a bad signature, whatever the items hold.
+    #[tracing::instrument(skip_all)]
+    pub async fn authenticate(
+        &self,
+        value: Value,
+        now: DateTime<Utc>,
+    ) -> Result<Authenticated, IntakeError> {
+        let envelope = Envelope::parse(value, &self.did_host)?;
+        let issuer = self
+            .store
+            .issuer(&envelope.issuer)
+            .await?
+            .ok_or(IntakeError::IssuerUnknown)?;
+        if issuer.status != IssuerStatus::Active {
+            return Err(IntakeError::IssuerSuspended);
+        }
+        let signed = check_issuer_proof(&envelope.value, &envelope.issuer_did, &issuer, now)
+            .map_err(IntakeError::Signature)?;
+        Ok(Authenticated {
+            envelope,
+            issuer,
+            signed,
+        })
+    }
+
+    /// Checks an authenticated envelope's chain position and items and, when everything holds,
+    /// appends it.
     ///
     /// The items are parsed first (pure) so that every stored fact the envelope needs is read
     /// in one go on one connection; the checks still run in the documented order.
     #[tracing::instrument(skip_all)]
-    pub async fn submit(&self, value: Value, now: DateTime<Utc>) -> Result<Accepted, IntakeError> {
-        let envelope = Envelope::parse(value, &self.did_host)?;
+    pub async fn accept(
+        &self,
+        authenticated: Authenticated,
+        now: DateTime<Utc>,
+    ) -> Result<Accepted, IntakeError> {
+        let Authenticated {
+            envelope,
+            issuer,
+            signed,
+        } = authenticated;
         let submitter = Submitter {
             issuer: &envelope.issuer,
             issuer_did: &envelope.issuer_did,
@@ -134,22 +180,16 @@ impl Intake {
             .iter()
             .map(|item| parse_item(item, &submitter))
             .collect();
-        let mut reads = self
+        let reads = self
             .store
-            .intake_reads(&envelope.issuer, &envelope.digest, &named_ids(&parsed))
+            .intake_reads(&envelope.issuer, &signed.digest, &named_ids(&parsed))
             .await?;
-        let issuer = reads.issuer.take().ok_or(IntakeError::IssuerUnknown)?;
-        if issuer.status != IssuerStatus::Active {
-            return Err(IntakeError::IssuerSuspended);
-        }
-        let signed_at = check_issuer_proof(&envelope.value, &envelope.issuer_did, &issuer, now)
-            .map_err(IntakeError::Signature)?;
-        if let Some(receipt) = reads.receipt {
+        if let Some(receipt) = reads.receipt.clone() {
             return Ok(Accepted::Repeat(receipt));
         }
         // After the repeat check: an accepted envelope sent again later gets its receipt.
         self.window
-            .check(signed_at, now)
+            .check(signed.created, now)
             .map_err(IntakeError::Signature)?;
         let expected = envelope.previous.as_ref().map(|d| ChainHead {
             sequence: envelope.sequence - 1,
@@ -159,7 +199,7 @@ impl Intake {
             return Err(IntakeError::HeadMismatch(reads.head));
         }
         let mut facts = self.facts(&parsed, issuer, reads).await?;
-        let items = self.check_items(parsed, &mut facts, &submitter, (signed_at, now))?;
+        let items = self.check_items(parsed, &mut facts, &submitter, (signed.created, now))?;
         let chains = facts
             .touched
             .iter()
@@ -167,7 +207,7 @@ impl Intake {
             .collect();
         let pending = PendingEnvelope {
             document: envelope.value.to_string(),
-            digest: envelope.digest,
+            digest: signed.digest,
             issuer: envelope.issuer,
             sequence: envelope.sequence,
             previous: envelope.previous,
@@ -206,9 +246,9 @@ impl Intake {
         for (index, item) in parsed.into_iter().enumerate() {
             let checked = item.and_then(|p| match p {
                 Parsed::Licence(claims, body) => {
-                    let signed_at = check_issuer_proof(body, by.issuer_did, &facts.issuer, now)?;
-                    self.window.check(signed_at, now)?;
-                    self.check_licence(claims, body, facts, by, signed_at)
+                    let signed = check_issuer_proof(body, by.issuer_did, &facts.issuer, now)?;
+                    self.window.check(signed.created, now)?;
+                    self.check_licence(claims, body, facts, by, signed.created)
                 }
                 Parsed::Status(claims, body) => {
                     facts.apply_status(claims, body, by.issuer, envelope_signed_at)
@@ -336,6 +376,14 @@ impl Intake {
             document: body.to_string(),
         }))
     }
+}
+
+/// An envelope whose own proof verified, by an active registered issuer.
+#[derive(Debug)]
+pub struct Authenticated {
+    envelope: Envelope,
+    issuer: Issuer,
+    signed: Signed,
 }
 
 /// The licence versions the parsed items name.

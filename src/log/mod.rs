@@ -11,6 +11,7 @@
 
 pub mod batch;
 pub mod checkpoint;
+pub mod gate;
 pub mod intake;
 pub mod merkle;
 pub mod receipt;

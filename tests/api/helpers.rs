@@ -69,6 +69,7 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         seed: true,
         trust_bundle_interval: 24 * 60 * 60,
         signature_max_age_days: elicence::domain::submission::DEFAULT_MAX_AGE_DAYS,
+        submission_auth_slots: elicence::log::gate::DEFAULT_SLOTS,
     }
 }
 

@@ -23,6 +23,7 @@ mod signing;
 mod storage_contract;
 mod submissions;
 mod transparency;
+mod trust_write;
 mod vcapi;
 mod verify;
 mod verify_access;
