@@ -254,7 +254,10 @@ fn authorisation(trusted: &TrustedBundle, credential: &Value, claims: &LicenceCl
             "authorisation",
             "authorised",
             "签发时签发机构已获授权",
-            format!("authorisation {} covered the licence when it was signed", g.id),
+            format!(
+                "authorisation {} covered the licence when it was signed",
+                g.id
+            ),
         );
     }
     match withdrawn_covering(&grants, facts.0, facts.1, facts.2, facts.3) {

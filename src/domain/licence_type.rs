@@ -354,7 +354,11 @@ mod tests {
     #[test]
     fn the_competent_authority_follows_transfers() {
         use chrono::TimeZone;
-        let at = |y| Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).single().expect("date");
+        let at = |y| {
+            Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0)
+                .single()
+                .expect("date")
+        };
         let authority = |uscc: &str| Authority {
             name: "a".into(),
             uscc: uscc.parse().expect("vector"),

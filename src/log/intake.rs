@@ -14,10 +14,10 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::gate::AuthGate;
 use super::batch::{
     ChainHead, LicenceChain, NewLicence, NewStatusEvent, Outcome, PendingEnvelope, PendingItem,
 };
+use super::gate::AuthGate;
 use super::sequencer::{Sequencer, SequencerError};
 use crate::domain::authorisation::{covering, Authorisation};
 use crate::domain::identifiers::{LicenceId, TypeCode};

@@ -43,10 +43,14 @@ pub async fn submit(
         return Err(ApiError::UnsupportedMediaType);
     }
     // Reading, parsing and authenticating an envelope is work anyone can ask for: bounded.
-    let slot = state.intake.gate.try_enter().ok_or_else(|| ApiError::Busy {
-        code: "intake_busy",
-        detail: "too many submissions are being checked; retry shortly".into(),
-    })?;
+    let slot = state
+        .intake
+        .gate
+        .try_enter()
+        .ok_or_else(|| ApiError::Busy {
+            code: "intake_busy",
+            detail: "too many submissions are being checked; retry shortly".into(),
+        })?;
     let limit = state.settings.submission_limit;
     let bytes = read_limited(&mut payload, limit).await?;
     let value = parse_body(&bytes, limit)?;

@@ -86,8 +86,11 @@ async fn backdating_does_not_get_round_an_ended_grant(app: TestApp) {
     let envelope = issuer.envelope(items(&[&issuer.sign(&vc)]));
     assert_eq!(item_code(&app, &envelope).await, "not_authorised");
     assert_eq!(
-        json_with_status(app.get(&format!("/v1/issuers/{}/head", issuer.uscc)).await, 200).await
-            ["sequence"],
+        json_with_status(
+            app.get(&format!("/v1/issuers/{}/head", issuer.uscc)).await,
+            200
+        )
+        .await["sequence"],
         0
     );
 }
@@ -99,7 +102,11 @@ async fn valid_from_may_predate_the_grant_and_verification_agrees(app: TestApp) 
     vc["validFrom"] = json!("2015-06-01T00:00:00Z");
     let vc = issuer.sign(&vc);
     accept(&app, &mut issuer, items(&[&vc])).await;
-    let result = verify(&app, json!({"credential": vc, "at": "2026-06-01T00:00:00Z"})).await;
+    let result = verify(
+        &app,
+        json!({"credential": vc, "at": "2026-06-01T00:00:00Z"}),
+    )
+    .await;
     let authorisation = check(&result, "authorisation");
     assert_eq!(authorisation["ok"], true, "{result}");
     assert_eq!(authorisation["code"], "authorised");
@@ -162,8 +169,11 @@ async fn grants_come_from_the_competent_authority(app: TestApp) {
     };
     let stranger = uscc("91110000MA0000001");
     let body = assert_problem(
-        app.post_admin("/v1/authorisations", &grant(stranger.as_str(), "2026-01-01T00:00:00Z"))
-            .await,
+        app.post_admin(
+            "/v1/authorisations",
+            &grant(stranger.as_str(), "2026-01-01T00:00:00Z"),
+        )
+        .await,
         422,
         "grantor_not_competent",
     )
@@ -175,7 +185,8 @@ async fn grants_come_from_the_competent_authority(app: TestApp) {
     let to = json!({"name": "吉林省司法厅", "uscc": successor, "level": 2});
     let path = format!("/v1/licence-types/{TYPE_CODE}/transfer");
     json_with_status(
-        app.post_admin(&path, &json!({"definingAuthority": to})).await,
+        app.post_admin(&path, &json!({"definingAuthority": to}))
+            .await,
         200,
     )
     .await;
@@ -195,8 +206,11 @@ async fn grants_come_from_the_competent_authority(app: TestApp) {
     .await;
     // Before the transfer, the original authority was the competent one.
     json_with_status(
-        app.post_admin("/v1/authorisations", &grant(AUTHORITY, "2024-01-01T00:00:00Z"))
-            .await,
+        app.post_admin(
+            "/v1/authorisations",
+            &grant(AUTHORITY, "2024-01-01T00:00:00Z"),
+        )
+        .await,
         201,
     )
     .await;

@@ -363,7 +363,10 @@ fn proofs_are_dated_near_receipt() {
     }
     let code = |created| window.check(created, now).expect_err("outside").code;
     assert_eq!(code(now + Duration::minutes(6)), "created_in_future");
-    assert_eq!(code(now - Duration::days(7) - Duration::seconds(1)), "created_too_old");
+    assert_eq!(
+        code(now - Duration::days(7) - Duration::seconds(1)),
+        "created_too_old"
+    );
     assert_eq!(
         SigningWindow::days(30).check(now - Duration::days(20), now),
         Ok(())
@@ -394,9 +397,8 @@ fn status_changes_need_a_grant_when_signed_but_revocation_does_not() {
         status::parse(&body).expect("well-formed")
     };
     let grants = [grant];
-    let check = |action, signed| {
-        status::check_authorised(&change(action), &head, &grants, &uscc, signed)
-    };
+    let check =
+        |action, signed| status::check_authorised(&change(action), &head, &grants, &uscc, signed);
     assert_eq!(check("suspend", at(2024)), Ok(()));
     for action in ["suspend", "resume"] {
         assert_eq!(
