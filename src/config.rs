@@ -40,7 +40,7 @@ pub struct Settings {
     /// (`ELICENCE_SIGNATURE_MAX_AGE_DAYS`, default 7). Authorisation is judged at `created`,
     /// so this bounds how far back an issuer can claim to have signed.
     pub signature_max_age_days: u32,
-    /// How many submissions may be read and checked at once before their envelope's proof has
+    /// How many submissions may be parsed and checked at once before their envelope's proof has
     /// verified (`ELICENCE_SUBMISSION_AUTH_SLOTS`, default 8); past that, 503 `intake_busy`
     /// with `Retry-After` (see `log::gate`).
     pub submission_auth_slots: usize,

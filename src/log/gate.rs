@@ -1,8 +1,10 @@
 //! How much unauthenticated work the write path starts at once. Until an envelope's proof
-//! verifies, nothing says who sent it, so reading its body, parsing it and checking its proof
-//! is work any client can make the registry do. [`AuthGate`] holds a fixed number of slots
-//! (`ELICENCE_SUBMISSION_AUTH_SLOTS`, default [`DEFAULT_SLOTS`]); a submission takes one before
-//! its body is read and gives it back once the envelope's proof has been checked. When every
+//! verifies, nothing says who sent it, so parsing its body and checking its proof is work any
+//! client can make the registry do. [`AuthGate`] holds a fixed number of slots
+//! (`ELICENCE_SUBMISSION_AUTH_SLOTS`, default [`DEFAULT_SLOTS`]); a submission takes one once
+//! its body has been read (a slow upload holds none; reading is bounded by the body limit and
+//! the server's connection limits) and gives it back once the envelope's proof has been
+//! checked. When every
 //! slot is taken the submission is answered 503 `intake_busy` with `Retry-After` at once: the
 //! limit is the server's capacity, shared by every client, not a per-client quota (429).
 //!

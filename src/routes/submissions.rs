@@ -42,7 +42,10 @@ pub async fn submit(
     if !is_json(&req) {
         return Err(ApiError::UnsupportedMediaType);
     }
-    // Reading, parsing and authenticating an envelope is work anyone can ask for: bounded.
+    let limit = state.settings.submission_limit;
+    let bytes = read_limited(&mut payload, limit).await?;
+    // Parsing and authenticating an envelope is work anyone can ask for: bounded. The slot is
+    // taken once the body is in, so a client trickling its upload holds none.
     let slot = state
         .intake
         .gate
@@ -51,8 +54,6 @@ pub async fn submit(
             code: "intake_busy",
             detail: "too many submissions are being checked; retry shortly".into(),
         })?;
-    let limit = state.settings.submission_limit;
-    let bytes = read_limited(&mut payload, limit).await?;
     let value = parse_body(&bytes, limit)?;
     drop(bytes);
     let authenticated = state

@@ -262,7 +262,7 @@ fn licence_parse_refuses_in_order() {
         ),
         (
             "credentialSubject",
-            json!({"id": "urn:cn:rid:110105199003071239"}),
+            json!({"id": "urn:cn:rid:110105194912310021"}),
             "holder_invalid",
         ),
         ("jurisdiction", json!("22"), "jurisdiction_invalid"),
