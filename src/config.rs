@@ -49,6 +49,15 @@ pub struct Settings {
     /// How many of them at once before the rate applies (`ELICENCE_VCAPI_ISSUE_BURST`,
     /// default 50).
     pub vcapi_issue_burst: u32,
+    /// How many days before receipt a licence or envelope may have been signed (its proof's
+    /// `created`), for issuers who sign a batch and submit it later
+    /// (`ELICENCE_SIGNATURE_MAX_AGE_DAYS`, default 7). Authorisation is judged at `created`,
+    /// so this bounds how far back an issuer can claim to have signed.
+    pub signature_max_age_days: u32,
+    /// How many submissions may be parsed and checked at once before their envelope's proof has
+    /// verified (`ELICENCE_SUBMISSION_AUTH_SLOTS`, default 8); past that, 503 `intake_busy`
+    /// with `Retry-After` (see `submissions::gate`).
+    pub submission_auth_slots: usize,
 }
 
 /// Log output format.
@@ -84,7 +93,15 @@ impl Settings {
             .set_default("trust_bundle_interval", 24 * 60 * 60)?
             .set_default("vcapi_issue_open", false)?
             .set_default("vcapi_issue_rate", 5)?
-            .set_default("vcapi_issue_burst", 50)?;
+            .set_default("vcapi_issue_burst", 50)?
+            .set_default(
+                "signature_max_age_days",
+                crate::domain::submission::DEFAULT_MAX_AGE_DAYS,
+            )?
+            .set_default(
+                "submission_auth_slots",
+                u64::try_from(crate::submissions::gate::DEFAULT_SLOTS).unwrap_or(8),
+            )?;
         match file {
             Some(path) => builder = builder.add_source(config::File::from(path).required(true)),
             None => {

@@ -49,6 +49,9 @@ pub enum ApiError {
     TooManyRequests,
     #[error("service unavailable")]
     Unavailable,
+    /// Working at capacity: retry shortly (503 with `Retry-After`).
+    #[error("{detail}")]
+    Busy { code: &'static str, detail: String },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -127,7 +130,8 @@ impl ApiError {
             | Self::NotFound { code, .. }
             | Self::Gone { code, .. }
             | Self::Conflict { code, .. }
-            | Self::Unprocessable { code, .. } => code,
+            | Self::Unprocessable { code, .. }
+            | Self::Busy { code, .. } => code,
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::TooComplex(_) => "json_too_complex",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -165,7 +169,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -199,7 +203,7 @@ impl ResponseError for ApiError {
         if matches!(self, Self::Unauthorized { .. }) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        if matches!(self, Self::Unavailable) {
+        if matches!(self, Self::Unavailable | Self::Busy { .. }) {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
         response.body(body.to_string())

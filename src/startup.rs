@@ -15,10 +15,12 @@ use tracing_actix_web::TracingLogger;
 use crate::config::Settings;
 use crate::crypto::digest::sha256;
 use crate::crypto::keys::KeyPair;
+use crate::domain::submission::SigningWindow;
 use crate::log::checkpoint::Checkpoint;
 use crate::log::receipt::Signer;
 use crate::state::AppState;
 use crate::storage::{self, Store};
+use crate::submissions::gate::AuthGate;
 use crate::submissions::intake::{Intake, SchemaCache};
 use crate::submissions::sequencer::Sequencer;
 use crate::{extract, metrics, routes, seed};
@@ -179,6 +181,8 @@ async fn intake(
         schemas: SchemaCache::default(),
         did_host,
         public_base: settings.public_base().to_owned(),
+        window: SigningWindow::days(settings.signature_max_age_days),
+        gate: AuthGate::new(settings.submission_auth_slots),
     })
 }
 

@@ -90,7 +90,7 @@ pub fn verify_offline(
     let as_of = seconds(bundle.issued_at);
     let mut checks = vec![signature(credential, issuer_did)];
     checks.push(issuer_key(credential, issuer));
-    checks.push(authorisation(trusted, &claims));
+    checks.push(authorisation(trusted, credential, &claims));
     checks.push(schema(credential, licence_type, &claims));
     checks.push(validity(&claims, at));
     checks.extend(
@@ -178,6 +178,16 @@ fn signature(credential: &Value, issuer_did: &str) -> Check {
     }
 }
 
+/// The proof's `created`: when the issuer says it signed.
+fn proof_created(credential: &Value) -> Option<DateTime<Utc>> {
+    credential
+        .get("proof")
+        .and_then(|p| p.get("created"))
+        .and_then(Value::as_str)
+        .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
+        .map(|c| c.with_timezone(&Utc))
+}
+
 fn issuer_key(credential: &Value, issuer: Option<&BundleIssuer>) -> Check {
     let name = "issuerKey";
     let Some(issuer) = issuer else {
@@ -193,11 +203,7 @@ fn issuer_key(credential: &Value, issuer: Option<&BundleIssuer>) -> Check {
         .and_then(|p| p.get("verificationMethod"))
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let created = proof
-        .and_then(|p| p.get("created"))
-        .and_then(Value::as_str)
-        .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
-        .map(|c| c.with_timezone(&Utc));
+    let created = proof_created(credential);
     let key = method
         .split_once('#')
         .and_then(|(_, k)| issuer.keys.iter().find(|key| key.multikey == k));
@@ -220,34 +226,47 @@ fn issuer_key(credential: &Value, issuer: Option<&BundleIssuer>) -> Check {
     }
 }
 
-fn authorisation(trusted: &TrustedBundle, claims: &LicenceClaims) -> Check {
+/// A grant covered the type and jurisdiction when the licence was signed (`proof.created`), as
+/// online verification and intake judge it.
+fn authorisation(trusted: &TrustedBundle, credential: &Value, claims: &LicenceClaims) -> Check {
     let grants: Vec<_> = trusted
         .bundle()
         .authorisations
         .iter()
         .map(|a| a.to_domain())
         .collect();
+    let Some(signed_at) = proof_created(credential) else {
+        return fail(
+            "authorisation",
+            "not_checked",
+            "签名缺少创建时间",
+            "the proof has no creation time",
+        );
+    };
     let facts = (
         claims.id.issuer(),
         claims.id.type_code(),
         &claims.jurisdiction,
-        claims.valid_from,
+        signed_at,
     );
     if let Some(g) = covering(&grants, facts.0, facts.1, facts.2, facts.3) {
         return pass(
             "authorisation",
             "authorised",
-            "生效时签发机构已获授权",
-            format!("authorisation {} covered the licence at validFrom", g.id),
+            "签发时签发机构已获授权",
+            format!(
+                "authorisation {} covered the licence when it was signed",
+                g.id
+            ),
         );
     }
     match withdrawn_covering(&grants, facts.0, facts.1, facts.2, facts.3) {
         Some(g) => fail(
             "authorisation",
             "authorisation_withdrawn",
-            "授权在证照生效日期前已被撤回",
+            "授权在证照签发前已被撤回",
             format!(
-                "authorisation {} was withdrawn before validFrom ({})",
+                "authorisation {} was withdrawn before the licence was signed ({})",
                 g.id,
                 g.withdrawn_at.map(seconds).unwrap_or_default()
             ),
@@ -255,8 +274,8 @@ fn authorisation(trusted: &TrustedBundle, claims: &LicenceClaims) -> Check {
         None => fail(
             "authorisation",
             "not_authorised",
-            "生效时签发机构未获授权",
-            "no authorisation covered the type and jurisdiction at validFrom",
+            "签发时签发机构未获授权",
+            "no authorisation covered the type and jurisdiction when the licence was signed",
         ),
     }
 }

@@ -5,6 +5,7 @@
 //!   accepted licences/s, envelopes/s and receipt latency, next to the in-process cost of one
 //!   eddsa-jcs-2022 verification of one of the same licences.
 //! - `directory`: hammers `GET /v1/licence-types` for a fixed time.
+//! - `forged`: the cost of refusing a large envelope whose signature is wrong.
 //!
 //! The client runs on the command's own runtime; requests are pre-serialised so that the client
 //! does little more than move bytes. Build with `--release` for meaningful numbers.
@@ -12,6 +13,7 @@
 mod applications;
 mod directory;
 mod fixtures;
+mod forged;
 mod proofs;
 mod signatures;
 mod verify;
@@ -46,6 +48,8 @@ pub enum BenchCommand {
     Verify(verify::VerifyBench),
     /// Ed25519 per signature in process: one by one, and batched two ways.
     Signatures(signatures::SignatureBench),
+    /// What refusing a large envelope with a bad signature costs, one at a time.
+    Forged(forged::ForgedBench),
 }
 
 /// `bench submit`.
@@ -95,6 +99,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Applications(args) => applications::applications(args).await,
         BenchCommand::Verify(args) => verify::verify(args).await,
         BenchCommand::Signatures(args) => signatures::signatures(args),
+        BenchCommand::Forged(args) => forged::forged(args).await,
     }
 }
 

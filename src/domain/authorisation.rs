@@ -1,6 +1,7 @@
 //! Authorisations: an issuer may issue given licence types in a jurisdiction during
 //! [from, until), as granted by a competent authority. Withdrawn or ended, never deleted: a
-//! licence is judged by the authorisation in force at its `validFrom`.
+//! licence or status change is judged by the authorisation in force when the issuer signed it
+//! (its proof's `created`); `validFrom` may predate that.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -277,6 +277,21 @@ pub struct LicenceType {
 }
 
 impl LicenceType {
+    /// The competent (defining) authority at `at`: the one a transfer in force then moved the
+    /// type to, else the authority that defined it. Transfers are applied in time order.
+    pub fn competent_authority_at(&self, at: DateTime<Utc>) -> &Uscc {
+        let mut transfers: Vec<&Transfer> = self.transfers.iter().collect();
+        transfers.sort_by_key(|t| t.effective_at);
+        let original = transfers
+            .first()
+            .map_or(&self.defining_authority, |t| &t.from);
+        transfers
+            .iter()
+            .take_while(|t| t.effective_at <= at)
+            .last()
+            .map_or(&original.uscc, |t| &t.to.uscc)
+    }
+
     /// The newest schema version number.
     pub fn latest_version(&self) -> u32 {
         self.versions.iter().map(|v| v.version).max().unwrap_or(0)
@@ -334,6 +349,61 @@ mod tests {
         ] {
             assert!(!from.can_become(to), "{from:?} → {to:?}");
         }
+    }
+
+    #[test]
+    fn the_competent_authority_follows_transfers() {
+        use chrono::TimeZone;
+        let at = |y| {
+            Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0)
+                .single()
+                .expect("date")
+        };
+        let authority = |uscc: &str| Authority {
+            name: "a".into(),
+            uscc: uscc.parse().expect("vector"),
+            level: AuthorityLevel::try_from(1).expect("level"),
+        };
+        let (first, second, third) = (
+            authority("11100000000013338W"),
+            authority("11220000013544541J"),
+            authority("91110000101623741K"),
+        );
+        let transfer = |from: &Authority, to: &Authority, y| Transfer {
+            from: from.clone(),
+            to: to.clone(),
+            effective_at: at(y),
+            reason: None,
+        };
+        let mut t = LicenceType {
+            code: "11100000000013338W032".parse().expect("vector"),
+            name_zh: "z".into(),
+            name_en: "e".into(),
+            defining_authority: first.clone(),
+            issuing_authority_level: AuthorityLevel::try_from(1).expect("level"),
+            holder_category: HolderCategory::Person,
+            validity: ValidityRange {
+                min_days: 1,
+                max_days: 10,
+            },
+            matters: vec![],
+            status: TypeStatus::Published,
+            created_at: at(2020),
+            updated_at: at(2020),
+            versions: vec![],
+            transfers: vec![],
+        };
+        assert_eq!(t.competent_authority_at(at(2030)), &first.uscc);
+        // Stored newest last or not, transfers apply in time order.
+        t.transfers = vec![
+            transfer(&second, &third, 2026),
+            transfer(&first, &second, 2024),
+        ];
+        t.defining_authority = third.clone();
+        assert_eq!(t.competent_authority_at(at(2023)), &first.uscc);
+        assert_eq!(t.competent_authority_at(at(2024)), &second.uscc);
+        assert_eq!(t.competent_authority_at(at(2025)), &second.uscc);
+        assert_eq!(t.competent_authority_at(at(2027)), &third.uscc);
     }
 
     #[test]

@@ -4,11 +4,11 @@
 //! The item checks are in [`licence`] and [`status`]. No HTTP, no SQL: the caller fetches the
 //! facts (issuer, types, chain state) and passes them in.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::crypto::digest::{digest_value, parse_multibase_sha256};
+use crate::crypto::digest::parse_multibase_sha256;
 use crate::crypto::multikey;
 use crate::crypto::proof;
 use crate::crypto::strict_json::Member as _;
@@ -22,6 +22,61 @@ pub mod status;
 const ENVELOPE_MEMBERS: [&str; 5] = ["issuer", "sequence", "previous", "items", "proof"];
 /// Most items one envelope may carry.
 pub const MAX_ITEMS: usize = 10_000;
+
+/// How far ahead of the registry's clock a proof's `created` may be.
+pub const CLOCK_SKEW: Duration = Duration::minutes(5);
+/// The default of how long before receipt a document may have been signed, in days.
+pub const DEFAULT_MAX_AGE_DAYS: u32 = 7;
+
+/// When a signed document may say it was signed, relative to the registry's receipt time: not
+/// after receipt beyond [`CLOCK_SKEW`] (`created_in_future`), and not more than `max_age`
+/// before it (`created_too_old`), which leaves issuers room to sign a batch and submit it
+/// later. The issuer's authorisation is judged at `created`, so bounding it is what stops a
+/// licence signed today from claiming an earlier, since-ended grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SigningWindow {
+    pub max_age: Duration,
+}
+
+impl Default for SigningWindow {
+    fn default() -> Self {
+        Self {
+            max_age: Duration::days(DEFAULT_MAX_AGE_DAYS.into()),
+        }
+    }
+}
+
+impl SigningWindow {
+    /// A window of `days` days before receipt.
+    pub fn days(days: u32) -> Self {
+        Self {
+            max_age: Duration::days(days.into()),
+        }
+    }
+
+    /// Checks `created` against the receipt time `now`.
+    pub fn check(&self, created: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), ItemError> {
+        if created > now + CLOCK_SKEW {
+            return Err(ItemError::new(
+                "created_in_future",
+                format!(
+                    "proof.created is more than {} minutes after the registry's clock",
+                    CLOCK_SKEW.num_minutes()
+                ),
+            ));
+        }
+        if created < now - self.max_age {
+            return Err(ItemError::new(
+                "created_too_old",
+                format!(
+                    "proof.created is more than {} days before receipt; sign again",
+                    self.max_age.num_days()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// A refusal of one item (or of the envelope's signature), with a stable code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -50,17 +105,27 @@ pub enum EnvelopeError {
     IssuerDid(String),
 }
 
-/// An envelope whose shape is right; its signature is not yet checked.
+/// An envelope whose shape is right; its signature is not yet checked, and nothing has been
+/// computed over its items (its digest comes with the proof check: [`Signed::digest`]).
 #[derive(Debug, Clone)]
 pub struct Envelope {
     pub issuer_did: String,
     pub issuer: Uscc,
     pub sequence: u64,
     pub previous: Option<String>,
-    /// Multibase SHA-256 of the JCS form of the whole envelope, proof included.
-    pub digest: String,
     /// The envelope as parsed.
     pub value: Value,
+}
+
+/// What a verified issuer proof establishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    /// The proof's `created`: when the issuer says it signed, the instant its authorisation is
+    /// judged at (bound it with [`SigningWindow`]).
+    pub created: DateTime<Utc>,
+    /// Multibase SHA-256 of the JCS form of the whole document, proof included, from the
+    /// canonical form the signature check wrote.
+    pub digest: String,
 }
 
 impl Envelope {
@@ -106,7 +171,6 @@ impl Envelope {
             issuer,
             sequence,
             previous,
-            digest: digest_value(&value),
             value,
         })
     }
@@ -140,13 +204,14 @@ fn parse_previous(value: &Value, sequence: u64) -> Result<Option<String>, Envelo
 /// Checks an eddsa-jcs-2022 `assertionMethod` proof made by `issuer` under `did`: the
 /// verification method is `<did>#<multikey>` of one of its keys, that key vouched for signatures
 /// at `proof.created` and still does at `now` (so a revoked key cannot sign new submissions
-/// with a backdated `created`), and the signature verifies.
+/// with a backdated `created`), and the signature verifies. Costs one canonical form of the
+/// document and one Ed25519 verification.
 pub fn check_issuer_proof(
     document: &Value,
     did: &str,
     issuer: &Issuer,
     now: DateTime<Utc>,
-) -> Result<(), ItemError> {
+) -> Result<Signed, ItemError> {
     let prepared = proof::prepare(document).map_err(|e| ItemError::new(e.code(), e.to_string()))?;
     if prepared.proof_purpose != "assertionMethod" {
         return Err(ItemError::new(
@@ -179,10 +244,12 @@ pub fn check_issuer_proof(
     }
     let public = multikey::decode(fragment)
         .map_err(|_| ItemError::new("key_unknown", "the issuer key is not a Multikey"))?;
+    // The digest is over the canonical form the signature check needs anyway.
+    let digest = prepared.document_digest();
     prepared
         .verify_with(&public)
-        .map(|_| ())
-        .map_err(|e| ItemError::new(e.code(), e.to_string()))
+        .map_err(|e| ItemError::new(e.code(), e.to_string()))?;
+    Ok(Signed { created, digest })
 }
 
 /// Splits an item into its kind and body: `{"licence": …}` or `{"statusChange": …}`.

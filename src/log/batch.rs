@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::merkle::Hash;
-use crate::domain::identifiers::{LicenceId, Uscc};
+use crate::domain::identifiers::{DivisionCode, HolderId, LicenceId, Uscc};
 use crate::domain::licence::{LicenceState, StatusAction};
 
 /// An issuer's chain head: the sequence and digest of its latest accepted envelope.
@@ -26,6 +26,10 @@ pub struct LicenceChain {
     pub state: LicenceState,
     /// The digest of the latest status event, if any.
     pub last_event: Option<String>,
+    /// The holder every version names (`credentialSubject.id`); it never changes.
+    pub holder: HolderId,
+    /// The head version's jurisdiction: where a status change must be authorised.
+    pub jurisdiction: DivisionCode,
 }
 
 impl LicenceChain {

@@ -11,7 +11,7 @@ use super::licence_types::parse_code;
 use super::parse::{check_window, parse_time, parse_uscc, text_field};
 use crate::auth::{Operator, OperatorOrIssuer};
 use crate::domain::authorisation::Authorisation;
-use crate::domain::identifiers::{JurisdictionScope, TypeCode};
+use crate::domain::identifiers::{JurisdictionScope, TypeCode, Uscc};
 use crate::domain::licence_type::TypeStatus;
 use crate::error::ApiError;
 use crate::extract::{OptionalJson, StrictJson};
@@ -50,7 +50,7 @@ pub struct NewAuthorisation {
     (status = 201, description = "granted"),
     (status = 400, description = "invalid_uscc, invalid_type_code, invalid_jurisdiction, invalid_time, invalid_field"),
     (status = 404, description = "issuer_not_found"),
-    (status = 422, description = "invalid_window, unknown_type_code, type_deprecated")))]
+    (status = 422, description = "invalid_window, unknown_type_code, type_deprecated, grantor_not_competent")))]
 pub async fn create(
     _: Operator,
     state: web::Data<AppState>,
@@ -69,7 +69,7 @@ pub async fn create(
     let valid_until = parse_time(request.valid_until.as_deref(), "validUntil")?;
     check_window(valid_from, valid_until)?;
     fetch_issuer(&state, &issuer).await?;
-    check_types(&state, &type_codes).await?;
+    check_types(&state, &type_codes, &granted_by, valid_from).await?;
     let grant = Authorisation {
         id: uuid::Uuid::new_v4().to_string(),
         issuer,
@@ -187,8 +187,15 @@ fn parse_codes(texts: &[String]) -> Result<Vec<TypeCode>, ApiError> {
     Ok(codes)
 }
 
-/// Refuses codes not in the directory, and deprecated types (they take no new licences).
-async fn check_types(state: &AppState, codes: &[TypeCode]) -> Result<(), ApiError> {
+/// Refuses codes not in the directory, deprecated types (they take no new licences), and a
+/// grantor that is not each type's competent authority at the grant's start
+/// (`grantor_not_competent`): its defining authority, or the one a transfer moved it to.
+async fn check_types(
+    state: &AppState,
+    codes: &[TypeCode],
+    granted_by: &Uscc,
+    valid_from: DateTime<Utc>,
+) -> Result<(), ApiError> {
     for code in codes {
         match state.store.licence_type(code).await? {
             None => {
@@ -202,6 +209,16 @@ async fn check_types(state: &AppState, codes: &[TypeCode]) -> Result<(), ApiErro
                 return Err(ApiError::unprocessable(
                     "type_deprecated",
                     format!("licence type {code} is deprecated"),
+                )
+                .with("typeCode", json!(code)))
+            }
+            Some(t) if t.competent_authority_at(valid_from) != granted_by => {
+                return Err(ApiError::unprocessable(
+                    "grantor_not_competent",
+                    format!(
+                        "grantedBy must be the competent authority of {code} at validFrom: {}",
+                        t.competent_authority_at(valid_from)
+                    ),
                 )
                 .with("typeCode", json!(code)))
             }

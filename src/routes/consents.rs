@@ -15,7 +15,7 @@ use crate::domain::identifiers::{LicenceId, TypeCode};
 use crate::error::ApiError;
 use crate::extract::StrictJson;
 use crate::state::AppState;
-use crate::storage::{record_access, StoreError};
+use crate::storage::{held_head, record_access, StoreError};
 
 use super::parse::{parse_time, parse_uscc, text_field};
 use super::references::parse_licence_id;
@@ -198,9 +198,8 @@ pub async fn agency_read(
         .into_iter()
         .find(|c| c.permits(agency.uscc(), &id, now))
         .ok_or_else(refused)?;
-    let head = state
-        .store
-        .licence_record(&record.head)
+    // The consent is the record's holder's: a head naming anyone else is not read.
+    let head = held_head(state.store.as_ref(), &record)
         .await?
         .ok_or_else(refused)?;
     let entry = NewAccessRecord {

@@ -12,7 +12,7 @@ use crate::domain::licence::LicenceState;
 use crate::error::ApiError;
 use crate::log::receipt::timestamp;
 use crate::state::AppState;
-use crate::storage::LicenceRecord;
+use crate::storage::{held_head, LicenceRecord};
 
 use super::references::parse_licence_id;
 
@@ -57,14 +57,14 @@ pub async fn licence(
         .await?
         .filter(|r| r.holder == holder.id)
         .ok_or_else(not_found)?;
+    // Only the versions naming this holder, whatever the store holds.
     let history = state
         .store
         .licence_history(&id.base())
         .await?
-        .ok_or_else(not_found)?;
-    let head = state
-        .store
-        .licence_record(&record.head)
+        .ok_or_else(not_found)?
+        .held_by(&holder.id);
+    let head = held_head(state.store.as_ref(), &record)
         .await?
         .ok_or_else(not_found)?;
     let mut value = super::licences::present(&id, &history);

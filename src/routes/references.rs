@@ -50,7 +50,9 @@ impl<'a> Lookup<'a> {
         let Some(created) = proof_created(&record.document) else {
             return Ok(Err("proof_created_missing"));
         };
-        Ok(check_issuer_proof(&record.document, &did, issuer, created).map_err(|e| e.code))
+        Ok(check_issuer_proof(&record.document, &did, issuer, created)
+            .map(|_| ())
+            .map_err(|e| e.code))
     }
 }
 

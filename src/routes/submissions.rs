@@ -26,13 +26,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Accepts a signed envelope: 201 with the registry-signed receipt once it is durable, 200 with
 /// the original receipt for a repeat, 409 with the head when the chain does not follow, 422
-/// with every refused item.
+/// with every refused item. The envelope's own proof is checked before any item is looked at,
+/// holding one of a bounded number of slots (`submissions::gate`).
 #[utoipa::path(post, path = "/v1/submissions", tag = "log", request_body(content = Value, content_type = "application/json", description = "signed envelope {issuer, sequence, previous, items, proof}"), responses(
     (status = 201, description = "receipt"), (status = 200, description = "receipt of the earlier identical submission"),
     (status = 400, description = "not an envelope"), (status = 403, description = "issuer suspended"),
     (status = 409, description = "sequence/previous do not follow the chain head"), (status = 413, description = "too large"),
     (status = 422, description = "proof or items refused; nothing stored"),
-    (status = 503, description = "database unavailable; nothing stored, or the envelope was committed and a retry answers its receipt")))]
+    (status = 503, description = "intake_busy: too many envelopes awaiting their proof check (Retry-After); unavailable: database unavailable; nothing stored, or the envelope was committed and a retry answers its receipt")))]
 pub async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -43,9 +44,25 @@ pub async fn submit(
     }
     let limit = state.settings.submission_limit;
     let bytes = read_limited(&mut payload, limit).await?;
+    // Parsing and authenticating an envelope is work anyone can ask for: bounded. The slot is
+    // taken once the body is in, so a client trickling its upload holds none.
+    let slot = state
+        .intake
+        .gate
+        .try_enter()
+        .ok_or_else(|| ApiError::Busy {
+            code: "intake_busy",
+            detail: "too many submissions are being checked; retry shortly".into(),
+        })?;
     let value = parse_body(&bytes, limit)?;
     drop(bytes);
-    let (status, receipt) = match state.intake.submit(value, Utc::now()).await {
+    let authenticated = state
+        .intake
+        .authenticate(value, Utc::now())
+        .await
+        .map_err(refusal)?;
+    drop(slot);
+    let (status, receipt) = match state.intake.accept(authenticated, Utc::now()).await {
         Ok(Accepted::Created(receipt)) => (StatusCode::CREATED, receipt),
         Ok(Accepted::Repeat(receipt)) => (StatusCode::OK, receipt),
         Err(e) => return Err(refusal(e)),

@@ -25,6 +25,23 @@ pub struct LicenceRecord {
     pub state: LicenceState,
 }
 
+/// The head version of `record`'s licence, when it names the same holder as `record`: the
+/// version a read on that holder's behalf (the holder's own, or an agency's under its consent)
+/// may show. `None` when the head names someone else, which intake refuses
+/// (`holder_changed`) but a read must not trust.
+pub async fn held_head<S: HoldingStore + ?Sized>(
+    store: &S,
+    record: &LicenceRecord,
+) -> Result<Option<LicenceRecord>, StoreError> {
+    if record.head == record.id {
+        return Ok(Some(record.clone()));
+    }
+    Ok(store
+        .licence_record(&record.head)
+        .await?
+        .filter(|head| head.holder == record.holder))
+}
+
 /// Raw figures for `GET /v1/stats`; the route aggregates them.
 #[derive(Debug, Clone, Default)]
 pub struct StatsRows {

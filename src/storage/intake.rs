@@ -156,7 +156,8 @@ macro_rules! multirow_intake {
             let mut chains = HashMap::new();
             for chunk in bases.chunks(super::log::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT base, id, digest, status, last_event FROM licence_heads WHERE base IN (",
+                    "SELECT h.base, h.id, h.digest, h.status, h.last_event, l.holder, l.jurisdiction \
+                     FROM licence_heads h JOIN licences l ON l.id = h.id WHERE h.base IN (",
                 );
                 let mut list = q.separated(", ");
                 for base in chunk {

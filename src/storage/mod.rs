@@ -47,7 +47,7 @@ pub mod sqlite;
 pub use access::{audit_access, record_access, AccessStore};
 pub use applications::ApplicationStore;
 pub use authorisations::AuthorisationStore;
-pub use holdings::{HoldingStore, LicenceRecord, StatsRows};
+pub use holdings::{held_head, HoldingStore, LicenceRecord, StatsRows};
 pub use intake::{IntakeReads, IntakeStore};
 pub use issuers::IssuerStore;
 pub use log::{

@@ -14,6 +14,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::gate::AuthGate;
 use super::sequencer::{Sequencer, SequencerError};
 use crate::domain::authorisation::{covering, Authorisation};
 use crate::domain::identifiers::{LicenceId, TypeCode};
@@ -24,7 +25,7 @@ use crate::domain::schema::CompiledSchema;
 use crate::domain::submission::licence::{self, LicenceClaims, Submitter};
 use crate::domain::submission::status::{self, StatusClaims};
 use crate::domain::submission::{
-    check_issuer_proof, item_kind, Envelope, EnvelopeError, ItemError,
+    check_issuer_proof, item_kind, Envelope, EnvelopeError, ItemError, Signed, SigningWindow,
 };
 use crate::log::batch::{
     ChainHead, LicenceChain, NewLicence, NewStatusEvent, Outcome, PendingEnvelope, PendingItem,
@@ -104,6 +105,10 @@ pub struct Intake {
     pub did_host: String,
     /// The public base URL without a trailing slash.
     pub public_base: String,
+    /// How far from receipt a proof's `created` may be.
+    pub window: SigningWindow,
+    /// Slots for envelopes not yet authenticated (taken by the route before the body is read).
+    pub gate: AuthGate,
 }
 
 impl std::fmt::Debug for Intake {
@@ -115,13 +120,56 @@ impl std::fmt::Debug for Intake {
 }
 
 impl Intake {
-    /// Checks a parsed envelope and, when everything holds, appends it.
+    /// Checks a parsed envelope and, when everything holds, appends it:
+    /// [`authenticate`](Self::authenticate) then [`accept`](Self::accept).
+    pub async fn submit(&self, value: Value, now: DateTime<Utc>) -> Result<Accepted, IntakeError> {
+        let authenticated = self.authenticate(value, now).await?;
+        self.accept(authenticated, now).await
+    }
+
+    /// The envelope's shape and its own proof, before anything is done with its items: the
+    /// issuer (one read), one canonical form and one Ed25519 verification. Work an anonymous
+    /// client can cause stops here for a bad signature, whatever the items hold.
+    #[tracing::instrument(skip_all)]
+    pub async fn authenticate(
+        &self,
+        value: Value,
+        now: DateTime<Utc>,
+    ) -> Result<Authenticated, IntakeError> {
+        let envelope = Envelope::parse(value, &self.did_host)?;
+        let issuer = self
+            .store
+            .issuer(&envelope.issuer)
+            .await?
+            .ok_or(IntakeError::IssuerUnknown)?;
+        if issuer.status != IssuerStatus::Active {
+            return Err(IntakeError::IssuerSuspended);
+        }
+        let signed = check_issuer_proof(&envelope.value, &envelope.issuer_did, &issuer, now)
+            .map_err(IntakeError::Signature)?;
+        Ok(Authenticated {
+            envelope,
+            issuer,
+            signed,
+        })
+    }
+
+    /// Checks an authenticated envelope's chain position and items and, when everything holds,
+    /// appends it.
     ///
     /// The items are parsed first (pure) so that every stored fact the envelope needs is read
     /// in one go on one connection; the checks still run in the documented order.
     #[tracing::instrument(skip_all)]
-    pub async fn submit(&self, value: Value, now: DateTime<Utc>) -> Result<Accepted, IntakeError> {
-        let envelope = Envelope::parse(value, &self.did_host)?;
+    pub async fn accept(
+        &self,
+        authenticated: Authenticated,
+        now: DateTime<Utc>,
+    ) -> Result<Accepted, IntakeError> {
+        let Authenticated {
+            envelope,
+            issuer,
+            signed,
+        } = authenticated;
         let submitter = Submitter {
             issuer: &envelope.issuer,
             issuer_did: &envelope.issuer_did,
@@ -132,19 +180,17 @@ impl Intake {
             .iter()
             .map(|item| parse_item(item, &submitter))
             .collect();
-        let mut reads = self
+        let reads = self
             .store
-            .intake_reads(&envelope.issuer, &envelope.digest, &named_ids(&parsed))
+            .intake_reads(&envelope.issuer, &signed.digest, &named_ids(&parsed))
             .await?;
-        let issuer = reads.issuer.take().ok_or(IntakeError::IssuerUnknown)?;
-        if issuer.status != IssuerStatus::Active {
-            return Err(IntakeError::IssuerSuspended);
-        }
-        check_issuer_proof(&envelope.value, &envelope.issuer_did, &issuer, now)
-            .map_err(IntakeError::Signature)?;
-        if let Some(receipt) = reads.receipt {
+        if let Some(receipt) = reads.receipt.clone() {
             return Ok(Accepted::Repeat(receipt));
         }
+        // After the repeat check: an accepted envelope sent again later gets its receipt.
+        self.window
+            .check(signed.created, now)
+            .map_err(IntakeError::Signature)?;
         let expected = envelope.previous.as_ref().map(|d| ChainHead {
             sequence: envelope.sequence - 1,
             digest: d.clone(),
@@ -153,7 +199,7 @@ impl Intake {
             return Err(IntakeError::HeadMismatch(reads.head));
         }
         let mut facts = self.facts(&parsed, issuer, reads).await?;
-        let items = self.check_items(parsed, &mut facts, &submitter, now)?;
+        let items = self.check_items(parsed, &mut facts, &submitter, (signed.created, now))?;
         let chains = facts
             .touched
             .iter()
@@ -161,7 +207,7 @@ impl Intake {
             .collect();
         let pending = PendingEnvelope {
             document: envelope.value.to_string(),
-            digest: envelope.digest,
+            digest: signed.digest,
             issuer: envelope.issuer,
             sequence: envelope.sequence,
             previous: envelope.previous,
@@ -185,22 +231,28 @@ impl Intake {
     }
 
     /// Checks every item in order against the facts, each seeing the earlier ones' effects.
+    /// `times` are the envelope proof's `created` (when its status changes were signed) and the
+    /// receipt time.
     fn check_items(
         &self,
         parsed: Vec<Result<Parsed<'_>, ItemError>>,
         facts: &mut Facts,
         by: &Submitter<'_>,
-        now: DateTime<Utc>,
+        times: (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<Vec<PendingItem>, IntakeError> {
+        let (envelope_signed_at, now) = times;
         let mut items = Vec::with_capacity(parsed.len());
         let mut errors = Vec::new();
         for (index, item) in parsed.into_iter().enumerate() {
             let checked = item.and_then(|p| match p {
                 Parsed::Licence(claims, body) => {
-                    check_issuer_proof(body, by.issuer_did, &facts.issuer, now)?;
-                    self.check_licence(claims, body, facts, by)
+                    let signed = check_issuer_proof(body, by.issuer_did, &facts.issuer, now)?;
+                    self.window.check(signed.created, now)?;
+                    self.check_licence(claims, body, facts, by, signed.created)
                 }
-                Parsed::Status(claims, body) => facts.apply_status(claims, body, by.issuer),
+                Parsed::Status(claims, body) => {
+                    facts.apply_status(claims, body, by.issuer, envelope_signed_at)
+                }
             });
             match checked {
                 Ok(item) => items.push(item),
@@ -256,12 +308,16 @@ impl Intake {
         })
     }
 
+    /// Checks one licence; `signed_at` is its proof's `created`, when the issuer's
+    /// authorisation must be in force (`validFrom` may predate it: an electronic copy of an
+    /// older paper licence).
     fn check_licence(
         &self,
         claims: LicenceClaims,
         body: &Value,
         facts: &mut Facts,
         by: &Submitter<'_>,
+        signed_at: DateTime<Utc>,
     ) -> Result<PendingItem, ItemError> {
         let code = claims.id.type_code().clone();
         licence::check_type(&claims, facts.types.get(&code).and_then(Option::as_ref))?;
@@ -281,13 +337,14 @@ impl Intake {
             by.issuer,
             &code,
             &claims.jurisdiction,
-            claims.valid_from,
+            signed_at,
         )
         .is_none()
         {
             return Err(ItemError::new(
                 "not_authorised",
-                "no authorisation covers this issuer, type and jurisdiction at validFrom",
+                "no authorisation covers this issuer, type and jurisdiction when the licence \
+                 was signed (proof.created)",
             ));
         }
         let base = claims.id.base();
@@ -303,6 +360,8 @@ impl Intake {
             head_digest: claims.digest.clone(),
             state: previous.map_or(LicenceState::Active, |c| c.state),
             last_event: previous.and_then(|c| c.last_event.clone()),
+            holder: claims.holder.clone(),
+            jurisdiction: claims.jurisdiction.clone(),
         };
         facts.record(chain);
         facts.existing.insert(claims.id.clone());
@@ -317,6 +376,14 @@ impl Intake {
             document: body.to_string(),
         }))
     }
+}
+
+/// An envelope whose own proof verified, by an active registered issuer.
+#[derive(Debug)]
+pub struct Authenticated {
+    envelope: Envelope,
+    issuer: Issuer,
+    signed: Signed,
 }
 
 /// The licence versions the parsed items name.
@@ -364,11 +431,13 @@ impl Facts {
         self.chains.insert(chain.base.clone(), chain);
     }
 
+    /// Checks one status change signed (by the envelope's proof) at `signed_at`.
     fn apply_status(
         &mut self,
         claims: StatusClaims,
         body: &Value,
         issuer: &crate::domain::identifiers::Uscc,
+        signed_at: DateTime<Utc>,
     ) -> Result<PendingItem, ItemError> {
         let base = claims.licence.base();
         let chain = self.chains.get(&base);
@@ -378,6 +447,9 @@ impl Facts {
             self.existing.contains(&claims.licence),
             chain,
         )?;
+        if let Some(chain) = chain {
+            status::check_authorised(&claims, chain, &self.grants, issuer, signed_at)?;
+        }
         if let Some(chain) = chain.cloned() {
             self.record(LicenceChain {
                 state,

@@ -62,7 +62,7 @@ pub(super) fn run(
         Err((code, reason)) => Check::new("signature", false, code).with(json!({"reason": reason})),
     });
     checks.push(issuer_key(prepared, &subject));
-    checks.push(authorisation(&subject, view));
+    checks.push(authorisation(prepared, &subject, view));
     checks.push(schema(&subject, view));
     checks.push(validity(&subject, at));
     let (registration, proof_needed) = registration(&subject, view);
@@ -164,13 +164,20 @@ fn issuer_key(prepared: &Prepared<'_>, s: &Subject<'_>) -> Check {
     }
 }
 
-fn authorisation(s: &Subject<'_>, view: &dyn RegistryView) -> Check {
-    let (Ok(claims), Some(uscc)) = (&s.claims, &s.uscc) else {
+/// A grant covered the type and jurisdiction when the licence was signed (`proof.created`),
+/// the instant intake judged it at; `validFrom` may predate it.
+fn authorisation(prepared: &Prepared<'_>, s: &Subject<'_>, view: &dyn RegistryView) -> Check {
+    let signed_at = prepared
+        .proof()
+        .and_then(|p| p.created.as_deref())
+        .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
+        .map(|c| c.with_timezone(&Utc));
+    let (Ok(claims), Some(uscc), Some(from)) = (&s.claims, &s.uscc, signed_at) else {
         return Check::new("authorisation", false, "not_checked");
     };
     let grants = view.authorisations(uscc);
     let code = claims.id.type_code();
-    let (division, from) = (&claims.jurisdiction, claims.valid_from);
+    let division = &claims.jurisdiction;
     if let Some(grant) = covering(grants, uscc, code, division, from) {
         return Check::new("authorisation", true, "authorised").with(Details::Grant {
             authorisation: grant.id.clone(),

@@ -147,16 +147,16 @@ fn text(code: &str) -> (&'static str, &'static str) {
             "The key is compromised: signatures made since then are void",
         ),
         "authorised" => (
-            "签发机构在生效日期获授权签发此类证照",
-            "The issuer was authorised for this licence type and jurisdiction at validFrom",
+            "签发机构在签发时获授权签发此类证照",
+            "The issuer was authorised for this licence type and jurisdiction when it signed",
         ),
         "not_authorised" => (
-            "签发机构在生效日期未获授权签发此类证照",
-            "No authorisation covered this issuer, type and jurisdiction at validFrom",
+            "签发机构在签发时未获授权签发此类证照",
+            "No authorisation covered this issuer, type and jurisdiction when it signed",
         ),
         "authorisation_withdrawn" => (
-            "授权在证照生效日期前已被撤回",
-            "The authorisation was withdrawn before validFrom",
+            "授权在证照签发前已被撤回",
+            "The authorisation was withdrawn before the licence was signed",
         ),
         "schema_valid" => (
             "证照内容符合证照类型的数据规范",

@@ -9,7 +9,7 @@
 //! | --- | --- | --- |
 //! | `signature` | the eddsa-jcs-2022 proof verifies with the key its verification method names | `proof_*`, `signature_invalid`, `verification_method_unresolved`, … |
 //! | `issuerKey` | that key is a registry issuer's, usable at `proof.created` (not compromised) | `issuer_unknown`, `issuer_mismatch`, `key_unknown`, `proof_created_missing`, `key_not_yet_valid`, `key_expired`, `key_revoked`, `key_compromised` |
-//! | `authorisation` | a grant covered type × jurisdiction at `validFrom` | `not_authorised`, `authorisation_withdrawn`, `not_checked` |
+//! | `authorisation` | a grant covered type × jurisdiction when the licence was signed (`proof.created`) | `not_authorised`, `authorisation_withdrawn`, `not_checked` |
 //! | `schema` | the credential is a well-formed licence of a known type and its subject fits the schema | `schema_invalid`, `type_unknown`, `schema_unknown`, `schema_unavailable`, `holder_category_mismatch`, `validity_out_of_range`, the submission parse codes |
 //! | `validityPeriod` | `validFrom ≤ at < validUntil` | `not_yet_valid`, `expired`, `not_checked` |
 //! | `status` | active and the head version | `suspended`, `revoked`, `superseded`, `not_registered` |

@@ -8,7 +8,9 @@ use crate::on_both_backends;
 
 /// Seeded, published types.
 const DRIVING: &str = "11100000000013338W001";
-const OTHER_TYPE: &str = "11100000000012851E001";
+const OTHER_TYPE: &str = "11100000000013338W002";
+/// A type another authority defines.
+const FOREIGN_TYPE: &str = "11100000000012851E001";
 /// The granting authority (the Ministry of Public Security's USCC from the vectors).
 const GRANTOR: &str = "11100000000013338W";
 
@@ -189,6 +191,11 @@ async fn grant_refusals_store_nothing(app: TestApp) {
             with("typeCodes", json!([OTHER_TYPE])),
             422,
             "type_deprecated",
+        ),
+        (
+            with("typeCodes", json!([DRIVING, FOREIGN_TYPE])),
+            422,
+            "grantor_not_competent",
         ),
         (with("issuer", json!(uscc(104))), 404, "issuer_not_found"),
         (with("extra", json!(true)), 400, "invalid_request_body"),

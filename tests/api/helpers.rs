@@ -75,6 +75,8 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         vcapi_client_token: Some(SecretString::from(VCAPI_CLIENT_TOKEN)),
         vcapi_issue_rate: 0,
         vcapi_issue_burst: 0,
+        signature_max_age_days: elicence::domain::submission::DEFAULT_MAX_AGE_DAYS,
+        submission_auth_slots: elicence::submissions::gate::DEFAULT_SLOTS,
     }
 }
 

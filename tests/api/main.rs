@@ -27,6 +27,7 @@ mod signing;
 mod storage_contract;
 mod submissions;
 mod transparency;
+mod trust_write;
 mod vcapi;
 mod vcapi_access;
 mod verify;

@@ -16,7 +16,7 @@ on_both_backends!(offline_checks_fail_on_their_own);
 
 /// A bundle assembled now, past the route's ten-second cache, so that it holds the change a
 /// test has just made.
-async fn fresh(app: &TestApp) -> TrustedBundle {
+pub(crate) async fn fresh(app: &TestApp) -> TrustedBundle {
     let origin = app.state.settings.log_origin();
     let registry = elicence::bundle::Registry {
         did_host: app.state.intake.did_host.as_str(),

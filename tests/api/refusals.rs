@@ -157,12 +157,12 @@ async fn every_item_refusal_has_its_code_and_stores_nothing(app: TestApp) {
             mutated(&issuer, "ED", |v| v["jurisdiction"] = json!("110101"), true),
         ),
         (
-            "not_authorised",
-            mutated(
-                &issuer,
-                "EE",
-                |v| v["validFrom"] = json!("2019-06-01T00:00:00Z"),
-                true,
+            // Authorisation is judged when the licence was signed (validFrom may predate the
+            // grant), and the signing date must be near receipt.
+            "created_too_old",
+            issuer.sign_at(
+                &issuer.unsigned_licence("EE", 1),
+                chrono::Utc::now() - chrono::Duration::days(30),
             ),
         ),
         (

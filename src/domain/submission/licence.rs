@@ -294,7 +294,8 @@ pub fn check_fit(
 
 /// Checks the identifier against what exists: not taken; version 001 starts a new licence and
 /// names no predecessor; a later version names the current head with its digest and is exactly
-/// one more; a revoked licence takes no new version.
+/// one more and names the same holder (`holder_changed`); a revoked licence takes no new
+/// version.
 pub fn check_chain(
     claims: &LicenceClaims,
     taken: bool,
@@ -340,6 +341,14 @@ pub fn check_chain(
                 return Err(ItemError::new(
                     "version_not_next",
                     format!("the next version is {:03}", chain.head.version() + 1),
+                ));
+            }
+            // The holder is fixed for the licence's whole life (type and issuer are too, but
+            // they are part of the base identifier, so they cannot differ here).
+            if claims.holder != chain.holder {
+                return Err(ItemError::new(
+                    "holder_changed",
+                    "every version of a licence names the holder of its first version",
                 ));
             }
             if chain.state == crate::domain::licence::LicenceState::Revoked {

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{date_member, ItemError};
 use crate::crypto::digest::digest_value;
+use crate::domain::authorisation::{covering, Authorisation};
 use crate::domain::identifiers::{LicenceId, Uscc};
 use crate::domain::licence::{LicenceState, StatusAction};
 use crate::log::batch::LicenceChain;
@@ -104,4 +105,36 @@ pub fn check(
         ));
     }
     Ok(next)
+}
+
+/// Checks that the issuer may make this change at `signed_at`, the envelope proof's `created`:
+/// a grant for the licence's type and its current version's jurisdiction is in force then
+/// (`not_authorised`).
+///
+/// A revocation is the exception: the licence's own issuer ([`check`] refuses any other) may
+/// revoke it after its grant has ended or been withdrawn, so long as its key is valid (the
+/// envelope's proof). A grant ending must not freeze its licences as valid forever. Suspend and
+/// resume still need the grant: resuming is issuing again.
+pub fn check_authorised(
+    claims: &StatusClaims,
+    chain: &LicenceChain,
+    grants: &[Authorisation],
+    issuer: &Uscc,
+    signed_at: DateTime<Utc>,
+) -> Result<(), ItemError> {
+    if claims.action == StatusAction::Revoke {
+        return Ok(());
+    }
+    let code = claims.licence.type_code();
+    match covering(grants, issuer, code, &chain.jurisdiction, signed_at) {
+        Some(_) => Ok(()),
+        None => Err(ItemError::new(
+            "not_authorised",
+            format!(
+                "no authorisation covers this issuer for type {code} in {} when the envelope \
+                 was signed (proof.created)",
+                chain.jurisdiction
+            ),
+        )),
+    }
 }

@@ -7,6 +7,7 @@ use serde_json::json;
 use super::licence::{self, LicenceClaims, Submitter};
 use super::status;
 use super::*;
+use crate::crypto::digest::digest_value;
 use crate::crypto::keys::KeyPair;
 use crate::crypto::proof::{sign, ProofOptions};
 use crate::domain::identifiers::LicenceId;
@@ -52,7 +53,6 @@ fn envelope_shape() {
     let ok = json!({"issuer": DID, "sequence": 1, "previous": null, "items": [{}], "proof": {}});
     let envelope = Envelope::parse(ok.clone(), HOST).expect("well-formed");
     assert_eq!(envelope.sequence, 1);
-    assert_eq!(envelope.digest, digest_value(&ok));
     let digest = digest_value(&json!(1));
     let bad = [
         json!({"issuer": DID, "sequence": 1, "previous": null, "items": [{}]}),
@@ -86,7 +86,10 @@ fn issuer_proofs_need_a_key_usable_then_and_now() {
     let now = at(2026);
     assert_eq!(
         check_issuer_proof(&doc, DID, &issuer_with(&key, None), now),
-        Ok(())
+        Ok(Signed {
+            created: at(2024),
+            digest: digest_value(&doc)
+        })
     );
     // Revoked in 2025: the 2024 signature was fine then, but the key signs nothing new now.
     let err = check_issuer_proof(&doc, DID, &issuer_with(&key, Some(at(2025))), now)
@@ -149,6 +152,8 @@ fn chain(head: &LicenceClaims, state: LicenceState) -> LicenceChain {
         head_digest: head.digest.clone(),
         state,
         last_event: None,
+        holder: head.holder.clone(),
+        jurisdiction: head.jurisdiction.clone(),
     }
 }
 
@@ -197,6 +202,20 @@ fn version_chain_rules() {
             .expect_err("revoked")
             .code,
         "licence_revoked"
+    );
+}
+
+#[test]
+fn a_later_version_keeps_the_holder() {
+    let v1 = claims(1, None);
+    let head = chain(&v1, LicenceState::Active);
+    let mut v2 = claims(2, Some((v1.id.clone(), v1.digest.clone())));
+    v2.holder = "urn:cn:rid:110105199003071239".parse().expect("holder");
+    assert_eq!(
+        licence::check_chain(&v2, false, Some(&head))
+            .expect_err("another holder")
+            .code,
+        "holder_changed"
     );
 }
 
@@ -328,4 +347,64 @@ fn status_changes() {
         bad[member] = value;
         assert_eq!(status::parse(&bad).expect_err(code).code, code);
     }
+}
+
+#[test]
+fn proofs_are_dated_near_receipt() {
+    let window = SigningWindow::default();
+    let now = at(2026);
+    for ok in [
+        now,
+        now + Duration::minutes(5),
+        now - Duration::days(7),
+        now - Duration::days(1),
+    ] {
+        assert_eq!(window.check(ok, now), Ok(()), "{ok}");
+    }
+    let code = |created| window.check(created, now).expect_err("outside").code;
+    assert_eq!(code(now + Duration::minutes(6)), "created_in_future");
+    assert_eq!(
+        code(now - Duration::days(7) - Duration::seconds(1)),
+        "created_too_old"
+    );
+    assert_eq!(
+        SigningWindow::days(30).check(now - Duration::days(20), now),
+        Ok(())
+    );
+}
+
+#[test]
+fn status_changes_need_a_grant_when_signed_but_revocation_does_not() {
+    use crate::domain::authorisation::Authorisation;
+    let uscc: Uscc = USCC.parse().expect("vector");
+    let v1 = claims(1, None);
+    let head = chain(&v1, LicenceState::Active);
+    let grant = Authorisation {
+        id: "g".into(),
+        issuer: uscc.clone(),
+        type_codes: vec![v1.id.type_code().clone()],
+        jurisdiction: "22".parse().expect("scope"),
+        valid_from: at(2020),
+        valid_until: Some(at(2025)),
+        granted_by: "11100000000013338W".parse().expect("vector"),
+        granted_at: at(2020),
+        withdrawn_at: None,
+        withdrawal_reason: None,
+    };
+    let change = |action: &str| {
+        let body = json!({"licence": v1.id.urn(), "action": action, "reason": "r",
+            "effectiveFrom": "2026-06-01T00:00:00Z", "previous": v1.digest});
+        status::parse(&body).expect("well-formed")
+    };
+    let grants = [grant];
+    let check =
+        |action, signed| status::check_authorised(&change(action), &head, &grants, &uscc, signed);
+    assert_eq!(check("suspend", at(2024)), Ok(()));
+    for action in ["suspend", "resume"] {
+        assert_eq!(
+            check(action, at(2026)).expect_err("ended").code,
+            "not_authorised"
+        );
+    }
+    assert_eq!(check("revoke", at(2026)), Ok(()));
 }

@@ -19,7 +19,8 @@ pub(crate) async fn intake_chains(
         return Ok(HashMap::new());
     }
     let rows = sqlx::query(
-        "SELECT base, id, digest, status, last_event FROM licence_heads WHERE base = ANY($1)",
+        "SELECT h.base, h.id, h.digest, h.status, h.last_event, l.holder, l.jurisdiction \
+         FROM licence_heads h JOIN licences l ON l.id = h.id WHERE h.base = ANY($1)",
     )
     .bind(bases)
     .fetch_all(&mut *conn)

@@ -54,6 +54,8 @@ macro_rules! log_helpers {
                 state: LicenceState::parse(&status)
                     .ok_or_else(|| StoreError::corrupt(format!("licence status {status:?}")))?,
                 last_event: row.try_get("last_event")?,
+                holder: super::issuers::stored(&row.try_get::<String, _>("holder")?)?,
+                jurisdiction: super::issuers::stored(&row.try_get::<String, _>("jurisdiction")?)?,
             })
         }
 
