@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::gate::AuthGate;
 use super::sequencer::{Sequencer, SequencerError};
-use crate::domain::authorisation::{covering, Authorisation};
+use crate::domain::authorisation::covering;
 use crate::domain::identifiers::{LicenceId, TypeCode};
 use crate::domain::issuer::{Issuer, IssuerStatus};
 use crate::domain::licence::LicenceState;
@@ -28,10 +28,14 @@ use crate::domain::submission::{
     check_issuer_proof, item_kind, Envelope, EnvelopeError, ItemError, Signed, SigningWindow,
 };
 use crate::log::batch::{
-    ChainHead, LicenceChain, NewLicence, NewStatusEvent, Outcome, PendingEnvelope, PendingItem,
+    ChainHead, LicenceChain, NewLicence, Outcome, PendingEnvelope, PendingItem,
 };
 use crate::storage::{IntakeReads, Store, StoreError};
 use crate::verify::cache::RegistryCache;
+
+mod facts;
+
+use facts::Facts;
 
 /// Schema messages reported per refused licence.
 const MAX_SCHEMA_MESSAGES: usize = 5;
@@ -408,63 +412,5 @@ fn parse_item<'a>(item: &'a Value, by: &Submitter<'_>) -> Result<Parsed<'a>, Ite
     match item_kind(item)? {
         ("licence", body) => Ok(Parsed::Licence(licence::parse(body, by)?, body)),
         (_, body) => Ok(Parsed::Status(status::parse(body)?, body)),
-    }
-}
-
-/// What the store holds about an envelope's items, overlaid with the earlier items' effects.
-struct Facts {
-    issuer: Issuer,
-    chains: HashMap<String, LicenceChain>,
-    existing: HashSet<LicenceId>,
-    grants: Vec<Authorisation>,
-    types: HashMap<TypeCode, Option<LicenceType>>,
-    schemas: HashMap<(TypeCode, u32), Option<Arc<CompiledSchema>>>,
-    /// Bases whose chain this envelope changes, in first-touch order.
-    touched: Vec<String>,
-}
-
-impl Facts {
-    fn record(&mut self, chain: LicenceChain) {
-        if !self.touched.contains(&chain.base) {
-            self.touched.push(chain.base.clone());
-        }
-        self.chains.insert(chain.base.clone(), chain);
-    }
-
-    /// Checks one status change signed (by the envelope's proof) at `signed_at`.
-    fn apply_status(
-        &mut self,
-        claims: StatusClaims,
-        body: &Value,
-        issuer: &crate::domain::identifiers::Uscc,
-        signed_at: DateTime<Utc>,
-    ) -> Result<PendingItem, ItemError> {
-        let base = claims.licence.base();
-        let chain = self.chains.get(&base);
-        let state = status::check(
-            &claims,
-            issuer,
-            self.existing.contains(&claims.licence),
-            chain,
-        )?;
-        if let Some(chain) = chain {
-            status::check_authorised(&claims, chain, &self.grants, issuer, signed_at)?;
-        }
-        if let Some(chain) = chain.cloned() {
-            self.record(LicenceChain {
-                state,
-                last_event: Some(claims.digest.clone()),
-                ..chain
-            });
-        }
-        Ok(PendingItem::Status(NewStatusEvent {
-            licence: claims.licence,
-            action: claims.action,
-            reason: claims.reason,
-            effective_from: claims.effective_from,
-            digest: claims.digest,
-            previous: claims.previous,
-            document: body.to_string(),
-        }))
     }
 }
