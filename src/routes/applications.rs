@@ -170,6 +170,8 @@ pub async fn licence(
         .store
         .licence_record(&licence)
         .await?
+        // Defence in depth: only a version naming the applicant, whatever the store holds.
+        .filter(|r| r.holder == filed.applicant)
         .ok_or(not_entitled(ReadRefusal::NotEntitled))?;
     record_access(
         state.store.as_ref(),

@@ -130,7 +130,11 @@ async fn licence_view(state: &AppState, record: &LicenceRecord) -> Result<Value,
             json!({"name": f.name, "title": f.title, "checked": checked})
         })
         .collect();
-    let history = store.licence_history(&record.id.base()).await?;
+    // Only the versions naming this licence's holder, whatever the store holds.
+    let history = store
+        .licence_history(&record.id.base())
+        .await?
+        .map(|h| h.held_by(&record.holder));
     let mut lines = Vec::new();
     for v in history.iter().flat_map(|h| &h.versions) {
         lines.push(format!(
