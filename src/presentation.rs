@@ -106,7 +106,9 @@ pub async fn create(
     request: &PresentationRequest,
     now: DateTime<Utc>,
 ) -> Result<Created, CreateError> {
-    let id = parse_licence(&request.licence).ok_or(CreateError::NotFound)?;
+    let id = LicenceId::parse_reference(&request.licence)
+        .ok()
+        .ok_or(CreateError::NotFound)?;
     let history = store
         .licence_history(&id.base())
         .await?
@@ -263,11 +265,6 @@ fn version_document<'a>(history: &'a LicenceHistory, id: &LicenceId) -> Option<&
         .iter()
         .find(|v| v.id == *id)
         .map(|v| &v.document)
-}
-
-/// A licence named by URN or bare identifier.
-pub fn parse_licence(text: &str) -> Option<LicenceId> {
-    LicenceId::from_urn(text).or_else(|_| text.parse()).ok()
 }
 
 /// A fresh token: 192 random bits, base64url without padding.

@@ -17,8 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 pub use evaluate::{
-    evaluate, parse as parse_reference, Evaluation, Reference, ReferenceOutcome, Referenced,
-    Refusal, RequirementOutcome,
+    evaluate, Evaluation, Reference, ReferenceOutcome, Referenced, Refusal, RequirementOutcome,
 };
 
 use super::identifiers::{HolderId, LicenceId, Uscc};

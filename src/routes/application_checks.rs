@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::domain::access::{Channel, NewAccessRecord};
-use crate::domain::application::{evaluate, parse_reference, Application, Evaluation, Reference};
+use crate::domain::application::{evaluate, Application, Evaluation, Reference};
 use crate::domain::identifiers::{HolderId, LicenceId};
 use crate::domain::matter::Matter;
 use crate::error::ApiError;
@@ -84,7 +84,7 @@ pub(crate) async fn check(
     for text in texts {
         // Ownership is settled by the one lookup, before any signature check, so that another
         // holder's licence costs what a missing one does.
-        let record = match parse_reference(&text) {
+        let record = match LicenceId::parse_reference(&text).ok() {
             Some(id) => state.store.licence_record(&id).await?,
             None => None,
         };
@@ -117,7 +117,9 @@ pub(crate) fn records(
             channel: Channel::Application,
             agency: Some(application.agency.clone()),
             holder: Some(application.applicant.clone()),
-            licence: parse_reference(&reference.text).map(|id| id.urn()),
+            licence: LicenceId::parse_reference(&reference.text)
+                .ok()
+                .map(|id| id.urn()),
             purpose: application.use_cause.clone(),
             route: route.to_owned(),
             result: outcome
@@ -146,7 +148,7 @@ pub(crate) fn requested(texts: &[String]) -> Result<Vec<LicenceId>, ApiError> {
     texts
         .iter()
         .map(|t| {
-            parse_reference(t).ok_or_else(|| {
+            LicenceId::parse_reference(t).ok().ok_or_else(|| {
                 ApiError::bad_request("invalid_licence_id", format!("not a licence id: {t:?}"))
             })
         })

@@ -13,7 +13,8 @@ use serde_json::json;
 use crate::auth::Agency;
 use crate::domain::access::{Channel, NewAccessRecord};
 use crate::domain::agency::Scope;
-use crate::domain::application::{parse_reference, Application, ReadRefusal};
+use crate::domain::application::{Application, ReadRefusal};
+use crate::domain::identifiers::LicenceId;
 use crate::domain::matter::Matter;
 use crate::error::ApiError;
 use crate::extract::StrictJson;
@@ -164,7 +165,9 @@ pub async fn licence(
     let filed = own(&state, &agency, &id).await?;
     let not_entitled =
         |refusal: ReadRefusal| ApiError::forbidden(refusal.code(), refusal.to_string());
-    let licence = parse_reference(&text).ok_or(not_entitled(ReadRefusal::NotEntitled))?;
+    let licence = LicenceId::parse_reference(&text)
+        .ok()
+        .ok_or(not_entitled(ReadRefusal::NotEntitled))?;
     filed.may_read(&licence, Utc::now()).map_err(not_entitled)?;
     let record = state
         .store

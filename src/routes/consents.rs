@@ -18,7 +18,6 @@ use crate::state::AppState;
 use crate::storage::{held_head, record_access, StoreError};
 
 use super::parse::{parse_time, parse_uscc, text_field};
-use super::references::parse_licence_id;
 
 const MAX_ITEMS: usize = 50;
 const READ_ROUTE: &str = "GET /v1/agency/licences/{id}";
@@ -123,7 +122,9 @@ async fn own_licences(
     for text in texts {
         let not_found =
             || ApiError::not_found("licence_not_found", "no such licence of this holder");
-        let id = parse_licence_id(text).ok_or_else(not_found)?;
+        let id = LicenceId::parse_reference(text)
+            .ok()
+            .ok_or_else(not_found)?;
         let record = state.store.licence_record(&id).await?;
         if record.is_none_or(|r| r.holder != holder.id) {
             return Err(not_found());
@@ -188,7 +189,7 @@ pub async fn agency_read(
             "no consent of the holder covers this licence",
         )
     };
-    let id = parse_licence_id(&id).ok_or_else(refused)?;
+    let id = LicenceId::parse_reference(&id).ok().ok_or_else(refused)?;
     let record = state.store.licence_record(&id).await?.ok_or_else(refused)?;
     let now = Utc::now();
     let consent = state

@@ -8,13 +8,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Holder;
+use crate::domain::identifiers::LicenceId;
 use crate::domain::licence::LicenceState;
 use crate::error::ApiError;
 use crate::log::receipt::timestamp;
 use crate::state::AppState;
 use crate::storage::{held_head, LicenceRecord};
-
-use super::references::parse_licence_id;
 
 const PAGE: u32 = 50;
 const MAX_PAGE: u32 = 500;
@@ -50,7 +49,7 @@ pub async fn licence(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::not_found("licence_not_found", "no such licence of this holder");
-    let id = parse_licence_id(&id).ok_or_else(not_found)?;
+    let id = LicenceId::parse_reference(&id).ok().ok_or_else(not_found)?;
     let record = state
         .store
         .licence_record(&id)

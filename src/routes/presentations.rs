@@ -215,7 +215,9 @@ pub async fn offline_png(
 /// `EL1:…` of the holder's own licence version; another holder's answers as a missing one.
 async fn offline_payload(holder: &Holder, state: &AppState, id: &str) -> Result<String, ApiError> {
     let not_found = || ApiError::not_found("licence_not_found", "no such licence of this holder");
-    let id = presentation::parse_licence(id).ok_or_else(not_found)?;
+    let id = crate::domain::identifiers::LicenceId::parse_reference(id)
+        .ok()
+        .ok_or_else(not_found)?;
     let record = state
         .store
         .licence_record(&id)

@@ -7,17 +7,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::domain::application::Referenced;
-use crate::domain::identifiers::{LicenceId, Uscc};
+use crate::domain::identifiers::Uscc;
 use crate::domain::issuer::Issuer;
 use crate::domain::submission::check_issuer_proof;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::LicenceRecord;
-
-/// Parses a licence reference: a `urn:elicence:` URN or a bare identifier.
-pub(crate) fn parse_licence_id(text: &str) -> Option<LicenceId> {
-    LicenceId::from_urn(text).ok().or_else(|| text.parse().ok())
-}
 
 /// Re-checks referenced licences, caching issuers across them.
 pub(crate) struct Lookup<'a> {

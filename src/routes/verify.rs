@@ -319,9 +319,7 @@ fn parse_at(value: &Value) -> Result<Option<DateTime<Utc>>, ApiError> {
 }
 
 fn parse_licence_id(text: &str) -> Result<LicenceId, ApiError> {
-    LicenceId::from_urn(text)
-        .or_else(|_| text.parse::<LicenceId>())
-        .map_err(|e| bad(e.code(), e.to_string()))
+    LicenceId::parse_reference(text).map_err(|e| bad(e.code(), e.to_string()))
 }
 
 /// Reads a strict JSON body of at most `limit` bytes.

@@ -223,7 +223,9 @@ async fn offline(
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::not_found("licence_not_found", "no such licence of this holder");
     let holder = signed_in(&req, &state).await?.ok_or_else(not_found)?;
-    let id = presentation::parse_licence(&id).ok_or_else(not_found)?;
+    let id = crate::domain::identifiers::LicenceId::parse_reference(&id)
+        .ok()
+        .ok_or_else(not_found)?;
     let record = state
         .store
         .licence_record(&id)

@@ -144,7 +144,10 @@ async fn single_use_expiry_and_unknown_tokens(app: TestApp) {
     let hash = elicence::crypto::digest::sha256(token.as_bytes());
     let past = elicence::storage::Presentation {
         holder: HolderId::from_urn(HOLDER).unwrap(),
-        licence: elicence::presentation::parse_licence(licence["id"].as_str().unwrap()).unwrap(),
+        licence: elicence::domain::identifiers::LicenceId::parse_reference(
+            licence["id"].as_str().unwrap(),
+        )
+        .unwrap(),
         fields: vec!["holderName".into()],
         created_at: Utc::now() - Duration::hours(2),
         expires_at: Utc::now() - Duration::hours(1),

@@ -139,7 +139,9 @@ pub fn evaluate(
         });
         // From the text alone, never from what was found: a refusal reads the same whether or
         // not the licence exists.
-        let licence = parse(&reference.text).map_or_else(|| reference.text.clone(), |id| id.urn());
+        let licence = LicenceId::parse_reference(&reference.text)
+            .ok()
+            .map_or_else(|| reference.text.clone(), |id| id.urn());
         refs.push(match verdict {
             Ok(i) => {
                 outcomes[i].fulfilled_by = Some(licence.clone());
@@ -179,13 +181,12 @@ fn check(
     reference: &Reference,
     now: DateTime<Utc>,
 ) -> Result<usize, Refusal> {
-    let found = reference
-        .found
-        .as_ref()
-        .ok_or_else(|| match parse(&reference.text) {
+    let found = reference.found.as_ref().ok_or_else(|| {
+        match LicenceId::parse_reference(&reference.text).ok() {
             Some(_) => Refusal::NotFound,
             None => Refusal::InvalidId,
-        })?;
+        }
+    })?;
     if &found.holder != applicant {
         return Err(Refusal::NotFound);
     }
@@ -212,11 +213,6 @@ fn check(
     }
     found.signature.map_err(Refusal::Signature)?;
     Ok(index)
-}
-
-/// A licence reference: a `urn:elicence:` URN or a bare identifier.
-pub fn parse(text: &str) -> Option<LicenceId> {
-    LicenceId::from_urn(text).ok().or_else(|| text.parse().ok())
 }
 
 #[cfg(test)]

@@ -131,6 +131,16 @@ impl LicenceId {
         Self::parse_str(id)
     }
 
+    /// A licence as requests name it: its `urn:elicence:` URN or its bare identifier. The one
+    /// parser of licence references (paths, bodies, forms).
+    pub fn parse_reference(text: &str) -> Result<Self, IdentifierError> {
+        if text.starts_with(URN_PREFIX) {
+            Self::from_urn(text)
+        } else {
+            Self::parse_str(text)
+        }
+    }
+
     /// The identifier as text.
     pub fn as_str(&self) -> &str {
         &self.id
