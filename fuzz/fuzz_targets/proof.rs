@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
     }
     if verified {
         let canonical = jcs::canonicalize(&document);
-        let again: Value = strict_json::parse(&canonical, usize::MAX).expect("canonical parses");
+        let again: Value = serde_json::from_slice(&canonical).expect("canonical parses");
         assert!(proof::verify(&again, resolve).is_ok(), "verification depends on member order");
     }
 });
