@@ -4,6 +4,9 @@
 //!
 //! Usage: seed <repository root> <corpus dir>
 
+// Links libFuzzer (its coverage runtime; not its `main`, this file has one).
+extern crate libfuzzer_sys;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
