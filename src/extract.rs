@@ -79,7 +79,7 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
 
 /// Whether the request declares a JSON body (`application/json` or `…+json`); `None` when it
 /// declares nothing.
-fn is_json(req: &HttpRequest) -> Option<bool> {
+pub(crate) fn is_json(req: &HttpRequest) -> Option<bool> {
     req.headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

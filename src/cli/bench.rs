@@ -25,7 +25,6 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
 use ed25519_dalek::VerifyingKey;
-use secrecy::SecretString;
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
@@ -55,18 +54,10 @@ pub enum BenchCommand {
 /// `bench submit`.
 #[derive(Debug, Args)]
 pub struct SubmitBench {
-    #[arg(
-        long,
-        env = "ELICENCE_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    registry_url: String,
-    /// The registry's public URL (DIDs, schema URLs); default --registry-url.
-    #[arg(long, env = "ELICENCE_PUBLIC_URL")]
-    public_url: Option<String>,
-    /// The operator's token, to register issuers, keys and authorisations.
-    #[arg(long, env = "ELICENCE_ADMIN_TOKEN", value_parser = secret, hide_env_values = true)]
-    admin_token: SecretString,
+    #[command(flatten)]
+    registry: crate::cli::args::RegistryArgs,
+    #[command(flatten)]
+    operator: crate::cli::args::OperatorArgs,
     /// Issuers to register, one chain each.
     #[arg(long, default_value_t = 16)]
     issuers: usize,
@@ -115,11 +106,8 @@ async fn submit(args: SubmitBench) -> anyhow::Result<()> {
     if args.issuers == 0 || args.envelopes == 0 || args.licences_per_envelope == 0 {
         bail!("--issuers, --envelopes and --licences-per-envelope must be at least 1");
     }
-    let registry = Registry::new(&args.registry_url)?.with_admin_token(args.admin_token.clone());
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| args.registry_url.clone());
+    let registry = args.registry.operator(&args.operator)?;
+    let public_url = args.registry.public_url().to_owned();
     let chosen = fixtures::choose_type(&registry, args.type_code.as_ref()).await?;
     eprintln!(
         "licence type {} (schema version {})",
@@ -330,10 +318,6 @@ fn print_report(report: &Value, as_json: bool) {
         );
         println!("latency: {latency}");
     }
-}
-
-fn secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
-    Ok(SecretString::from(s))
 }
 
 /// `10s`, `500ms`, `2m`, or bare seconds.

@@ -10,7 +10,7 @@ use anyhow::{bail, Context as _};
 use chrono::{Duration, Utc};
 use clap::Args;
 use rand::Rng as _;
-use secrecy::{ExposeSecret as _, SecretString};
+use secrecy::ExposeSecret as _;
 use serde_json::{json, Value};
 
 use crate::crypto::keys::KeyPair;
@@ -29,17 +29,10 @@ const CITIZEN: &str = "11010519491231002X";
 /// `elicence demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    #[arg(
-        long,
-        env = "ELICENCE_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    registry_url: String,
-    /// The registry's public URL (DIDs, schema URLs); default --registry-url.
-    #[arg(long, env = "ELICENCE_PUBLIC_URL")]
-    public_url: Option<String>,
-    #[arg(long, env = "ELICENCE_ADMIN_TOKEN", hide_env_values = true)]
-    admin_token: String,
+    #[command(flatten)]
+    registry: crate::cli::args::RegistryArgs,
+    #[command(flatten)]
+    operator: crate::cli::args::OperatorArgs,
 }
 
 struct Client {
@@ -95,10 +88,10 @@ fn random_uscc(prefix: &str) -> anyhow::Result<Uscc> {
 
 /// Runs the demo.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let admin = SecretString::from(args.admin_token);
+    let admin = args.operator.token()?;
     let admin = admin.expose_secret();
-    let base = args.registry_url.trim_end_matches('/').to_owned();
-    let public = args.public_url.unwrap_or_else(|| base.clone());
+    let base = args.registry.registry_url.trim_end_matches('/').to_owned();
+    let public = args.registry.public_url().to_owned();
     let c = Client {
         http: reqwest::Client::new(),
         base,

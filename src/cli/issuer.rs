@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
+use super::args::RegistryArgs;
 use super::client::{problem, Registry, Submitted};
 use crate::crypto::digest::digest_value;
 use crate::crypto::keys::KeyPair;
@@ -81,27 +82,6 @@ pub struct SignArgs {
     /// Write the signed licence here instead of standard output.
     #[arg(long, short)]
     out: Option<PathBuf>,
-}
-
-/// Where the registry is.
-#[derive(Debug, Args)]
-pub struct RegistryArgs {
-    /// The registry's base URL.
-    #[arg(
-        long,
-        env = "ELICENCE_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    registry_url: String,
-    /// The registry's public URL, which fixes DIDs and schema URLs (default: --registry-url).
-    #[arg(long, env = "ELICENCE_PUBLIC_URL")]
-    public_url: Option<String>,
-}
-
-impl RegistryArgs {
-    fn public_url(&self) -> &str {
-        self.public_url.as_deref().unwrap_or(&self.registry_url)
-    }
 }
 
 /// What `submit` and `status` share: the key, the registry and the chain state file.

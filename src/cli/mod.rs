@@ -10,6 +10,7 @@ use crate::crypto::keys::KeyPair;
 use crate::startup::Application;
 use crate::{storage, telemetry};
 
+mod args;
 pub mod audit;
 mod audit_access;
 pub mod bench;

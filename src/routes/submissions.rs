@@ -39,7 +39,7 @@ pub async fn submit(
     req: HttpRequest,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    if !is_json(&req) {
+    if crate::extract::is_json(&req) != Some(true) {
         return Err(ApiError::UnsupportedMediaType);
     }
     let limit = state.settings.submission_limit;
@@ -104,17 +104,6 @@ fn head_json(head: Option<&ChainHead>) -> Value {
         "sequence": head.map_or(0, |h| h.sequence),
         "digest": head.map(|h| h.digest.clone()),
     })
-}
-
-fn is_json(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| {
-            let m = m.trim().to_ascii_lowercase();
-            m == "application/json" || m.ends_with("+json")
-        })
 }
 
 /// Maps a refusal to its problem document.

@@ -5,7 +5,6 @@
 //! Answers are 200 whatever the verdict (the checks say what failed); 400 for input that is not
 //! a credential, 413 past the size limit, 429 with `Retry-After` past the rate limit.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
@@ -328,16 +327,7 @@ async fn read_json(
     body: &mut web::Payload,
     limit: usize,
 ) -> Result<Value, ApiError> {
-    let json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| {
-            let m = m.trim().to_ascii_lowercase();
-            m == "application/json" || m.ends_with("+json")
-        });
-    if !json {
+    if crate::extract::is_json(req) != Some(true) {
         return Err(ApiError::UnsupportedMediaType);
     }
     let bytes = read_limited(body, limit).await?;

@@ -10,11 +10,10 @@ use anyhow::{bail, Context as _};
 use chrono::{Duration as Span, Utc};
 use clap::Args;
 use rand::Rng as _;
-use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use super::fixtures::{random_uscc, subject};
-use super::{parse_duration, percentiles, print_report, secret};
+use super::{parse_duration, percentiles, print_report};
 use crate::cli::client::{problem, Registry, Submitted};
 use crate::crypto::keys::KeyPair;
 use crate::domain::identifiers::{HolderId, LicenceId, TypeCode};
@@ -32,18 +31,10 @@ const TYPES: [(&str, &str); 3] = [
 /// `bench applications`.
 #[derive(Debug, Args)]
 pub struct ApplicationBench {
-    #[arg(
-        long,
-        env = "ELICENCE_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    registry_url: String,
-    /// The registry's public URL (DIDs, schema URLs); default --registry-url.
-    #[arg(long, env = "ELICENCE_PUBLIC_URL")]
-    public_url: Option<String>,
-    /// The operator's token, to register the issuer, the agency and the matter.
-    #[arg(long, env = "ELICENCE_ADMIN_TOKEN", value_parser = secret, hide_env_values = true)]
-    admin_token: SecretString,
+    #[command(flatten)]
+    registry: crate::cli::args::RegistryArgs,
+    #[command(flatten)]
+    operator: crate::cli::args::OperatorArgs,
     /// How long to run: `10s`, `500ms`, `2m`.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     duration: Duration,
@@ -57,11 +48,8 @@ pub struct ApplicationBench {
 
 /// Sets up one citizen with three licences, an agency and a matter, then files applications.
 pub async fn applications(args: ApplicationBench) -> anyhow::Result<()> {
-    let registry = Registry::new(&args.registry_url)?.with_admin_token(args.admin_token.clone());
-    let public = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| args.registry_url.clone());
+    let registry = args.registry.operator(&args.operator)?;
+    let public = args.registry.public_url().to_owned();
     let (applicant, references) = issue_three(&registry, &public).await?;
     let matter = agency_and_matter(&registry).await?;
     let api_key = holder_token(&registry, &applicant).await?;

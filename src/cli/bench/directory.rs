@@ -12,12 +12,8 @@ use crate::cli::client::Registry;
 /// `bench directory`.
 #[derive(Debug, Args)]
 pub struct DirectoryBench {
-    #[arg(
-        long,
-        env = "ELICENCE_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    registry_url: String,
+    #[command(flatten)]
+    registry: crate::cli::args::RegistryArgs,
     /// How long to run: `10s`, `500ms`, `2m`.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     duration: Duration,
@@ -30,7 +26,7 @@ pub struct DirectoryBench {
 }
 
 pub async fn directory(args: DirectoryBench) -> anyhow::Result<()> {
-    let registry = Registry::new(&args.registry_url)?;
+    let registry = Registry::new(&args.registry.registry_url)?;
     let url = registry.url("/v1/licence-types");
     let deadline = Instant::now() + args.duration;
     let start = Instant::now();

@@ -7,28 +7,19 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use clap::Args;
-use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use super::{fixtures, percentiles};
-use crate::cli::client::{problem, Registry, Submitted};
+use crate::cli::client::{problem, Submitted};
 use crate::domain::identifiers::DivisionCode;
 
 /// `bench forged`.
 #[derive(Debug, Args)]
 pub struct ForgedBench {
-    #[arg(
-        long,
-        env = "ELICENCE_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    registry_url: String,
-    /// The registry's public URL (DIDs, schema URLs); default --registry-url.
-    #[arg(long, env = "ELICENCE_PUBLIC_URL")]
-    public_url: Option<String>,
-    /// The operator's token, to register the issuer.
-    #[arg(long, env = "ELICENCE_ADMIN_TOKEN", value_parser = super::secret, hide_env_values = true)]
-    admin_token: SecretString,
+    #[command(flatten)]
+    registry: crate::cli::args::RegistryArgs,
+    #[command(flatten)]
+    operator: crate::cli::args::OperatorArgs,
     /// Licences in the envelope (2,500 make about 6 MiB).
     #[arg(long, default_value_t = 2500)]
     licences: usize,
@@ -48,11 +39,8 @@ pub async fn forged(args: ForgedBench) -> anyhow::Result<()> {
     if args.licences == 0 || args.requests == 0 {
         bail!("--licences and --requests must be at least 1");
     }
-    let registry = Registry::new(&args.registry_url)?.with_admin_token(args.admin_token.clone());
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| args.registry_url.clone());
+    let registry = args.registry.operator(&args.operator)?;
+    let public_url = args.registry.public_url().to_owned();
     let chosen = fixtures::choose_type(&registry, None).await?;
     let issuer = fixtures::register_issuer(&registry, &chosen, &args.jurisdiction, 0).await?;
     let (mut envelopes, _) = fixtures::presign(

@@ -14,12 +14,8 @@ use crate::cli::client::Registry;
 /// `bench proofs`.
 #[derive(Debug, Args)]
 pub struct ProofBench {
-    #[arg(
-        long,
-        env = "ELICENCE_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    registry_url: String,
+    #[command(flatten)]
+    registry: crate::cli::args::RegistryArgs,
     /// Proofs to request.
     #[arg(long, default_value_t = 2000)]
     requests: usize,
@@ -30,7 +26,7 @@ pub struct ProofBench {
 
 /// Requests inclusion proofs for random indices against the latest checkpoint's size.
 pub async fn proofs(args: ProofBench) -> anyhow::Result<()> {
-    let registry = Registry::new(&args.registry_url)?;
+    let registry = Registry::new(&args.registry.registry_url)?;
     let checkpoint: serde_json::Value = registry
         .http()
         .get(registry.url("/v1/log/checkpoint"))

@@ -16,10 +16,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use clap::Args;
 use ed25519_dalek::VerifyingKey;
-use secrecy::SecretString;
 use serde_json::{json, Value};
 
-use super::{fixtures, parse_duration, percentiles, secret, wire};
+use super::{fixtures, parse_duration, percentiles, wire};
 use crate::cli::client::{problem, Registry, Submitted};
 use crate::crypto::{proof, strict_json};
 use crate::domain::identifiers::DivisionCode;
@@ -30,18 +29,10 @@ const PER_ENVELOPE: usize = 100;
 /// `bench verify`.
 #[derive(Debug, Args)]
 pub struct VerifyBench {
-    #[arg(
-        long,
-        env = "ELICENCE_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    registry_url: String,
-    /// The registry's public URL (DIDs, schema URLs); default --registry-url.
-    #[arg(long, env = "ELICENCE_PUBLIC_URL")]
-    public_url: Option<String>,
-    /// The operator's token, to register the issuer.
-    #[arg(long, env = "ELICENCE_ADMIN_TOKEN", value_parser = secret, hide_env_values = true)]
-    admin_token: SecretString,
+    #[command(flatten)]
+    registry: crate::cli::args::RegistryArgs,
+    #[command(flatten)]
+    operator: crate::cli::args::OperatorArgs,
     /// Distinct licences to register and verify (a multiple of 100).
     #[arg(long, default_value_t = 2000)]
     licences: usize,
@@ -96,11 +87,8 @@ fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
 /// Registers the corpus, then measures (a), (b) and (c).
 pub async fn verify(args: VerifyBench) -> anyhow::Result<()> {
     let envelopes = args.licences.div_ceil(PER_ENVELOPE).max(1);
-    let registry = Registry::new(&args.registry_url)?.with_admin_token(args.admin_token.clone());
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| args.registry_url.clone());
+    let registry = args.registry.operator(&args.operator)?;
+    let public_url = args.registry.public_url().to_owned();
     let chosen = fixtures::choose_type(&registry, None).await?;
     let issuer = fixtures::register_issuer(&registry, &chosen, &args.jurisdiction, 0).await?;
     let (signed, _) = fixtures::presign(
