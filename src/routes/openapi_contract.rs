@@ -83,7 +83,7 @@ fn add_components(doc: &mut Value) {
         "HolderId": {
             "description": "holder: a resident ID or a USCC, bare or as `urn:cn:rid:`/`urn:cn:uscc:`",
             "type": "string", "pattern": "^(urn:cn:(rid|uscc):)?[0-9A-Z]{18}$",
-            "examples": ["11010519491231002X"]
+            "examples": ["urn:cn:uscc:11100000000013338W"]
         },
         "Uuid": {"type": "string", "format": "uuid"}
     });
