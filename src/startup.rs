@@ -136,7 +136,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .configure(routes::configure)
-            .default_service(web::to(crate::error::unknown_route))
+            .default_service(web::to(routes::fallback))
     })
     .shutdown_timeout(10)
     .listen(listener)?

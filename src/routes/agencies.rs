@@ -179,7 +179,7 @@ pub struct NewHolderToken {
 
 /// Answers a holder token for a resident ID number or a USCC (bare or as a URN), once.
 #[utoipa::path(post, path = "/v1/holders/{holder}/tokens", tag = "holders", security(("operator" = [])),
-    request_body = NewHolderToken,
+    request_body(content = Option<NewHolderToken>, description = "optional; an empty body takes the defaults"),
     params(("holder" = String, Path, description = "resident ID, USCC, or their urn:cn: URN")), responses(
     (status = 201, description = "`{holder, token, expiresAt}`, the token shown only this once"),
     (status = 400, description = "invalid_holder, invalid_field")))]

@@ -99,7 +99,7 @@ pub struct Withdrawal {
 }
 
 /// Withdraws a grant. It stays on record; licences dated before the withdrawal stay covered.
-#[utoipa::path(post, path = "/v1/authorisations/{id}/withdraw", tag = "authorisations", security(("operator" = [])), request_body = Withdrawal,
+#[utoipa::path(post, path = "/v1/authorisations/{id}/withdraw", tag = "authorisations", security(("operator" = [])), request_body(content = Option<Withdrawal>, description = "optional; an empty body withdraws now"),
     params(("id" = String, Path, description = "authorisation id")), responses(
     (status = 200, description = "withdrawn"), (status = 400, description = "invalid_time, invalid_field"),
     (status = 404, description = "authorisation_not_found"), (status = 409, description = "authorisation_withdrawn")))]

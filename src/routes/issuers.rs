@@ -161,7 +161,7 @@ pub struct RevokeKey {
 }
 
 /// Revokes an issuer key, optionally marking it compromised since a time.
-#[utoipa::path(post, path = "/v1/issuers/{uscc}/keys/{key}/revoke", tag = "issuers", security(("operator" = [])), request_body = RevokeKey,
+#[utoipa::path(post, path = "/v1/issuers/{uscc}/keys/{key}/revoke", tag = "issuers", security(("operator" = [])), request_body(content = Option<RevokeKey>, description = "optional; an empty body revokes now"),
     params(("uscc" = String, Path, description = "issuer USCC"), ("key" = String, Path, description = "the key's Multikey")), responses(
     (status = 200, description = "revoked"), (status = 400, description = "invalid_time"),
     (status = 404, description = "issuer_not_found, key_not_found"), (status = 409, description = "key_already_revoked"),

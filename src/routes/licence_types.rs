@@ -129,7 +129,8 @@ pub async fn list(
 }
 
 /// Creates a licence type (status draft) with schema version 1.
-#[utoipa::path(post, path = "/v1/licence-types", tag = "directory", security(("operator" = [])), responses(
+#[utoipa::path(post, path = "/v1/licence-types", tag = "directory", security(("operator" = [])),
+    request_body = crate::routes::openapi_bodies::NewLicenceTypeDoc, responses(
     (status = 201, description = "created"), (status = 400, description = "invalid type"),
     (status = 401, description = "no or wrong operator token"), (status = 409, description = "code taken"),
     (status = 422, description = "invalid schema")))]
@@ -184,7 +185,7 @@ pub struct NewVersion {
 
 /// Adds a schema version; licences issued under older versions stay valid.
 #[utoipa::path(post, path = "/v1/licence-types/{code}/versions", tag = "directory", security(("operator" = [])),
-    params(("code" = String, Path, description = "type code")), responses(
+    request_body = crate::routes::openapi_bodies::NewVersionDoc, params(("code" = String, Path, description = "type code")), responses(
     (status = 201, description = "version added"), (status = 404, description = "unknown type"),
     (status = 409, description = "type deprecated"), (status = 422, description = "invalid schema")))]
 pub async fn add_version(
@@ -300,7 +301,7 @@ pub struct TransferRequest {
 
 /// Reassigns the competent authority (institutional reform); issued licences are untouched.
 #[utoipa::path(post, path = "/v1/licence-types/{code}/transfer", tag = "directory", security(("operator" = [])),
-    params(("code" = String, Path, description = "type code")), responses((status = 200, description = "transferred"), (status = 400, description = "invalid authority"), (status = 409, description = "same authority")))]
+    request_body = crate::routes::openapi_bodies::TransferDoc, params(("code" = String, Path, description = "type code")), responses((status = 200, description = "transferred"), (status = 400, description = "invalid authority"), (status = 409, description = "same authority")))]
 pub async fn transfer(
     _: Operator,
     state: web::Data<AppState>,

@@ -4,6 +4,8 @@ use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::openapi_contract::Contract;
+
 use super::{
     agencies, applications, authorisations, bundle, catalogue, consents, did, health, holder,
     holder_applications, issuers, licence_types, licences, log, matters, presentations, stats,
@@ -36,7 +38,7 @@ use super::{
         presentations::create, presentations::scan, presentations::qr_svg, presentations::qr_png,
         presentations::offline_svg, presentations::offline_png,
     ),
-    modifiers(&Security),
+    modifiers(&Security, &Contract),
     tags((name = "service"), (name = "directory", description = "目录清单: the directory of licence types"),
         (name = "issuers", description = "issuers, their keys and DID documents"),
         (name = "authorisations", description = "what each issuer may issue, where and when"),

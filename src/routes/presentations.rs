@@ -62,7 +62,8 @@ pub struct Lang {
     params(("token" = String, Path, description = "the presentation token"),
         ("lang" = Option<String>, Query, description = "`zh` (default) or `en`; else Accept-Language")),
     responses((status = 200, description = "HTML page, or JSON `{verdict, fields, …}` on Accept: application/json"),
-        (status = 404, description = "presentation_unknown"), (status = 410, description = "presentation_expired or presentation_used")))]
+        (status = 404, description = "presentation_unknown", content_type = "text/html", body = String),
+        (status = 410, description = "presentation_expired or presentation_used", content_type = "text/html", body = String)))]
 pub async fn scan(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -28,7 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// the original receipt for a repeat, 409 with the head when the chain does not follow, 422
 /// with every refused item. The envelope's own proof is checked before any item is looked at,
 /// holding one of a bounded number of slots (`submissions::gate`).
-#[utoipa::path(post, path = "/v1/submissions", tag = "log", request_body(content = Value, content_type = "application/json", description = "signed envelope {issuer, sequence, previous, items, proof}"), responses(
+#[utoipa::path(post, path = "/v1/submissions", tag = "log", request_body(content = crate::routes::openapi_bodies::EnvelopeDoc, content_type = "application/json", description = "signed envelope {issuer, sequence, previous, items, proof}"), responses(
     (status = 201, description = "receipt"), (status = 200, description = "receipt of the earlier identical submission"),
     (status = 400, description = "not an envelope"), (status = 403, description = "issuer suspended"),
     (status = 409, description = "sequence/previous do not follow the chain head"), (status = 413, description = "too large"),

@@ -24,7 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Only for the operator and the configured VC-API client (unless the operator opened it to
 /// anyone), at a limited rate per client address.
 #[utoipa::path(post, path = "/credentials/issue", tag = "vc-api", operation_id = "vcapi_issue",
-    security(("operator" = []), ("vcapi_client" = [])), responses(
+    security(("operator" = []), ("vcapi_client" = [])), request_body = crate::routes::openapi_bodies::VcIssueDoc, responses(
     (status = 201, description = "`{verifiableCredential}`: the credential, completed and signed"),
     (status = 400, description = "not `{credential, options?}`, no credentialSubject, or invalid options.created"),
     (status = 401, description = "missing_token: no token (the route is not open); invalid_token"),
@@ -47,7 +47,8 @@ pub async fn issue(
 }
 
 /// Verifies every Data Integrity proof (eddsa-jcs-2022) of a credential.
-#[utoipa::path(post, path = "/credentials/verify", tag = "vc-api", operation_id = "vcapi_verify", responses(
+#[utoipa::path(post, path = "/credentials/verify", tag = "vc-api", operation_id = "vcapi_verify",
+    request_body = crate::routes::openapi_bodies::VcVerifyDoc, responses(
     (status = 200, description = "`{verified: true, checks: [\"proof\"], warnings: [], errors: []}`"),
     (status = 400, description = "not `{verifiableCredential, options?}`, or the credential is not an object (`verified: false`)"),
     (status = 422, description = "a proof does not verify (`verified: false` and the reason's code)")))]

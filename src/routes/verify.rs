@@ -28,7 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Verifies one licence: `{"credential": {…}}`, `{"licenceId": "urn:elicence:…"}` or
 /// `{"qr": "EL1:…"}`, with an optional `"at"` (RFC 3339) to judge validity and status at.
-#[utoipa::path(post, path = "/v1/verify", tag = "verify", request_body = Object, responses(
+#[utoipa::path(post, path = "/v1/verify", tag = "verify", security((), ("agency" = [])),
+    request_body = crate::routes::openapi_bodies::VerifyDoc, responses(
     (status = 200, description = "{verified, checkedAt, summary, checks}, whatever the verdict"),
     (status = 400, description = "not a credential"), (status = 404, description = "no such licence id"),
     (status = 413, description = "body too large"), (status = 429, description = "rate limited")))]
@@ -69,7 +70,8 @@ pub async fn verify(
 
 /// Verifies up to 1,000 licences: `{"items": [<as for /v1/verify>…], "at"?}` answers
 /// `{"results": […]}` in order; an item that is not a credential gets `{"error": problem}`.
-#[utoipa::path(post, path = "/v1/verify/batch", tag = "verify", request_body = Object, responses(
+#[utoipa::path(post, path = "/v1/verify/batch", tag = "verify", security((), ("agency" = [])),
+    request_body = crate::routes::openapi_bodies::VerifyBatchDoc, responses(
     (status = 200, description = "{results}"), (status = 400, description = "not a batch"),
     (status = 413, description = "body too large"), (status = 429, description = "rate limited")))]
 pub async fn batch(
