@@ -4,7 +4,8 @@
 //!
 //! Also sets `cfg(postgres_tests)` when `TEST_DATABASE_URL` is set, so that without it the
 //! PostgreSQL halves of the tests show as *ignored* in the test summary instead of passing
-//! while doing nothing.
+//! while doing nothing; and `cfg(interop_node)` when `node` runs and the interoperability
+//! reader's packages are installed (`npm ci --prefix tests/interop`), likewise.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -15,7 +16,23 @@ fn main() {
     if std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty()) {
         println!("cargo:rustc-cfg=postgres_tests");
     }
+    interop_node();
     embed_seed_types();
+}
+
+/// `cfg(interop_node)`: the independent status list reader of tests/interop can run.
+fn interop_node() {
+    println!("cargo:rustc-check-cfg=cfg(interop_node)");
+    let installed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/interop/node_modules/@digitalbazaar/vc-bitstring-status-list");
+    println!("cargo:rerun-if-changed={}", installed.display());
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if node && installed.is_dir() {
+        println!("cargo:rustc-cfg=interop_node");
+    }
 }
 
 fn embed_seed_types() {

@@ -20,6 +20,7 @@ pub mod routes;
 pub mod seed;
 pub mod startup;
 pub mod state;
+pub mod status_list;
 pub mod storage;
 pub mod submissions;
 pub mod telemetry;

@@ -183,6 +183,7 @@ async fn intake(
         public_base: settings.public_base().to_owned(),
         window: SigningWindow::days(settings.signature_max_age_days),
         gate: AuthGate::new(settings.submission_auth_slots),
+        status_lists: Default::default(),
     })
 }
 

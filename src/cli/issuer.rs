@@ -16,6 +16,7 @@ use crate::crypto::keys::KeyPair;
 use crate::crypto::strict_json;
 use crate::domain::identifiers::{DivisionCode, LicenceId, TypeCode, Uscc};
 use crate::domain::licence::StatusAction;
+use crate::domain::status_list::StatusSlot;
 use crate::issuer::{self, ChainState, LicenceDraft};
 
 /// Largest JSON file read (a subject, a licence, an item).
@@ -82,6 +83,13 @@ pub struct SignArgs {
     /// Write the signed licence here instead of standard output.
     #[arg(long, short)]
     out: Option<PathBuf>,
+    /// Add a standard credentialStatus: the next free revocation and suspension indices of
+    /// the issuer's status lists, taken from (and recorded in) the --state file.
+    #[arg(long)]
+    status: bool,
+    /// The chain state file that hands out status list indices (with --status).
+    #[arg(long, env = "ELICENCE_ISSUER_STATE", default_value = "chain.json")]
+    state: PathBuf,
 }
 
 /// What `submit` and `status` share: the key, the registry and the chain state file.
@@ -167,7 +175,11 @@ fn sign(args: &SignArgs) -> anyhow::Result<()> {
         subject: read_json(&args.subject)?,
         previous: args.previous.as_deref().map(read_json).transpose()?,
     };
-    let vc = issuer::build_licence(&draft)?;
+    let mut vc = issuer::build_licence(&draft)?;
+    if args.status {
+        let slots = take_status_slots(args, &did)?;
+        issuer::add_status(&mut vc, public_url, &slots);
+    }
     let vm = issuer::verification_method(&did, &key);
     let signed = issuer::sign_licence(&vc, &key, &vm, args.created.unwrap_or_else(Utc::now))?;
     let text = serde_json::to_string_pretty(&signed)? + "\n";
@@ -183,6 +195,26 @@ fn sign(args: &SignArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The next free status list slots, recorded in the state file before the licence is signed:
+/// an index handed out is never handed out again, even if the licence is never submitted.
+fn take_status_slots(args: &SignArgs, did: &str) -> anyhow::Result<Vec<StatusSlot>> {
+    let registry = &args.registry.registry_url;
+    let mut state = match ChainState::load(&args.state)? {
+        Some(state) if state.issuer_did == did => state,
+        Some(state) => bail!(
+            "{} belongs to {}, not {did}; use another --state file",
+            args.state.display(),
+            state.issuer_did
+        ),
+        None => ChainState::new(registry.trim_end_matches('/'), did),
+    };
+    let slots = state
+        .take_status_slots()
+        .context("the issuer's status lists are full")?;
+    state.save(&args.state)?;
+    Ok(slots)
+}
+
 /// Builds the next envelope from `items`, posts it, and on a 409 retries once on the
 /// registry's head. The state file moves only when the registry has accepted the envelope.
 async fn submit(chain: &ChainArgs, items: Vec<Value>) -> anyhow::Result<()> {
@@ -190,6 +222,15 @@ async fn submit(chain: &ChainArgs, items: Vec<Value>) -> anyhow::Result<()> {
     let registry = Registry::new(&chain.registry.registry_url)?;
     let saved = ChainState::load(&chain.state)?;
     let mut state = match &saved {
+        // Made by `issuer sign --status`: keep its status counters, fetch the head.
+        Some(state) if state.head_unknown() => {
+            let checked = check_saved(state, chain)?;
+            let uscc = issuer::uscc_of_did(&checked.issuer_did).context("the state's issuer")?;
+            ChainState {
+                status: checked.status,
+                ..state_from_head(&registry, &uscc).await?
+            }
+        }
         Some(state) => check_saved(state, chain)?,
         None => state_from_head(&registry, &issuer_uscc(chain, &items)?).await?,
     };
@@ -295,6 +336,7 @@ async fn state_from_head(registry: &Registry, uscc: &Uscc) -> anyhow::Result<Cha
         issuer_did: head.issuer,
         sequence: head.sequence,
         digest: head.digest,
+        status: Default::default(),
     })
 }
 

@@ -14,5 +14,6 @@ pub mod licence_type;
 pub mod matter;
 pub mod presentation;
 pub mod schema;
+pub mod status_list;
 pub mod submission;
 pub mod time;

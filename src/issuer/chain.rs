@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::crypto::digest::digest_value;
 use crate::crypto::strict_json;
+use crate::domain::status_list::{StatusPurpose, StatusSlot};
 
 /// Largest state file read; a real one is a few hundred bytes.
 const MAX_STATE_BYTES: usize = 64 * 1024;
@@ -41,6 +42,21 @@ pub struct ChainState {
     pub sequence: u64,
     /// Digest of the last accepted envelope (`uEi…`); `None` before the first.
     pub digest: Option<String>,
+    /// The next free status list position per purpose (absent in files from before status
+    /// lists: nothing taken yet).
+    #[serde(default, rename = "nextStatusIndex")]
+    pub status: StatusCounters,
+}
+
+/// The next free position in the issuer's status lists, per purpose, counted across its lists
+/// (list `p / 131072`, index `p % 131072`): handed out once and never again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusCounters {
+    #[serde(default)]
+    pub revocation: u64,
+    #[serde(default)]
+    pub suspension: u64,
 }
 
 impl ChainState {
@@ -51,7 +67,24 @@ impl ChainState {
             issuer_did: issuer_did.into(),
             sequence: 0,
             digest: None,
+            status: StatusCounters::default(),
         }
+    }
+
+    /// Whether the chain head is unknown: a state file made by `issuer sign --status` before
+    /// anything was submitted with it (the head is then fetched from the registry).
+    pub fn head_unknown(&self) -> bool {
+        self.sequence == 0 && self.digest.is_none()
+    }
+
+    /// Takes the next free slot of each purpose (revocation, suspension), or `None` when the
+    /// issuer's lists are full.
+    pub fn take_status_slots(&mut self) -> Option<Vec<StatusSlot>> {
+        let revocation = StatusSlot::at(StatusPurpose::Revocation, self.status.revocation)?;
+        let suspension = StatusSlot::at(StatusPurpose::Suspension, self.status.suspension)?;
+        self.status.revocation += 1;
+        self.status.suspension += 1;
+        Some(vec![revocation, suspension])
     }
 
     /// The sequence and `previous` digest of the next envelope.
@@ -142,6 +175,28 @@ mod tests {
             .is_some_and(|d| d.starts_with("uEi")));
         let leftovers = fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn hands_out_each_status_slot_once_across_saves() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("chain.json");
+        let mut state = ChainState::new("http://127.0.0.1:8080", "did:web:x:issuers:U");
+        let first = state.take_status_slots().expect("room");
+        state.save(&path).unwrap();
+        let mut loaded = ChainState::load(&path).unwrap().expect("present");
+        let second = loaded.take_status_slots().expect("room");
+        assert_eq!((first[0].index, first[1].index), (0, 0));
+        assert_eq!((second[0].index, second[1].index), (1, 1));
+        assert_eq!(second[0].purpose, StatusPurpose::Revocation);
+        // A file from before status lists reads as nothing taken.
+        fs::write(
+            &path,
+            r#"{"registry": "r", "issuer": "d", "sequence": 1, "digest": null}"#,
+        )
+        .unwrap();
+        let old = ChainState::load(&path).unwrap().expect("present");
+        assert_eq!(old.status, StatusCounters::default());
     }
 
     #[test]

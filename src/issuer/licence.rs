@@ -7,6 +7,7 @@ use crate::crypto::digest::digest_value;
 use crate::crypto::keys::KeyPair;
 use crate::crypto::proof::{self, ProofError, ProofOptions};
 use crate::domain::identifiers::{DivisionCode, HolderId, LicenceId};
+use crate::domain::status_list::StatusSlot;
 use crate::domain::time::seconds;
 
 /// The one JSON-LD context a licence carries (VC 2.0's base context).
@@ -79,6 +80,28 @@ pub fn build_licence(draft: &LicenceDraft) -> Result<Value, LicenceError> {
         vc.insert("relatedResource".into(), related);
     }
     Ok(Value::Object(vc))
+}
+
+/// Adds a `credentialStatus` naming `slots` of the licence issuer's status lists at the
+/// registry `public_base` (one entry, or an array of them), before signing.
+pub fn add_status(vc: &mut Value, public_base: &str, slots: &[StatusSlot]) {
+    let Some(issuer) = vc["id"]
+        .as_str()
+        .and_then(|urn| LicenceId::from_urn(urn).ok())
+        .map(|id| id.issuer().clone())
+    else {
+        return;
+    };
+    let base = public_base.trim_end_matches('/');
+    let mut entries: Vec<Value> = slots.iter().map(|s| s.entry(base, &issuer)).collect();
+    let status = match entries.len() {
+        0 => return,
+        1 => entries.remove(0),
+        _ => Value::Array(entries),
+    };
+    if let Some(fields) = vc.as_object_mut() {
+        fields.insert("credentialStatus".into(), status);
+    }
 }
 
 /// Signs a built licence with an `assertionMethod` proof by `verification_method`.

@@ -10,9 +10,11 @@ mod envelope;
 mod licence;
 mod status;
 
-pub use chain::{ChainError, ChainState};
+pub use chain::{ChainError, ChainState, StatusCounters};
 pub use envelope::{build_envelope, item_from_document, EnvelopeError};
-pub use licence::{build_licence, sign_licence, LicenceDraft, LicenceError, VC_CONTEXT};
+pub use licence::{
+    add_status, build_licence, sign_licence, LicenceDraft, LicenceError, VC_CONTEXT,
+};
 pub use status::status_change;
 
 use crate::crypto::keys::KeyPair;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use super::merkle::Hash;
 use crate::domain::identifiers::{DivisionCode, HolderId, LicenceId, Uscc};
 use crate::domain::licence::{LicenceState, StatusAction};
+use crate::domain::status_list::StatusSlot;
 
 /// An issuer's chain head: the sequence and digest of its latest accepted envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +52,8 @@ pub struct NewLicence {
     pub valid_from: DateTime<Utc>,
     pub valid_until: DateTime<Utc>,
     pub digest: String,
+    /// The status list slots its `credentialStatus` takes.
+    pub status: Vec<StatusSlot>,
     /// The signed credential, serialised from the parsed value (same JCS, so same digest).
     pub document: String,
 }

@@ -51,7 +51,7 @@ pub async fn trust_bundle(
 }
 
 /// `If-None-Match: *` or a list containing the ETag (weak comparison, as RFC 9110 asks).
-fn etag_matches(req: &HttpRequest, etag: &str) -> bool {
+pub(crate) fn etag_matches(req: &HttpRequest, etag: &str) -> bool {
     req.headers()
         .get_all(header::IF_NONE_MATCH)
         .filter_map(|v| v.to_str().ok())

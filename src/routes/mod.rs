@@ -32,6 +32,7 @@ mod parse;
 pub mod presentations;
 mod references;
 pub mod stats;
+pub mod status_lists;
 pub mod submissions;
 pub mod vcapi;
 pub mod verify;
@@ -62,6 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     holder_applications::configure(cfg);
     stats::configure(cfg);
     bundle::configure(cfg);
+    status_lists::configure(cfg);
     presentations::configure(cfg);
     crate::web::configure(cfg);
 }

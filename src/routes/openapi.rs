@@ -9,7 +9,7 @@ use super::openapi_contract::Contract;
 use super::{
     agencies, applications, authorisations, bundle, catalogue, consents, did, health, holder,
     holder_applications, issuers, licence_types, licences, log, matters, presentations, stats,
-    submissions, vcapi, verify,
+    status_lists, submissions, vcapi, verify,
 };
 
 #[derive(OpenApi)]
@@ -34,7 +34,7 @@ use super::{
         holder_applications::apply, holder_applications::list, holder_applications::show,
         holder_applications::approve, holder_applications::decline, holder_applications::withdraw,
         verify::verify, verify::batch, verify::status,
-        bundle::trust_bundle,
+        bundle::trust_bundle, status_lists::status_list,
         presentations::create, presentations::scan, presentations::qr_svg, presentations::qr_png,
         presentations::offline_svg, presentations::offline_png,
     ),

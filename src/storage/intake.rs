@@ -6,7 +6,8 @@
 //! the pool), which on PostgreSQL is a round trip each; the intake used to make seven. Now it
 //! makes one acquire and at most four queries: issuer with its chain head and the envelope's
 //! earlier receipt, keys, authorisations, licence chains, and (only when an item names a
-//! licence that already exists) the versions taken.
+//! licence that already exists) the versions taken; and one more when licences name status
+//! list slots (the slots taken).
 
 use std::collections::{HashMap, HashSet};
 
@@ -16,6 +17,7 @@ use super::StoreError;
 use crate::domain::authorisation::Authorisation;
 use crate::domain::identifiers::{LicenceId, Uscc};
 use crate::domain::issuer::Issuer;
+use crate::domain::status_list::StatusSlot;
 use crate::log::batch::{ChainHead, LicenceChain};
 
 pub(crate) mod pg;
@@ -36,18 +38,22 @@ pub struct IntakeReads {
     pub existing: HashSet<LicenceId>,
     /// Every grant to the issuer, withdrawn ones included.
     pub grants: Vec<Authorisation>,
+    /// Which of the status list slots the items name are taken already.
+    pub taken: HashSet<StatusSlot>,
 }
 
 /// Reads for the write path.
 #[async_trait]
 pub trait IntakeStore: Send + Sync + 'static {
     /// Everything the intake checks an envelope of `issuer` with digest `digest` against,
-    /// for items naming the licence versions `ids` (any order, repeats allowed).
+    /// for items naming the licence versions `ids` (any order, repeats allowed) and the
+    /// issuer's status list slots `slots`.
     async fn intake_reads(
         &self,
         issuer: &Uscc,
         digest: &str,
         ids: &[LicenceId],
+        slots: &[StatusSlot],
     ) -> Result<IntakeReads, StoreError>;
 }
 
@@ -76,6 +82,7 @@ macro_rules! intake_store {
                 issuer: &Uscc,
                 digest: &str,
                 ids: &[LicenceId],
+                slots: &[$crate::domain::status_list::StatusSlot],
             ) -> Result<$crate::storage::IntakeReads, StoreError> {
                 let mut conn = self.pool.acquire().await?;
                 let conn: &mut $conn = &mut conn;
@@ -97,6 +104,9 @@ macro_rules! intake_store {
                 reads.chains = intake_chains(conn, &bases).await?;
                 let named = super::intake::split_ids(ids, &reads.chains);
                 reads.existing = intake_existing(conn, &named).await?;
+                if !slots.is_empty() {
+                    reads.taken = taken_slots(conn, issuer, slots).await?;
+                }
                 Ok(reads)
             }
         }

@@ -119,7 +119,7 @@ pub(crate) use crate::log::plan::{append_leaves, outcomes, triage, Triage};
 /// Implements [`LogStore`](super::LogStore) for a store with a `pool` field and an inherent
 /// `begin_locked(&pool)` that begins a transaction holding the log lock, with `batch_reads`
 /// (log size, heads, earlier receipts) and `write_batch` in scope (the backend's:
-/// `multirow_writes!` or `pg`).
+/// `multirow_writes!` or `pg`), and `write_status_entries` (`status_list_store!`).
 macro_rules! log_store {
     ($store:ty) => {
         #[async_trait]
@@ -167,6 +167,7 @@ macro_rules! log_store {
                 }
                 let sealed = seal(&appended);
                 write_batch(&mut *tx, batch, &appended, &nodes, &sealed).await?;
+                write_status_entries(&mut *tx, batch, &appended).await?;
                 tx.commit().await?;
                 let receipts: HashMap<usize, String> = accepted.into_iter().zip(sealed.receipts).collect();
                 Ok(super::log::outcomes(triage, &receipts))

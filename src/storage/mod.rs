@@ -30,6 +30,8 @@ mod intake;
 #[macro_use]
 mod log;
 #[macro_use]
+mod status_lists;
+#[macro_use]
 mod people;
 #[macro_use]
 mod holdings;
@@ -58,6 +60,7 @@ pub use postgres::PgStore;
 pub use presentations::{Presentation, PresentationStore, Scan};
 pub(crate) use shared::now_micros;
 pub use sqlite::SqliteStore;
+pub use status_lists::StatusListStore;
 pub use verify::{LicenceStanding, VerifyStore};
 
 /// What a store can fail with.
@@ -137,6 +140,7 @@ pub trait Store:
     + ApplicationStore
     + VerifyStore
     + PresentationStore
+    + StatusListStore
 {
 }
 
@@ -155,6 +159,7 @@ impl<T> Store for T where
         + ApplicationStore
         + VerifyStore
         + PresentationStore
+        + StatusListStore
 {
 }
 

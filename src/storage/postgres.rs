@@ -98,6 +98,7 @@ core_store!(PgStore);
 licence_type_store!(PgStore);
 log_store!(PgStore);
 intake_store!(PgStore, sqlx::Postgres, sqlx::PgConnection);
+status_list_store!(PgStore, sqlx::Postgres, sqlx::PgConnection);
 presentation_store!(PgStore);
 issuer_store!(PgStore, PgRow);
 authorisation_store!(PgStore, PgRow);

@@ -105,6 +105,7 @@ core_store!(SqliteStore);
 licence_type_store!(SqliteStore);
 log_store!(SqliteStore);
 intake_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection);
+status_list_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection);
 presentation_store!(SqliteStore);
 issuer_store!(SqliteStore, SqliteRow);
 authorisation_store!(SqliteStore, SqliteRow);

@@ -22,6 +22,7 @@ use crate::domain::issuer::{Issuer, IssuerStatus};
 use crate::domain::licence::LicenceState;
 use crate::domain::licence_type::LicenceType;
 use crate::domain::schema::CompiledSchema;
+use crate::domain::status_list::StatusSlot;
 use crate::domain::submission::licence::{self, LicenceClaims, Submitter};
 use crate::domain::submission::status::{self, StatusClaims};
 use crate::domain::submission::{
@@ -30,6 +31,7 @@ use crate::domain::submission::{
 use crate::log::batch::{
     ChainHead, LicenceChain, NewLicence, Outcome, PendingEnvelope, PendingItem,
 };
+use crate::status_list::StatusListCache;
 use crate::storage::{IntakeReads, Store, StoreError};
 use crate::verify::cache::RegistryCache;
 
@@ -113,6 +115,9 @@ pub struct Intake {
     pub window: SigningWindow,
     /// Slots for envelopes not yet authenticated (taken by the route before the body is read).
     pub gate: AuthGate,
+    /// The signed status lists this instance serves; an accepted status change drops its
+    /// issuer's.
+    pub status_lists: Arc<StatusListCache>,
 }
 
 impl std::fmt::Debug for Intake {
@@ -186,7 +191,12 @@ impl Intake {
             .collect();
         let reads = self
             .store
-            .intake_reads(&envelope.issuer, &signed.digest, &named_ids(&parsed))
+            .intake_reads(
+                &envelope.issuer,
+                &signed.digest,
+                &named_ids(&parsed),
+                &named_slots(&parsed),
+            )
             .await?;
         if let Some(receipt) = reads.receipt.clone() {
             return Ok(Accepted::Repeat(receipt));
@@ -222,11 +232,19 @@ impl Intake {
         // before waiting for the batch commit.
         drop(envelope.value);
         let touched: Vec<String> = pending.chains.iter().map(|c| c.base.clone()).collect();
+        let changes_status = pending
+            .items
+            .iter()
+            .any(|i| matches!(i, PendingItem::Status(_)))
+            .then(|| pending.issuer.clone());
         match self.sequencer.submit(pending).await? {
             Outcome::Accepted(receipt) => {
                 // Committed: what the verifier holds about these licences is out of date.
                 self.registry
                     .licences_changed(touched.iter().map(String::as_str));
+                if let Some(issuer) = changes_status {
+                    self.status_lists.issuer_changed(&issuer).await;
+                }
                 Ok(Accepted::Created(receipt))
             }
             Outcome::Repeat(receipt) => Ok(Accepted::Repeat(receipt)),
@@ -306,6 +324,7 @@ impl Intake {
             chains: reads.chains,
             existing: reads.existing,
             grants: reads.grants,
+            taken: reads.taken,
             types,
             schemas,
             touched: Vec::new(),
@@ -357,6 +376,7 @@ impl Intake {
             facts.existing.contains(&claims.id),
             facts.chains.get(&base),
         )?;
+        check_slots(&claims.status, &facts.taken)?;
         let previous = facts.chains.get(&base);
         let chain = LicenceChain {
             base: base.clone(),
@@ -369,6 +389,7 @@ impl Intake {
         };
         facts.record(chain);
         facts.existing.insert(claims.id.clone());
+        facts.taken.extend(claims.status.iter().copied());
         Ok(PendingItem::Licence(NewLicence {
             id: claims.id,
             schema_version: claims.schema_version,
@@ -377,8 +398,27 @@ impl Intake {
             valid_from: claims.valid_from,
             valid_until: claims.valid_until,
             digest: claims.digest,
+            status: claims.status,
             document: body.to_string(),
         }))
+    }
+}
+
+/// A status list slot is taken once per issuer and purpose: by a stored licence version or an
+/// earlier item of the envelope (`status_index_taken`).
+fn check_slots(slots: &[StatusSlot], taken: &HashSet<StatusSlot>) -> Result<(), ItemError> {
+    match slots.iter().find(|s| taken.contains(s)) {
+        Some(slot) => Err(ItemError::new(
+            "status_index_taken",
+            format!(
+                "statusListIndex {} of {} list {} is used by another licence; take the next \
+                 free index",
+                slot.index,
+                slot.purpose.as_str(),
+                slot.list
+            ),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -399,6 +439,19 @@ fn named_ids(parsed: &[Result<Parsed<'_>, ItemError>]) -> Vec<LicenceId> {
             Parsed::Licence(c, _) => c.id.clone(),
             Parsed::Status(c, _) => c.licence.clone(),
         })
+        .collect()
+}
+
+/// The status list slots the licence items name.
+fn named_slots(parsed: &[Result<Parsed<'_>, ItemError>]) -> Vec<StatusSlot> {
+    parsed
+        .iter()
+        .flatten()
+        .filter_map(|item| match item {
+            Parsed::Licence(c, _) => Some(c.status.iter().copied()),
+            Parsed::Status(..) => None,
+        })
+        .flatten()
         .collect()
 }
 

@@ -13,7 +13,7 @@ on_both_backends!(intake_reads_contract, dead_connections_cost_at_most_a_503);
 async fn intake_reads_contract(app: TestApp) {
     let store = app.state.store.as_ref();
     let unknown = store
-        .intake_reads(&uscc("91220101MA0000090"), "uEiA", &[])
+        .intake_reads(&uscc("91220101MA0000090"), "uEiA", &[], &[])
         .await
         .expect("read");
     assert!(unknown.issuer.is_none() && unknown.head.is_none() && unknown.grants.is_empty());
@@ -21,7 +21,7 @@ async fn intake_reads_contract(app: TestApp) {
     let mut issuer = setup_issuer(&app, "91220101MA0000091").await;
     let first = issuer.envelope(items(&[&issuer.licence("C1")]));
     let fresh = store
-        .intake_reads(&issuer.uscc, &digest_value(&first), &[])
+        .intake_reads(&issuer.uscc, &digest_value(&first), &[], &[])
         .await
         .expect("read");
     let found = fresh.issuer.expect("registered");
@@ -42,7 +42,7 @@ async fn intake_reads_contract(app: TestApp) {
     let other = issuer.licence_id("C2", 1);
     let ids = [stored.clone(), next, other, stored.clone()];
     let after = store
-        .intake_reads(&issuer.uscc, &digest_value(&first), &ids)
+        .intake_reads(&issuer.uscc, &digest_value(&first), &ids, &[])
         .await
         .expect("read");
     let head = after.head.expect("head after the first envelope");

@@ -24,6 +24,7 @@ mod presentations;
 mod refusals;
 mod service;
 mod signing;
+mod status_lists;
 mod storage_contract;
 mod submissions;
 mod transparency;

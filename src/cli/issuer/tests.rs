@@ -125,3 +125,68 @@ fn times_parse_as_rfc3339_or_dates() {
     );
     assert!(parse_time("01/01/2026").is_err());
 }
+
+#[actix_web::test]
+async fn sign_with_status_takes_fresh_indices_and_submit_keeps_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = dir.path().join("issuer.pem");
+    KeyPair::write_new(&key).expect("new key");
+    std::fs::write(
+        dir.path().join("subject.json"),
+        r#"{"id": "urn:cn:rid:11010519491231002X", "holderName": "张三"}"#,
+    )
+    .expect("subject");
+    let (url, _fake) = fake_registry();
+    let sign_args = |serial: &str| SignArgs {
+        key: key.clone(),
+        issuer_uscc: USCC.parse().expect("vector USCC"),
+        type_code: "11100000000013338W032".parse().expect("type code"),
+        serial: serial.into(),
+        version: 1,
+        schema_version: 1,
+        subject: dir.path().join("subject.json"),
+        valid_from: parse_time("2026-01-01").expect("date"),
+        valid_until: parse_time("2031-01-01").expect("date"),
+        jurisdiction: "220100".parse().expect("division"),
+        registry: RegistryArgs {
+            registry_url: url.clone(),
+            public_url: None,
+        },
+        previous: None,
+        created: None,
+        out: Some(dir.path().join(format!("{serial}.json"))),
+        status: true,
+        state: dir.path().join("chain.json"),
+    };
+    sign(&sign_args("A1")).expect("signed");
+    sign(&sign_args("A2")).expect("signed");
+    let second = read_json(&dir.path().join("A2.json")).expect("licence");
+    let entries = second["credentialStatus"].as_array().expect("two entries");
+    assert_eq!(entries[0]["statusPurpose"], "revocation");
+    assert_eq!(entries[0]["statusListIndex"], "1");
+    assert_eq!(entries[1]["statusPurpose"], "suspension");
+    assert_eq!(
+        entries[1]["statusListCredential"],
+        format!("{url}/v1/status-lists/{USCC}/suspension/0")
+    );
+    // The registry's own parse accepts what the CLI wrote.
+    let uscc: Uscc = USCC.parse().expect("vector USCC");
+    let did = second["issuer"].as_str().expect("issuer").to_owned();
+    let by = crate::domain::submission::licence::Submitter {
+        issuer: &uscc,
+        issuer_did: &did,
+        public_base: &url,
+    };
+    let claims = crate::domain::submission::licence::parse(&second, &by).expect("valid");
+    assert_eq!(claims.status.len(), 2);
+
+    // A state file made by `sign` has no head yet: submit fetches it and keeps the counters.
+    submit(&chain_args(dir.path(), &url, &key), vec![item("one")])
+        .await
+        .expect("submitted");
+    let state = ChainState::load(&dir.path().join("chain.json"))
+        .unwrap()
+        .expect("saved");
+    assert_eq!(state.sequence, 1);
+    assert_eq!((state.status.revocation, state.status.suspension), (2, 2));
+}

@@ -10,6 +10,7 @@ use crate::crypto::digest::{digest_value, parse_multibase_sha256};
 use crate::crypto::strict_json::Member as _;
 use crate::domain::identifiers::{DivisionCode, HolderId, LicenceId, TypeCode, Uscc};
 use crate::domain::licence_type::{HolderCategory, LicenceType, TypeStatus, ValidityRange};
+use crate::domain::status_list::{self, StatusSlot};
 use crate::log::batch::LicenceChain;
 
 /// The VC 2.0 base context, which must come first.
@@ -35,12 +36,14 @@ pub struct LicenceClaims {
     pub valid_until: DateTime<Utc>,
     /// The version it replaces, named in `relatedResource` (from version 002 on).
     pub predecessor: Option<(LicenceId, String)>,
+    /// The status list slots its `credentialStatus` names (none, or one per purpose).
+    pub status: Vec<StatusSlot>,
     /// Multibase SHA-256 of the JCS form of the credential, proof included.
     pub digest: String,
 }
 
 /// Checks the credential's own shape, in this order: context, types, identifier, issuer,
-/// credential schema, holder, jurisdiction, validity dates, predecessor.
+/// credential schema, holder, jurisdiction, validity dates, predecessor, status entries.
 pub fn parse(vc: &Value, by: &Submitter<'_>) -> Result<LicenceClaims, ItemError> {
     parse_known(vc, by, None, None)
 }
@@ -86,6 +89,7 @@ pub fn parse_known(
         ));
     }
     let predecessor = parse_predecessor(object, &id)?;
+    let status = status_list::parse_entries(object, by.issuer, by.public_base)?;
     Ok(LicenceClaims {
         id,
         schema_version,
@@ -94,6 +98,7 @@ pub fn parse_known(
         valid_from,
         valid_until,
         predecessor,
+        status,
         digest: digest.unwrap_or_else(|| digest_value(vc)),
     })
 }

@@ -141,6 +141,7 @@ fn claims(version: u16, predecessor: Option<(LicenceId, String)>) -> LicenceClai
         valid_from: at(2026),
         valid_until: at(2027),
         predecessor,
+        status: Vec::new(),
         digest: digest_value(&json!(version)),
     }
 }

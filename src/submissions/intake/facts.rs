@@ -22,6 +22,8 @@ pub(super) struct Facts {
     pub(super) chains: HashMap<String, LicenceChain>,
     pub(super) existing: HashSet<LicenceId>,
     pub(super) grants: Vec<Authorisation>,
+    /// Status list slots taken by stored licences or earlier items.
+    pub(super) taken: HashSet<crate::domain::status_list::StatusSlot>,
     pub(super) types: HashMap<TypeCode, Option<LicenceType>>,
     pub(super) schemas: HashMap<(TypeCode, u32), Option<Arc<CompiledSchema>>>,
     /// Bases whose chain this envelope changes, in first-touch order.

@@ -151,6 +151,8 @@ impl Fixture {
             ("{holder}", &o.holder),
             ("{consent}", &o.consent),
             ("{presentation}", &o.presentation),
+            ("{purpose}", "revocation"),
+            ("{list}", "0"),
         ];
         let filled = values
             .iter()

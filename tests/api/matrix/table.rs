@@ -102,6 +102,7 @@ GET    /v1/log/proof/inclusion?index=0&size=2               200     200     200 
 GET    /v1/log/proof/consistency?from=1&to=2                200     200     200     200     200     200     200     200     200     200     200     200
 GET    /v1/log/entries?start=0&count=2                      200     200     200     200     200     200     200     200     200     200     200     200
 GET    /v1/trust-bundle                                     200     200     200     200     200     200     200     200     200     200     200     200
+GET    /v1/status-lists/{issuer}/{purpose}/{list}           200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200 200|200
 # --- licence records: the operator, and the issuer of the licence ----------------------------------------------------------------------------------------
 GET    /v1/licences/{licence}                               401|401 401|401 200|200 200|403 403|200 401|401 401|401 401|401 401|401 401|401 401|401 401|401
 # --- verification: anyone; a presented token must be an agency key with the verify scope -----------------------------------------------------------------

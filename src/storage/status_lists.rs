@@ -1,0 +1,136 @@
+//! Status list slots: which slots the licences took ([`StatusListStore`]), the taken check the
+//! intake makes, and the rows the append writes, shared by both backends through the
+//! `status_list_store!` macro.
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::domain::identifiers::Uscc;
+use crate::domain::status_list::StatusPurpose;
+
+/// Reads for the published status lists.
+#[async_trait]
+pub trait StatusListStore: Send + Sync + 'static {
+    /// The indices of `issuer`'s list `list` for `purpose` whose bit is set: the slots taken by
+    /// a version of a licence that is now revoked (revocation) or suspended (suspension).
+    async fn status_list_bits(
+        &self,
+        issuer: &Uscc,
+        purpose: StatusPurpose,
+        list: u32,
+    ) -> Result<Vec<u32>, StoreError>;
+}
+
+/// The licence state whose licences have their bit set in a list of `purpose`.
+pub(crate) fn state_for(purpose: StatusPurpose) -> &'static str {
+    match purpose {
+        StatusPurpose::Revocation => "revoked",
+        StatusPurpose::Suspension => "suspended",
+    }
+}
+
+/// Implements [`StatusListStore`] for a store with a `pool` field, and defines the helpers the
+/// intake reads (`taken_slots`) and the append (`write_status_entries`) call; `$db` and `$conn`
+/// are the backend's database and connection types.
+macro_rules! status_list_store {
+    ($store:ty, $db:ty, $conn:ty) => {
+        #[async_trait]
+        impl $crate::storage::StatusListStore for $store {
+            async fn status_list_bits(
+                &self,
+                issuer: &Uscc,
+                purpose: $crate::domain::status_list::StatusPurpose,
+                list: u32,
+            ) -> Result<Vec<u32>, StoreError> {
+                let rows: Vec<(i64,)> = sqlx::query_as(
+                    "SELECT e.idx FROM status_entries e JOIN licence_heads h ON h.base = e.base \
+                     WHERE e.issuer = $1 AND e.purpose = $2 AND e.list = $3 AND h.status = $4 \
+                     ORDER BY e.idx",
+                )
+                .bind(issuer.as_str())
+                .bind(purpose.as_str())
+                .bind(i64::from(list))
+                .bind(super::status_lists::state_for(purpose))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(i,)| u32::try_from(i).map_err(StoreError::corrupt))
+                    .collect()
+            }
+        }
+
+        /// Which of `slots` of `issuer` are taken already.
+        async fn taken_slots(
+            conn: &mut $conn,
+            issuer: &Uscc,
+            slots: &[$crate::domain::status_list::StatusSlot],
+        ) -> Result<std::collections::HashSet<$crate::domain::status_list::StatusSlot>, StoreError>
+        {
+            use $crate::domain::status_list::{StatusPurpose, StatusSlot};
+            let mut taken = std::collections::HashSet::new();
+            for chunk in slots.chunks(super::log::INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT purpose, list, idx FROM status_entries WHERE issuer = ",
+                );
+                q.push_bind(issuer.as_str());
+                q.push(" AND (purpose, list, idx) IN (");
+                let mut list = q.separated(", ");
+                for slot in chunk {
+                    list.push("(");
+                    list.push_bind_unseparated(slot.purpose.as_str());
+                    list.push_unseparated(", ");
+                    list.push_bind_unseparated(i64::from(slot.list));
+                    list.push_unseparated(", ");
+                    list.push_bind_unseparated(i64::from(slot.index));
+                    list.push_unseparated(")");
+                }
+                q.push(")");
+                for row in q.build().persistent(false).fetch_all(&mut *conn).await? {
+                    let purpose: String = row.try_get("purpose")?;
+                    let number = |name: &str| -> Result<u32, StoreError> {
+                        u32::try_from(row.try_get::<i64, _>(name)?).map_err(StoreError::corrupt)
+                    };
+                    taken.insert(StatusSlot {
+                        purpose: StatusPurpose::parse(&purpose)
+                            .ok_or_else(|| StoreError::corrupt(format!("purpose {purpose:?}")))?,
+                        list: number("list")?,
+                        index: number("idx")?,
+                    });
+                }
+            }
+            Ok(taken)
+        }
+
+        /// The slots the batch's accepted licences take (inside the append's transaction: the
+        /// primary key refuses a slot taken twice, whatever the intake saw).
+        async fn write_status_entries(
+            conn: &mut $conn,
+            batch: &Batch,
+            appended: &$crate::log::batch::Appended,
+        ) -> Result<(), StoreError> {
+            let mut rows = Vec::new();
+            for (i, _) in &appended.envelopes {
+                for item in &batch.envelopes[*i].items {
+                    if let $crate::log::batch::PendingItem::Licence(l) = item {
+                        rows.extend(l.status.iter().map(move |slot| (l, slot)));
+                    }
+                }
+            }
+            for chunk in rows.chunks(super::log::INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO status_entries (issuer, purpose, list, idx, licence, base) ",
+                );
+                q.push_values(chunk, |mut b, (l, slot)| {
+                    b.push_bind(l.id.issuer().as_str())
+                        .push_bind(slot.purpose.as_str())
+                        .push_bind(i64::from(slot.list))
+                        .push_bind(i64::from(slot.index))
+                        .push_bind(l.id.as_str())
+                        .push_bind(l.id.base());
+                });
+                q.build().persistent(false).execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+    };
+}
