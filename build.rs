@@ -4,7 +4,8 @@
 //!
 //! Also sets `cfg(postgres_tests)` when `TEST_DATABASE_URL` is set, so that without it the
 //! PostgreSQL halves of the tests show as *ignored* in the test summary instead of passing
-//! while doing nothing.
+//! while doing nothing; likewise `cfg(oidc_tests)` once the test identity provider is installed
+//! (`npm ci --prefix tests/oidc`).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -14,6 +15,14 @@ fn main() {
     println!("cargo:rerun-if-env-changed=TEST_DATABASE_URL");
     if std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty()) {
         println!("cargo:rustc-cfg=postgres_tests");
+    }
+    // The OIDC tests run the test identity provider (tests/oidc) once `npm ci` installed it.
+    println!("cargo:rustc-check-cfg=cfg(oidc_tests)");
+    let provider =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc/node_modules/oidc-provider");
+    println!("cargo:rerun-if-changed={}", provider.display());
+    if provider.join("package.json").exists() {
+        println!("cargo:rustc-cfg=oidc_tests");
     }
     embed_seed_types();
 }

@@ -41,6 +41,8 @@ mod applications;
 mod verify;
 #[macro_use]
 mod presentations;
+#[macro_use]
+mod sessions;
 pub mod postgres;
 pub mod sqlite;
 
@@ -56,6 +58,7 @@ pub use log::{
 pub use people::PeopleStore;
 pub use postgres::PgStore;
 pub use presentations::{Presentation, PresentationStore, Scan};
+pub use sessions::{HolderSession, HolderTokenRow, SessionStore, SignedInVia};
 pub(crate) use shared::now_micros;
 pub use sqlite::SqliteStore;
 pub use verify::{LicenceStanding, VerifyStore};
@@ -137,6 +140,7 @@ pub trait Store:
     + ApplicationStore
     + VerifyStore
     + PresentationStore
+    + SessionStore
 {
 }
 
@@ -155,6 +159,7 @@ impl<T> Store for T where
         + ApplicationStore
         + VerifyStore
         + PresentationStore
+        + SessionStore
 {
 }
 
