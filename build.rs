@@ -6,6 +6,8 @@
 //! PostgreSQL halves of the tests show as *ignored* in the test summary instead of passing
 //! while doing nothing; and `cfg(interop_node)` when `node` runs and the interoperability
 //! reader's packages are installed (`npm ci --prefix tests/interop`), likewise.
+//! Likewise `cfg(oidc_tests)` once the test identity provider is installed
+//! (`npm ci --prefix tests/oidc`).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -17,6 +19,14 @@ fn main() {
         println!("cargo:rustc-cfg=postgres_tests");
     }
     interop_node();
+    // The OIDC tests run the test identity provider (tests/oidc) once `npm ci` installed it.
+    println!("cargo:rustc-check-cfg=cfg(oidc_tests)");
+    let provider =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc/node_modules/oidc-provider");
+    println!("cargo:rerun-if-changed={}", provider.display());
+    if provider.join("package.json").exists() {
+        println!("cargo:rustc-cfg=oidc_tests");
+    }
     embed_seed_types();
 }
 

@@ -58,6 +58,20 @@ pub struct Settings {
     /// verified (`ELICENCE_SUBMISSION_AUTH_SLOTS`, default 8); past that, 503 `intake_busy`
     /// with `Retry-After` (see `submissions::gate`).
     pub submission_auth_slots: usize,
+    /// The province's identity provider, for holders to sign in with OpenID Connect
+    /// (`ELICENCE_OIDC_ISSUER`, e.g. `https://id.example.gov.cn`; default none). Its discovery
+    /// document is read at `<issuer>/.well-known/openid-configuration` on first use. When set,
+    /// the holder page's token sign-in is off; unset, the page offers only that development
+    /// sign-in. See `docs/oidc.md`.
+    pub oidc_issuer: Option<String>,
+    /// This registry's client id at the provider (`ELICENCE_OIDC_CLIENT_ID`).
+    pub oidc_client_id: Option<String>,
+    /// Its client secret (`ELICENCE_OIDC_CLIENT_SECRET`); never logged.
+    pub oidc_client_secret: Option<SecretString>,
+    /// The ID token claim that carries the holder's identifier: an 18-character resident ID or
+    /// USCC, or a `urn:cn:rid:…` / `urn:cn:uscc:…` holder id (`ELICENCE_OIDC_HOLDER_CLAIM`,
+    /// default `resident_id`).
+    pub oidc_holder_claim: String,
 }
 
 /// Log output format.
@@ -75,6 +89,8 @@ pub enum SettingsError {
     Invalid(#[from] config::ConfigError),
     #[error("invalid public URL {0:?}: expected http(s)://host[:port]")]
     PublicUrl(String),
+    #[error("OpenID Connect needs ELICENCE_OIDC_ISSUER, ELICENCE_OIDC_CLIENT_ID and ELICENCE_OIDC_CLIENT_SECRET together")]
+    Oidc,
 }
 
 impl Settings {
@@ -98,6 +114,7 @@ impl Settings {
                 "signature_max_age_days",
                 crate::domain::submission::DEFAULT_MAX_AGE_DAYS,
             )?
+            .set_default("oidc_holder_claim", crate::oidc::DEFAULT_HOLDER_CLAIM)?
             .set_default(
                 "submission_auth_slots",
                 u64::try_from(crate::submissions::gate::DEFAULT_SLOTS).unwrap_or(8),
@@ -119,6 +136,14 @@ impl Settings {
         if self.did_web_host().is_none() {
             return Err(SettingsError::PublicUrl(self.public_url));
         }
+        let oidc = [
+            self.oidc_issuer.is_some(),
+            self.oidc_client_id.is_some(),
+            self.oidc_client_secret.is_some(),
+        ];
+        if oidc.contains(&true) && oidc.contains(&false) {
+            return Err(SettingsError::Oidc);
+        }
         Ok(self)
     }
 
@@ -139,6 +164,11 @@ impl Settings {
     /// The transparency log's origin and checkpoint key name: `<authority>/log`.
     pub fn log_origin(&self) -> String {
         format!("{}/log", self.public_authority())
+    }
+
+    /// Whether holders sign in through the identity provider (all three settings given).
+    pub fn oidc_enabled(&self) -> bool {
+        self.oidc_issuer.is_some() && self.oidc_client_id.is_some()
     }
 
     /// The public base URL without a trailing slash.

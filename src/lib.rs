@@ -14,6 +14,7 @@ pub mod extract;
 pub mod issuer;
 pub mod log;
 pub mod metrics;
+pub mod oidc;
 pub mod presentation;
 pub mod qr;
 pub mod routes;

@@ -79,6 +79,8 @@ impl Application {
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
+        let oidc =
+            crate::oidc::Oidc::from_settings(&settings).context("OpenID Connect settings")?;
         let state = web::Data::new(AppState {
             settings,
             store,
@@ -91,6 +93,7 @@ impl Application {
             verifier,
             verify_limiter: crate::verify::limit::ClientLimiter::from_env(),
             bundle: Default::default(),
+            oidc,
         });
         let server = run(listener, state.clone())?;
         Ok(Self {

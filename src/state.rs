@@ -31,4 +31,6 @@ pub struct AppState {
     pub verify_limiter: crate::verify::limit::ClientLimiter,
     /// The last signed trust bundle.
     pub bundle: crate::bundle::BundleCache,
+    /// The OpenID Connect relying party holders sign in through, when configured.
+    pub oidc: Option<crate::oidc::Oidc>,
 }

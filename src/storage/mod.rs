@@ -43,6 +43,8 @@ mod applications;
 mod verify;
 #[macro_use]
 mod presentations;
+#[macro_use]
+mod sessions;
 pub mod postgres;
 pub mod sqlite;
 
@@ -58,6 +60,7 @@ pub use log::{
 pub use people::PeopleStore;
 pub use postgres::PgStore;
 pub use presentations::{Presentation, PresentationStore, Scan};
+pub use sessions::{HolderSession, HolderTokenRow, SessionStore, SignedInVia};
 pub(crate) use shared::now_micros;
 pub use sqlite::SqliteStore;
 pub use status_lists::StatusListStore;
@@ -141,6 +144,7 @@ pub trait Store:
     + VerifyStore
     + PresentationStore
     + StatusListStore
+    + SessionStore
 {
 }
 
@@ -160,6 +164,7 @@ impl<T> Store for T where
         + VerifyStore
         + PresentationStore
         + StatusListStore
+        + SessionStore
 {
 }
 

@@ -103,6 +103,7 @@ presentation_store!(PgStore);
 issuer_store!(PgStore, PgRow);
 authorisation_store!(PgStore, PgRow);
 people_store!(PgStore);
+session_store!(PgStore);
 holding_store!(PgStore);
 access_store!(PgStore, sqlx::PgConnection);
 application_store!(PgStore, sqlx::PgConnection);

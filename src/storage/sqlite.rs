@@ -110,6 +110,7 @@ presentation_store!(SqliteStore);
 issuer_store!(SqliteStore, SqliteRow);
 authorisation_store!(SqliteStore, SqliteRow);
 people_store!(SqliteStore);
+session_store!(SqliteStore);
 holding_store!(SqliteStore);
 access_store!(SqliteStore, sqlx::SqliteConnection);
 application_store!(SqliteStore, sqlx::SqliteConnection);

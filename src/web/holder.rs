@@ -1,10 +1,10 @@
-//! The holder's page: enter a holder token (kept in an `HttpOnly`, `SameSite=Strict` cookie
-//! scoped to `/holder`), then see the licences with their history, make a presentation QR code
+//! The holder's page: sign in (through the identity provider, `holder_oidc`, or on a registry
+//! without one with an operator-minted holder token: the development sign-in) into a server-side
+//! session (`holder_session`), then see the licences with their history, make a presentation QR code
 //! with a choice of fields, decide on applications (`holder_applications`), and see the access
 //! records and consents.
 
-use actix_web::cookie::{time::Duration as CookieAge, Cookie, SameSite};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use minijinja::context;
@@ -17,13 +17,10 @@ use crate::domain::presentation::{schema_fields, PresentationRequest, DEFAULT_FI
 use crate::error::ApiError;
 use crate::presentation::{self, CreateError};
 use crate::state::AppState;
-use crate::storage::LicenceRecord;
+use crate::storage::{LicenceRecord, SignedInVia};
 
+use super::holder_session::{end, see_other, signed_in, signed_in_form, start};
 use super::{message, page};
-
-const COOKIE: &str = "elicence_holder";
-/// How long the browser keeps the token (the token's own expiry still applies).
-const COOKIE_HOURS: i64 = 8;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/holder", web::get().to(show))
@@ -41,75 +38,110 @@ struct Login {
     token: String,
 }
 
+/// The development sign-in with an operator-minted holder token; off when the registry has an
+/// identity provider.
 async fn login(
     state: web::Data<AppState>,
     form: web::Form<Login>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = form.token.trim();
-    if holder_for(&state, token).await?.is_none() {
-        return page(
-            StatusCode::UNAUTHORIZED,
-            "holder_login.html",
-            context! { error => true },
+    if state.oidc.is_some() {
+        return message(
+            StatusCode::NOT_FOUND,
+            (
+                "请通过身份认证平台登录",
+                "Sign in through the identity provider",
+            ),
+            (
+                "本登记系统不接受令牌登录。",
+                "Token sign-in is off on this registry (token_sign_in_off).",
+            ),
         );
     }
-    let cookie = Cookie::build(COOKIE, token.to_owned())
-        .path("/holder")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(state.settings.public_base().starts_with("https:"))
-        .max_age(CookieAge::hours(COOKIE_HOURS))
-        .finish();
-    Ok(HttpResponse::SeeOther()
-        .cookie(cookie)
-        .insert_header((header::LOCATION, "/holder"))
-        .finish())
+    let Some(holder) = holder_for(&state, form.token.trim()).await? else {
+        return login_page(&state, StatusCode::UNAUTHORIZED, true);
+    };
+    let session = start(&state, holder, SignedInVia::Token).await?;
+    let mut response = see_other("/holder");
+    response
+        .add_cookie(&session)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(response)
 }
 
-async fn logout() -> HttpResponse {
-    let mut cookie = Cookie::build(COOKIE, "").path("/holder").finish();
-    cookie.make_removal();
-    HttpResponse::SeeOther()
-        .cookie(cookie)
-        .insert_header((header::LOCATION, "/holder"))
-        .finish()
+/// Ends the session here and, for a session from the identity provider that offers it, at the
+/// provider too (RP-initiated logout).
+async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(session) = signed_in_form(&req, &state, &form).await? else {
+        return refused_form(&state);
+    };
+    let removal = end(&state, &session).await?;
+    let mut next = None;
+    if let (SignedInVia::Oidc, Some(oidc)) = (session.via, state.oidc.as_ref()) {
+        next = oidc.end_session_url().await;
+    }
+    let mut response = see_other(next.as_deref().unwrap_or("/holder"));
+    response
+        .add_cookie(&removal)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(response)
+}
+
+/// The sign-in page: the identity provider's button, or the development token form.
+pub(super) fn login_page(
+    state: &AppState,
+    status: StatusCode,
+    error: bool,
+) -> Result<HttpResponse, ApiError> {
+    let oidc = state.oidc.is_some();
+    page(status, "holder_login.html", context! { error, oidc })
+}
+
+/// A holder form without a live session or with a wrong CSRF token.
+pub(super) fn refused_form(state: &AppState) -> Result<HttpResponse, ApiError> {
+    login_page(state, StatusCode::FORBIDDEN, true)
 }
 
 async fn show(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let Some(holder) = signed_in(&req, &state).await? else {
-        return page(
-            StatusCode::OK,
-            "holder_login.html",
-            context! { error => false },
-        );
+    let Some(session) = signed_in(&req, &state).await? else {
+        return login_page(&state, StatusCode::OK, false);
     };
+    let holder = &session.holder;
     let now = Utc::now();
     let mut licences = Vec::new();
-    for record in state.store.holder_licences(&holder).await? {
+    for record in state.store.holder_licences(holder).await? {
         licences.push(licence_view(&state, &record).await?);
     }
     let records: Vec<Value> = state
         .store
-        .holder_access_records(&holder, None, 20)
+        .holder_access_records(holder, None, 20)
         .await?
         .iter()
         .map(|r| r.present())
         .collect();
     let consents: Vec<Value> = state
         .store
-        .holder_consents(&holder)
+        .holder_consents(holder)
         .await?
         .iter()
         .map(|c| crate::routes::consents::present(c, now))
         .collect();
     let applications: Vec<Value> = state
         .store
-        .holder_applications(&holder)
+        .holder_applications(holder)
         .await?
         .iter()
         .map(super::holder_applications::view)
         .collect();
-    let context = context! { holder => holder.urn(), licences, records, consents, applications };
+    let tokens = super::holder_tokens::list(&state, holder).await?;
+    let development = session.via == SignedInVia::Token;
+    let context = context! {
+        holder => holder.urn(), licences, records, consents, applications, tokens,
+        csrf => session.csrf, development,
+    };
     page(StatusCode::OK, "holder.html", context)
 }
 
@@ -175,12 +207,8 @@ async fn present(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(holder) = signed_in(&req, &state).await? else {
-        return page(
-            StatusCode::UNAUTHORIZED,
-            "holder_login.html",
-            context! { error => true },
-        );
+    let Some(holder) = signed_in_form(&req, &state, &form).await?.map(|s| s.holder) else {
+        return refused_form(&state);
     };
     let value = |key: &str| form.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let fields: Vec<String> = form
@@ -222,7 +250,7 @@ async fn offline(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::not_found("licence_not_found", "no such licence of this holder");
-    let holder = signed_in(&req, &state).await?.ok_or_else(not_found)?;
+    let holder = signed_in(&req, &state).await?.ok_or_else(not_found)?.holder;
     let id = crate::domain::identifiers::LicenceId::parse_reference(&id)
         .ok()
         .ok_or_else(not_found)?;
@@ -238,16 +266,6 @@ async fn offline(
         "image/svg+xml",
         svg.into_bytes(),
     ))
-}
-
-pub(super) async fn signed_in(
-    req: &HttpRequest,
-    state: &AppState,
-) -> Result<Option<HolderId>, ApiError> {
-    match req.cookie(COOKIE) {
-        Some(cookie) => holder_for(state, cookie.value()).await,
-        None => Ok(None),
-    }
 }
 
 async fn holder_for(state: &AppState, token: &str) -> Result<Option<HolderId>, ApiError> {

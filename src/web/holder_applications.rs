@@ -1,19 +1,18 @@
 //! The holder's page, applications: the forms that approve (with the licences ticked) or
 //! decline an agency's pending application and withdraw an approved one. They act through the
-//! same code as `/v1/holder/applications`, signed in by the page's cookie (`SameSite=Strict`,
-//! so no other site can post them), and come back to `/holder`.
+//! same code as `/v1/holder/applications`, signed in by the page's session and its CSRF token
+//! (`holder_session`), and come back to `/holder`.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use minijinja::context;
 
 use crate::domain::application::{Application, ApplicationState};
 use crate::error::ApiError;
 use crate::routes::holder_applications::{approve_as, decline_as, withdraw_as};
 use crate::state::AppState;
 
-use super::holder::signed_in;
-use super::{message, page};
+use super::holder_session::signed_in_form;
+use super::message;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/holder/applications/{id}/{action}", web::post().to(decide));
@@ -27,12 +26,8 @@ async fn decide(
     path: web::Path<(String, String)>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(holder) = signed_in(&req, &state).await? else {
-        return page(
-            StatusCode::UNAUTHORIZED,
-            "holder_login.html",
-            context! { error => true },
-        );
+    let Some(holder) = signed_in_form(&req, &state, &form).await?.map(|s| s.holder) else {
+        return super::holder::refused_form(&state);
     };
     let (id, action) = path.into_inner();
     let chosen: Vec<String> = form

@@ -13,11 +13,14 @@ use crate::error::ApiError;
 mod catalogue;
 mod holder;
 mod holder_applications;
+mod holder_oidc;
+mod holder_session;
+mod holder_tokens;
 
 const STYLE: &str = include_str!("style.css");
 
 /// Every template, by name; `.html` names are auto-escaped.
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("base.html", include_str!("templates/base.html")),
     ("landing.html", include_str!("templates/landing.html")),
     ("catalogue.html", include_str!("templates/catalogue.html")),
@@ -36,6 +39,10 @@ const TEMPLATES: [(&str, &str); 9] = [
     ),
     ("holder.html", include_str!("templates/holder.html")),
     (
+        "holder_token.html",
+        include_str!("templates/holder_token.html"),
+    ),
+    (
         "holder_created.html",
         include_str!("templates/holder_created.html"),
     ),
@@ -46,6 +53,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     catalogue::configure(cfg);
     holder::configure(cfg);
     holder_applications::configure(cfg);
+    holder_oidc::configure(cfg);
+    holder_tokens::configure(cfg);
 }
 
 fn templates() -> &'static Environment<'static> {

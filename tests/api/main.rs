@@ -18,6 +18,7 @@ mod log_secrets;
 mod matrix;
 mod numbers;
 mod offline;
+mod oidc;
 mod pages;
 mod people;
 mod presentations;

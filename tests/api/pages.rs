@@ -90,7 +90,7 @@ async fn holder_page_signs_in_lists_and_presents(app: TestApp) {
     assert_eq!(login.status(), 303);
     let set = login.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(
-        set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/holder"),
+        set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/holder"),
         "{set}"
     );
     assert!(set.contains("Secure"), "https public URL: {set}");
@@ -104,7 +104,10 @@ async fn holder_page_signs_in_lists_and_presents(app: TestApp) {
     let page = page.text().await.unwrap();
     assert!(page.contains("律师执业证") && page.contains(licence["id"].as_str().unwrap()));
     assert!(page.contains("name=\"field\" value=\"lawFirm\""));
+    assert!(page.contains("data-sign-in=\"development\""));
+    let csrf = csrf_in(&page);
     let form = [
+        ("csrf", csrf.as_str()),
         ("licence", licence["id"].as_str().unwrap()),
         ("field", "holderName"),
         ("field", "lawFirm"),
@@ -159,6 +162,15 @@ async fn holder_page_signs_in_lists_and_presents(app: TestApp) {
     );
 }
 
+/// The CSRF token of a signed-in holder page.
+fn csrf_in(page: &str) -> String {
+    let rest = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .expect("a CSRF field");
+    rest.split('"').next().unwrap().to_owned()
+}
+
 /// Signs in on the holder page; answers the session cookie.
 async fn sign_in(app: &TestApp, client: &reqwest::Client, holder: &str) -> String {
     let token = crate::people::holder_token(app, holder).await;
@@ -189,7 +201,10 @@ async fn holder_page_approves_declines_and_withdraws_applications(app: TestApp) 
         .build()
         .unwrap();
     let cookie = sign_in(&app, &client, crate::people::CITIZEN).await;
-    let post = |path: String, form: Vec<(&'static str, String)>| {
+    let first_page = client.get(app.url("/holder")).header("Cookie", &cookie);
+    let csrf = csrf_in(&first_page.send().await.unwrap().text().await.unwrap());
+    let post = |path: String, mut form: Vec<(&'static str, String)>| {
+        form.push(("csrf", csrf.clone()));
         client
             .post(app.url(&path))
             .header("Cookie", &cookie)
@@ -244,9 +259,14 @@ async fn holder_page_approves_declines_and_withdraws_applications(app: TestApp) 
         .unwrap();
     assert_eq!(done.status(), 303);
     assert_eq!(agency_reads().await, 403);
-    // Without the cookie, nothing happens.
+    // Without the cookie, or with it but without the session's CSRF token, nothing happens.
     let anonymous = client
         .post(app.url(&format!("/holder/applications/{second}/withdraw")))
+        .form(&[("csrf", csrf.as_str())]);
+    assert_eq!(anonymous.send().await.unwrap().status(), 403);
+    let cross_site = client
+        .post(app.url(&format!("/holder/applications/{first}/withdraw")))
+        .header("Cookie", &cookie)
         .form(&[("x", "y")]);
-    assert_eq!(anonymous.send().await.unwrap().status(), 401);
+    assert_eq!(cross_site.send().await.unwrap().status(), 403);
 }
