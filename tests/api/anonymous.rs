@@ -10,11 +10,11 @@ use elicence::presentation::create;
 use elicence::qr::encode_offline;
 use serde_json::{json, Value};
 
-use crate::helpers::{json_with_status, TestApp};
 use crate::on_both_backends;
-use crate::presentations::decode_png;
-use crate::signing::{items, setup_issuer, TYPE_CODE};
-use crate::submissions::accept;
+use crate::support::app::{json_with_status, TestApp};
+use crate::support::qr::decode_png;
+use crate::support::signing::{items, setup_issuer, TYPE_CODE};
+use crate::support::submissions::accept;
 
 on_both_backends!(no_anonymous_answer_names_the_holder);
 

@@ -4,14 +4,15 @@
 
 use serde_json::json;
 
-use crate::applications::{decide, holder_applications, holder_records, read_path};
-use crate::helpers::{assert_problem, json_with_status, TestApp};
 use crate::on_both_backends;
-use crate::people::{
-    agency, file, holder_token, issuer_with_licence, licence_for, matter, CITIZEN, OTHER,
+use crate::support::app::{assert_problem, json_with_status, TestApp};
+use crate::support::applications::{decide, holder_applications, holder_records, read_path};
+use crate::support::people::{
+    agency, file_application, holder_token, issuer_with_licence, licence_for, matter, CITIZEN,
+    OTHER,
 };
-use crate::signing::{items, TYPE_CODE};
-use crate::submissions::accept;
+use crate::support::signing::{items, TYPE_CODE};
+use crate::support::submissions::accept;
 
 on_both_backends!(
     another_holder_or_agency_is_refused_as_for_nothing,
@@ -26,12 +27,12 @@ async fn another_holder_or_agency_is_refused_as_for_nothing(app: TestApp) {
     matter(&app, "MINE", &agency_uscc, &[TYPE_CODE]).await;
     let body = json!({"matter": "MINE", "applicant": CITIZEN, "useCause": "x"});
     assert_problem(
-        file(&app, &stranger, body.clone()).await,
+        file_application(&app, &stranger, body.clone()).await,
         403,
         "not_handling_agency",
     )
     .await;
-    let filed = json_with_status(file(&app, &key, body).await, 201).await;
+    let filed = json_with_status(file_application(&app, &key, body).await, 201).await;
     let id = filed["id"].as_str().expect("id");
     let missing = "00000000-0000-0000-0000-000000000000";
     // Another holder: every holder route answers as for an application that does not exist.
@@ -87,7 +88,7 @@ async fn licences_not_the_holders_are_refused_as_missing(app: TestApp) {
     matter(&app, "OWN", &agency_uscc, &[TYPE_CODE]).await;
     let body =
         json!({"matter": "OWN", "applicant": CITIZEN, "licences": [others["id"]], "useCause": "x"});
-    let filed = json_with_status(file(&app, &key, body).await, 201).await;
+    let filed = json_with_status(file_application(&app, &key, body).await, 201).await;
     let id = filed["id"].as_str().expect("id");
     let token = holder_token(&app, CITIZEN).await;
     let unknown = json!(issuer.licence_id("NOPE", 1).urn());
@@ -139,7 +140,7 @@ async fn declined_application_reads_nothing(app: TestApp) {
     matter(&app, "NO", &agency_uscc, &[TYPE_CODE]).await;
     let body =
         json!({"matter": "NO", "applicant": CITIZEN, "licences": [current["id"]], "useCause": "x"});
-    let filed = json_with_status(file(&app, &key, body).await, 201).await;
+    let filed = json_with_status(file_application(&app, &key, body).await, 201).await;
     let id = filed["id"].as_str().expect("id");
     let token = holder_token(&app, CITIZEN).await;
     let declined =

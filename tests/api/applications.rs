@@ -6,13 +6,15 @@
 use elicence::crypto::digest::digest_value;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_with_status, TestApp};
 use crate::on_both_backends;
-use crate::people::{
-    agency, file, holder_token, issuer_with_licence, licence_for, matter, CITIZEN, DRIVING,
+use crate::support::app::{assert_problem, json_with_status, TestApp};
+use crate::support::applications::{decide, holder_applications, holder_records, read_path};
+use crate::support::people::{
+    agency, file_application, holder_token, issuer_with_licence, licence_for, matter, CITIZEN,
+    DRIVING,
 };
-use crate::signing::{items, TYPE_CODE};
-use crate::submissions::accept;
+use crate::support::signing::{items, TYPE_CODE};
+use crate::support::submissions::accept;
 
 on_both_backends!(
     holder_applies_then_agency_reads_then_closes,
@@ -30,38 +32,6 @@ pub async fn apply(app: &TestApp, token: &str, matter: &str, licences: Value) ->
         .call("POST", "/v1/holder/applications", Some(token), Some(&body))
         .await;
     json_with_status(response, 201).await
-}
-
-/// A holder's decision (`approve`, `decline`, `withdraw`) on application `id`.
-pub async fn decide(
-    app: &TestApp,
-    token: &str,
-    id: &str,
-    action: &str,
-    body: Value,
-) -> reqwest::Response {
-    let path = format!("/v1/holder/applications/{id}/{action}");
-    app.call("POST", &path, Some(token), Some(&body)).await
-}
-
-pub fn read_path(filed: &Value, licence: &Value) -> String {
-    format!(
-        "/v1/applications/{}/licences/{}",
-        filed["id"].as_str().expect("id"),
-        licence.as_str().expect("licence id")
-    )
-}
-
-pub async fn holder_records(app: &TestApp, token: &str) -> Vec<Value> {
-    let path = "/v1/holder/access-records";
-    let records = json_with_status(app.call("GET", path, Some(token), None).await, 200).await;
-    records["records"].as_array().expect("records").clone()
-}
-
-pub async fn holder_applications(app: &TestApp, token: &str) -> Vec<Value> {
-    let path = "/v1/holder/applications";
-    let listed = json_with_status(app.call("GET", path, Some(token), None).await, 200).await;
-    listed["applications"].as_array().expect("list").clone()
 }
 
 async fn holder_applies_then_agency_reads_then_closes(app: TestApp) {
@@ -116,7 +86,7 @@ async fn agency_application_waits_for_the_holder(app: TestApp) {
     let (agency_uscc, key) = agency(&app, "11220000MB0000001", &["applications"]).await;
     matter(&app, "WAIT", &agency_uscc, &[TYPE_CODE]).await;
     let body = json!({"matter": "WAIT", "applicant": CITIZEN, "licences": [current["id"]], "useCause": "代办"});
-    let filed = json_with_status(file(&app, &key, body).await, 201).await;
+    let filed = json_with_status(file_application(&app, &key, body).await, 201).await;
     assert_eq!(filed["state"], "pending", "{filed}");
     assert_eq!(filed["requested"], json!([current["id"]]));
     for revealing in [
@@ -242,12 +212,27 @@ async fn outcomes_of_the_holders_references(app: TestApp) {
     let body = json!({"matter": "TWO", "licences": [current["id"]], "useCause": " "});
     assert_problem(apply_with(body).await, 400, "invalid_field").await;
     let body = json!({"matter": "TWO", "applicant": "110105194912310021", "useCause": "x"});
-    assert_problem(file(&app, &key, body).await, 400, "invalid_holder").await;
+    assert_problem(
+        file_application(&app, &key, body).await,
+        400,
+        "invalid_holder",
+    )
+    .await;
     let body = json!({"matter": "NONE", "applicant": CITIZEN, "useCause": "x"});
-    assert_problem(file(&app, &key, body).await, 422, "matter_not_found").await;
+    assert_problem(
+        file_application(&app, &key, body).await,
+        422,
+        "matter_not_found",
+    )
+    .await;
     let body =
         json!({"matter": "TWO", "applicant": CITIZEN, "useCause": "x", "licences": ["garbage"]});
-    assert_problem(file(&app, &key, body).await, 400, "invalid_licence_id").await;
+    assert_problem(
+        file_application(&app, &key, body).await,
+        400,
+        "invalid_licence_id",
+    )
+    .await;
 }
 
 async fn the_registry_proposes_only_when_the_holder_asks(app: TestApp) {
@@ -267,7 +252,12 @@ async fn the_registry_proposes_only_when_the_holder_asks(app: TestApp) {
     // The agency cannot ask the registry to propose: nothing stored.
     let body =
         json!({"matter": "AUTO", "applicant": CITIZEN, "useCause": "自动填充", "autofill": true});
-    assert_problem(file(&app, &key, body).await, 400, "holder_consent_required").await;
+    assert_problem(
+        file_application(&app, &key, body).await,
+        400,
+        "holder_consent_required",
+    )
+    .await;
     assert!(holder_applications(&app, &token).await.is_empty());
     // The holder can, when applying and when approving.
     let body = json!({"matter": "AUTO", "propose": true, "useCause": "自动填充"});
@@ -278,7 +268,7 @@ async fn the_registry_proposes_only_when_the_holder_asks(app: TestApp) {
     assert_eq!(filed["autofilled"], true);
     assert_eq!(filed["requirements"][0]["fulfilledBy"], renewal["id"]);
     let body = json!({"matter": "AUTO", "applicant": CITIZEN, "useCause": "x"});
-    let pending = json_with_status(file(&app, &key, body).await, 201).await;
+    let pending = json_with_status(file_application(&app, &key, body).await, 201).await;
     let id = pending["id"].as_str().expect("id");
     let both = json!({"propose": true, "licences": [current["id"]]});
     assert_problem(
@@ -303,7 +293,7 @@ async fn an_enterprise_approves_with_its_own_token(app: TestApp) {
     matter(&app, "ENT", &agency_uscc, &[TYPE_CODE]).await;
     let enterprise = "urn:cn:uscc:91110000101623741K";
     let body = json!({"matter": "ENT", "applicant": enterprise, "useCause": "企业开办"});
-    let filed = json_with_status(file(&app, &key, body).await, 201).await;
+    let filed = json_with_status(file_application(&app, &key, body).await, 201).await;
     assert_eq!(filed["applicant"], enterprise);
     let id = filed["id"].as_str().expect("id");
     let person = holder_token(&app, CITIZEN).await;

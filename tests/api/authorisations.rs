@@ -2,9 +2,9 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_with_status, TestApp, ADMIN_TOKEN};
-use crate::issuers::{issuer_token, register, uscc};
 use crate::on_both_backends;
+use crate::support::app::{assert_problem, json_with_status, TestApp, ADMIN_TOKEN};
+use crate::support::issuers::{issuer_token, register, uscc};
 
 /// Seeded, published types.
 const DRIVING: &str = "11100000000013338W001";

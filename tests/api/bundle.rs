@@ -7,11 +7,11 @@ use elicence::crypto::digest::digest_value;
 use elicence::domain::identifiers::LicenceId;
 use serde_json::{json, Value};
 
-use crate::helpers::{json_with_status, TestApp};
-use crate::offline::failures;
 use crate::on_both_backends;
-use crate::signing::{items, setup_issuer, TestIssuer, TYPE_CODE};
-use crate::submissions::accept;
+use crate::support::app::{json_with_status, TestApp};
+use crate::support::offline::failures;
+use crate::support::signing::{items, setup_issuer, TestIssuer, TYPE_CODE};
+use crate::support::submissions::accept;
 
 on_both_backends!(
     bundle_holds_the_registry_state_signed,

@@ -4,10 +4,10 @@
 use elicence::crypto::digest::digest_value;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_with_status, TestApp, ADMIN_TOKEN};
 use crate::on_both_backends;
-use crate::signing::{items, setup_issuer};
-use crate::submissions::{accept, verify_receipt};
+use crate::support::app::{assert_problem, json_with_status, TestApp, ADMIN_TOKEN};
+use crate::support::signing::{items, setup_issuer};
+use crate::support::submissions::{accept, verify_receipt};
 
 on_both_backends!(
     version_chain,

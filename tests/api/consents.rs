@@ -3,11 +3,13 @@
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_with_status, Backend, TestApp};
 use crate::on_both_backends;
-use crate::people::{agency, holder_token, issuer_with_licence, licence_for, CITIZEN, OTHER};
-use crate::signing::items;
-use crate::submissions::accept;
+use crate::support::app::{assert_problem, json_with_status, Backend, TestApp};
+use crate::support::people::{
+    agency, holder_token, issuer_with_licence, licence_for, CITIZEN, OTHER,
+};
+use crate::support::signing::items;
+use crate::support::submissions::accept;
 
 on_both_backends!(
     consent_grant_use_withdraw,
@@ -121,7 +123,7 @@ async fn consent_expires(app: TestApp) {
     let (_issuer, current) = issuer_with_licence(&app).await;
     let (agency_uscc, key) = agency(&app, "11220000MB0000001", &["read"]).await;
     let token = holder_token(&app, CITIZEN).await;
-    let past = json!({"agency": agency_uscc, "typeCodes": [crate::signing::TYPE_CODE], "purpose": "p", "until": "2020-01-01T00:00:00Z"});
+    let past = json!({"agency": agency_uscc, "typeCodes": [crate::support::signing::TYPE_CODE], "purpose": "p", "until": "2020-01-01T00:00:00Z"});
     assert_problem(
         app.call("POST", "/v1/consents", Some(&token), Some(&past))
             .await,
@@ -129,7 +131,7 @@ async fn consent_expires(app: TestApp) {
         "invalid_window",
     )
     .await;
-    let body = json!({"agency": agency_uscc, "typeCodes": [crate::signing::TYPE_CODE], "purpose": "p", "until": future(2)});
+    let body = json!({"agency": agency_uscc, "typeCodes": [crate::support::signing::TYPE_CODE], "purpose": "p", "until": future(2)});
     json_with_status(
         app.call("POST", "/v1/consents", Some(&token), Some(&body))
             .await,

@@ -3,9 +3,9 @@
 
 use serde_json::{json, Value};
 
-use crate::directory::{new_type_body, type_count, NEW_CODE, SEEDED};
-use crate::helpers::{assert_problem, json_with_status, TestApp};
 use crate::on_both_backends;
+use crate::support::app::{assert_problem, json_with_status, TestApp};
+use crate::support::directory::{new_type_body, type_count, NEW_CODE, SEEDED};
 
 on_both_backends!(
     create_refusals_change_nothing,

@@ -4,9 +4,9 @@
 use elicence::crypto::digest::digest_value;
 use serde_json::json;
 
-use crate::helpers::{json_with_status, Backend, TestApp};
 use crate::on_both_backends;
-use crate::signing::{items, setup_issuer, uscc};
+use crate::support::app::{json_with_status, Backend, TestApp};
+use crate::support::signing::{items, setup_issuer, uscc};
 
 on_both_backends!(intake_reads_contract, dead_connections_cost_at_most_a_503);
 

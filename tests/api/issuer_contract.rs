@@ -9,9 +9,9 @@ use elicence::domain::identifiers::Uscc;
 use elicence::domain::issuer::{IssuerKey, IssuerStatus};
 use elicence::storage::StoreError;
 
-use crate::helpers::TestApp;
-use crate::issuers::uscc;
 use crate::on_both_backends;
+use crate::support::app::TestApp;
+use crate::support::issuers::uscc;
 
 on_both_backends!(issuer_contract, authorisation_contract);
 

@@ -3,9 +3,9 @@
 use elicence::crypto::keys::KeyPair;
 use serde_json::json;
 
-use crate::helpers::{assert_problem, json_with_status, TestApp};
-use crate::issuers::{add_key, issuer_token, post_empty, register, uscc};
 use crate::on_both_backends;
+use crate::support::app::{assert_problem, json_with_status, TestApp};
+use crate::support::issuers::{add_key, issuer_token, post_empty, register, uscc};
 
 on_both_backends!(
     issuer_refusals_store_nothing,

@@ -10,9 +10,9 @@ use serde_json::json;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::helpers::{json_with_status, TestApp, VCAPI_CLIENT_TOKEN};
 use crate::on_both_backends;
-use crate::people::{agency, holder_token, issuer_with_licence, CITIZEN};
+use crate::support::app::{json_with_status, TestApp, VCAPI_CLIENT_TOKEN};
+use crate::support::people::{agency, holder_token, issuer_with_licence, CITIZEN};
 
 on_both_backends!(no_token_reaches_the_logs);
 

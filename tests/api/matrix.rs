@@ -18,8 +18,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::helpers::TestApp;
 use crate::on_both_backends;
+use crate::support::app::TestApp;
 use fixture::Fixture;
 use table::{normalise, Row, Side, Who, COLUMNS, SERVED_OUTSIDE_OPENAPI};
 
@@ -152,7 +152,7 @@ async fn documented_routes(app: &TestApp) -> BTreeSet<(String, String)> {
 async fn assert_served_outside_the_document_are_served(app: &TestApp) {
     for (method, path) in SERVED_OUTSIDE_OPENAPI {
         let concrete = path
-            .replace("{code}", crate::signing::TYPE_CODE)
+            .replace("{code}", crate::support::signing::TYPE_CODE)
             .replace("{id}", "x");
         let answer = app.call(method, &concrete, None, None).await;
         let status = answer.status().as_u16();

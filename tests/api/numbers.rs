@@ -6,9 +6,9 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_with_status, TestApp, ADMIN_TOKEN};
 use crate::on_both_backends;
-use crate::people::holder_token;
+use crate::support::app::{assert_problem, json_with_status, TestApp, ADMIN_TOKEN};
+use crate::support::people::holder_token;
 
 on_both_backends!(no_number_from_outside_answers_5xx);
 

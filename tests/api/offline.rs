@@ -1,56 +1,18 @@
 //! Offline verification: every check failing on its own against a trust bundle, with the code
 //! the online verifier gives (tests/api/verify.rs).
 
-use chrono::{DateTime, Duration, Utc};
-use elicence::bundle::{open, verify_offline, TrustedBundle};
+use chrono::{DateTime, Utc};
 use elicence::crypto::digest::digest_value;
 use elicence::crypto::keys::KeyPair;
 use serde_json::{json, Value};
 
-use crate::helpers::{json_with_status, TestApp};
 use crate::on_both_backends;
-use crate::signing::{items, setup_issuer};
-use crate::submissions::accept;
+use crate::support::app::{json_with_status, TestApp};
+use crate::support::offline::{failures, fresh};
+use crate::support::signing::{items, setup_issuer};
+use crate::support::submissions::accept;
 
 on_both_backends!(offline_checks_fail_on_their_own);
-
-/// A bundle assembled now, past the route's ten-second cache, so that it holds the change a
-/// test has just made.
-pub(crate) async fn fresh(app: &TestApp) -> TrustedBundle {
-    let origin = app.state.settings.log_origin();
-    let registry = elicence::bundle::Registry {
-        did_host: app.state.intake.did_host.as_str(),
-        public_base: app.state.settings.public_base(),
-        origin: &origin,
-        key: &app.state.registry_key,
-    };
-    let bundle = elicence::bundle::assemble(
-        app.state.store.as_ref(),
-        &registry,
-        Utc::now(),
-        Duration::days(1),
-    )
-    .await
-    .expect("assembled");
-    let signed = elicence::bundle::sign(&bundle, &app.state.registry_key).expect("signed");
-    open(&signed, Some(&app.state.registry_key.multikey())).expect("opens")
-}
-
-/// The failed checks (name, code) of `vc` verified offline at `at` against `bundle`.
-pub(crate) fn failures(
-    vc: &Value,
-    bundle: &TrustedBundle,
-    at: DateTime<Utc>,
-) -> Vec<(String, String)> {
-    let result = verify_offline(vc, bundle, at).expect("a licence");
-    assert_eq!(result.verified, result.checks.iter().all(|c| c.ok));
-    result
-        .checks
-        .iter()
-        .filter(|c| !c.ok)
-        .map(|c| (c.name.to_owned(), c.code.clone()))
-        .collect()
-}
 
 /// [`failures`] against a fresh bundle, at an RFC 3339 time.
 async fn offline_failures(app: &TestApp, vc: &Value, at: &str) -> Vec<(String, String)> {

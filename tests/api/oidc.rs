@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use reqwest::redirect::Policy;
 use secrecy::SecretString;
 
-use crate::helpers::{spawn_with, test_settings, Backend, PgTestDb, TestApp};
+use crate::support::app::{spawn_with, test_settings, Backend, PgTestDb, TestApp};
 
 /// The public URL of the OIDC test applications: http, so the session cookie is not `Secure`
 /// and the test's cookie store sends it to the plain-http test server.
@@ -26,14 +26,14 @@ macro_rules! with_provider {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 #[cfg_attr(not(oidc_tests), ignore = "OIDC: run `npm ci --prefix tests/oidc` to install the test provider")]
                 async fn sqlite() {
-                    let (app, provider) = super::setup(crate::helpers::Backend::Sqlite).await.unwrap();
+                    let (app, provider) = super::setup(crate::support::app::Backend::Sqlite).await.unwrap();
                     super::$name(app, provider).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 #[cfg_attr(not(all(oidc_tests, postgres_tests)), ignore = "OIDC on PostgreSQL: needs TEST_DATABASE_URL and `npm ci --prefix tests/oidc`")]
                 async fn postgres() {
-                    let (app, provider) = super::setup(crate::helpers::Backend::Postgres).await.unwrap();
+                    let (app, provider) = super::setup(crate::support::app::Backend::Postgres).await.unwrap();
                     super::$name(app, provider).await;
                 }
             }

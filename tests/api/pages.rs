@@ -1,7 +1,7 @@
 //! The HTML pages: landing, directory with search and type detail, the stylesheet.
 
-use crate::helpers::TestApp;
 use crate::on_both_backends;
+use crate::support::app::TestApp;
 
 on_both_backends!(
     landing_and_stylesheet,
@@ -62,10 +62,15 @@ async fn catalogue_search_and_detail(app: TestApp) {
 }
 
 async fn holder_page_signs_in_lists_and_presents(app: TestApp) {
-    let mut issuer = crate::signing::setup_issuer(&app, "91220101MA0000Q09").await;
+    let mut issuer = crate::support::signing::setup_issuer(&app, "91220101MA0000Q09").await;
     let licence = issuer.licence("H1");
-    crate::submissions::accept(&app, &mut issuer, crate::signing::items(&[&licence])).await;
-    let token = crate::people::holder_token(&app, "11010519491231002X").await;
+    crate::support::submissions::accept(
+        &app,
+        &mut issuer,
+        crate::support::signing::items(&[&licence]),
+    )
+    .await;
+    let token = crate::support::people::holder_token(&app, "11010519491231002X").await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -173,7 +178,7 @@ fn csrf_in(page: &str) -> String {
 
 /// Signs in on the holder page; answers the session cookie.
 async fn sign_in(app: &TestApp, client: &reqwest::Client, holder: &str) -> String {
-    let token = crate::people::holder_token(app, holder).await;
+    let token = crate::support::people::holder_token(app, holder).await;
     let login = client
         .post(app.url("/holder/login"))
         .form(&[("token", token.as_str())]);
@@ -184,12 +189,14 @@ async fn sign_in(app: &TestApp, client: &reqwest::Client, holder: &str) -> Strin
 
 async fn holder_page_approves_declines_and_withdraws_applications(app: TestApp) {
     use serde_json::json;
-    let (_issuer, current) = crate::people::issuer_with_licence(&app).await;
+    let (_issuer, current) = crate::support::people::issuer_with_licence(&app).await;
     let lid = current["id"].as_str().unwrap();
-    let (agency, key) = crate::people::agency(&app, "11220000MB0000001", &["applications"]).await;
-    crate::people::matter(&app, "WEB", &agency, &[crate::signing::TYPE_CODE]).await;
-    let body = json!({"matter": "WEB", "applicant": crate::people::CITIZEN, "licences": [lid], "useCause": "网上办"});
-    let file = |body: serde_json::Value| crate::people::file(&app, &key, body);
+    let (agency, key) =
+        crate::support::people::agency(&app, "11220000MB0000001", &["applications"]).await;
+    crate::support::people::matter(&app, "WEB", &agency, &[crate::support::signing::TYPE_CODE])
+        .await;
+    let body = json!({"matter": "WEB", "applicant": crate::support::people::CITIZEN, "licences": [lid], "useCause": "网上办"});
+    let file = |body: serde_json::Value| crate::support::people::file_application(&app, &key, body);
     let first: serde_json::Value = file(body.clone()).await.json().await.unwrap();
     let second: serde_json::Value = file(body).await.json().await.unwrap();
     let (first, second) = (
@@ -200,7 +207,7 @@ async fn holder_page_approves_declines_and_withdraws_applications(app: TestApp) 
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let cookie = sign_in(&app, &client, crate::people::CITIZEN).await;
+    let cookie = sign_in(&app, &client, crate::support::people::CITIZEN).await;
     let first_page = client.get(app.url("/holder")).header("Cookie", &cookie);
     let csrf = csrf_in(&first_page.send().await.unwrap().text().await.unwrap());
     let post = |path: String, mut form: Vec<(&'static str, String)>| {

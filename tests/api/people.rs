@@ -3,13 +3,15 @@
 
 use chrono::Utc;
 use elicence::crypto::digest::digest_value;
-use elicence::domain::identifiers::Uscc;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_with_status, TestApp, ADMIN_TOKEN};
 use crate::on_both_backends;
-use crate::signing::{items, setup_issuer, uscc, TestIssuer, TYPE_CODE};
-use crate::submissions::accept;
+use crate::support::app::{assert_problem, json_with_status, TestApp, ADMIN_TOKEN};
+use crate::support::people::{
+    agency, file_application, holder_token, issuer_with_licence, licence_for, matter, CITIZEN,
+};
+use crate::support::signing::{items, uscc, TYPE_CODE};
+use crate::support::submissions::accept;
 
 on_both_backends!(
     agencies_keys_rotate_and_revoke,
@@ -18,83 +20,6 @@ on_both_backends!(
     holder_sees_current_licences_and_history,
     stats_count_licences_and_applications,
 );
-
-/// The citizen every test licence is issued to.
-pub const CITIZEN: &str = "11010519491231002X";
-/// Another person.
-pub const OTHER: &str = "440524188001010014";
-/// A second person type (驾驶证), for partly fulfilled matters.
-pub const DRIVING: &str = "11100000000013338W001";
-
-impl TestApp {
-    /// Any request with an optional bearer token and JSON body.
-    pub async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> reqwest::Response {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut request = self.client.request(method, self.url(path));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        request.send().await.expect("request sent")
-    }
-}
-
-/// Registers an agency with these scopes; answers its USCC and API key.
-pub async fn agency(app: &TestApp, first17: &str, scopes: &[&str]) -> (Uscc, String) {
-    let uscc = uscc(first17);
-    let body = json!({"uscc": uscc, "name": "测试政务服务中心", "jurisdiction": "220100", "scopes": scopes});
-    let created = json_with_status(app.post_admin("/v1/agencies", &body).await, 201).await;
-    (uscc, created["apiKey"].as_str().expect("apiKey").to_owned())
-}
-
-/// A holder token for a bare resident ID or USCC.
-pub async fn holder_token(app: &TestApp, holder: &str) -> String {
-    let path = format!("/v1/holders/{holder}/tokens");
-    let body = json_with_status(app.post_admin(&path, &json!({})).await, 201).await;
-    body["token"].as_str().expect("token").to_owned()
-}
-
-/// Defines a matter handled by `agency` requiring these types (all required).
-pub async fn matter(app: &TestApp, code: &str, agency: &Uscc, types: &[&str]) {
-    let requirements: Vec<Value> = types
-        .iter()
-        .map(|t| json!({"typeCode": t, "required": true}))
-        .collect();
-    let body =
-        json!({"code": code, "name": "测试事项", "agency": agency, "requirements": requirements});
-    json_with_status(app.post_admin("/v1/matters", &body).await, 201).await;
-}
-
-/// A signed licence of `serial` for `holder` (bare resident ID), valid over the given years.
-pub fn licence_for(issuer: &TestIssuer, serial: &str, holder: &str, years: (i32, i32)) -> Value {
-    let mut vc = issuer.unsigned_licence(serial, 1);
-    vc["credentialSubject"]["id"] = json!(format!("urn:cn:rid:{holder}"));
-    vc["validFrom"] = json!(format!("{}-01-01T00:00:00Z", years.0));
-    vc["validUntil"] = json!(format!("{}-01-01T00:00:00Z", years.1));
-    issuer.sign(&vc)
-}
-
-/// An issuer with the citizen's current licence `A1` accepted.
-pub async fn issuer_with_licence(app: &TestApp) -> (TestIssuer, Value) {
-    let mut issuer = setup_issuer(app, "91220101MA0000001").await;
-    let current = licence_for(&issuer, "A1", CITIZEN, (2026, 2030));
-    accept(app, &mut issuer, items(&[&current])).await;
-    (issuer, current)
-}
-
-/// Files an application as `key`; answers the response.
-pub async fn file(app: &TestApp, key: &str, body: Value) -> reqwest::Response {
-    app.call("POST", "/v1/applications", Some(key), Some(&body))
-        .await
-}
 
 async fn agencies_keys_rotate_and_revoke(app: TestApp) {
     let (own, first) = agency(&app, "11220000MB0000001", &["verify", "read"]).await;
@@ -273,7 +198,7 @@ async fn stats_count_licences_and_applications(app: TestApp) {
     for licences in [json!([current["id"]]), json!([])] {
         let body =
             json!({"matter": "STAT", "applicant": CITIZEN, "useCause": "x", "licences": licences});
-        let filed = json_with_status(file(&app, &key, body).await, 201).await;
+        let filed = json_with_status(file_application(&app, &key, body).await, 201).await;
         let path = format!(
             "/v1/holder/applications/{}/approve",
             filed["id"].as_str().expect("id")
@@ -285,7 +210,7 @@ async fn stats_count_licences_and_applications(app: TestApp) {
     }
     // A pending application is no application yet: it is not counted.
     let body = json!({"matter": "STAT", "applicant": CITIZEN, "useCause": "x"});
-    json_with_status(file(&app, &key, body).await, 201).await;
+    json_with_status(file_application(&app, &key, body).await, 201).await;
     let stats = json_with_status(
         app.call("GET", "/v1/stats", Some(ADMIN_TOKEN), None).await,
         200,

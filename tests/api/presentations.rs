@@ -10,11 +10,12 @@ use serde_json::Value;
 
 use serde_json::json;
 
-use crate::helpers::{assert_problem, json_with_status, TestApp};
 use crate::on_both_backends;
-use crate::people::holder_token;
-use crate::signing::{items, setup_issuer, TestIssuer};
-use crate::submissions::accept;
+use crate::support::app::{assert_problem, json_with_status, TestApp};
+use crate::support::people::holder_token;
+use crate::support::qr::decode_png;
+use crate::support::signing::{items, setup_issuer, TestIssuer};
+use crate::support::submissions::accept;
 
 on_both_backends!(
     a_scan_shows_the_verdict_and_only_chosen_fields,
@@ -277,21 +278,6 @@ async fn qr_images_decode_to_the_url(app: TestApp) {
         "presentation_used",
     )
     .await;
-}
-
-/// Reads the QR code in a PNG with rqrr.
-pub fn decode_png(bytes: &[u8]) -> String {
-    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    assert!(info.width >= 300);
-    let w = info.width as usize;
-    let mut image =
-        rqrr::PreparedImage::prepare_from_greyscale(w, info.height as usize, |x, y| buf[y * w + x]);
-    let grids = image.detect_grids();
-    assert_eq!(grids.len(), 1);
-    grids[0].decode().unwrap().1
 }
 
 async fn holders_create_presentations_and_see_the_scans(app: TestApp) {

@@ -4,10 +4,10 @@
 use elicence::crypto::digest::digest_value;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_with_status, TestApp};
 use crate::on_both_backends;
-use crate::signing::{items, setup_issuer, uscc, TestIssuer, HOST, TYPE_CODE};
-use crate::submissions::{accept, head, log_size};
+use crate::support::app::{assert_problem, json_with_status, TestApp};
+use crate::support::signing::{items, setup_issuer, uscc, TestIssuer, HOST, TYPE_CODE};
+use crate::support::submissions::{accept, head, log_size};
 
 on_both_backends!(
     every_item_refusal_has_its_code_and_stores_nothing,

@@ -1,7 +1,7 @@
 //! Service-level behaviour: health, readiness, metrics, the API document, errors, limits.
 
-use crate::helpers::{assert_problem, json_with_status, TestApp, ADMIN_TOKEN};
 use crate::on_both_backends;
+use crate::support::app::{assert_problem, json_with_status, TestApp, ADMIN_TOKEN};
 
 on_both_backends!(
     health_and_ready,
@@ -81,7 +81,7 @@ async fn wrong_content_type_is_415(app: TestApp) {
 
 #[tokio::test]
 async fn openapi_document_is_stable() {
-    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite)
+    let app = crate::support::app::spawn_app(crate::support::app::Backend::Sqlite)
         .await
         .expect("sqlite app");
     let doc = json_with_status(app.get("/openapi.json").await, 200).await;
@@ -91,7 +91,7 @@ async fn openapi_document_is_stable() {
 #[tokio::test]
 async fn unknown_database_scheme_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let settings = crate::helpers::test_settings(dir.path(), "mysql://localhost/x".into());
+    let settings = crate::support::app::test_settings(dir.path(), "mysql://localhost/x".into());
     let err = elicence::startup::Application::build(settings)
         .await
         .err()

@@ -9,11 +9,11 @@ use elicence::crypto::proof;
 use elicence::domain::status_list::{bit, decode_list, StatusPurpose, StatusSlot};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_with_status, spawn_two_instances, TestApp};
 use crate::on_both_backends;
-use crate::signing::{items, setup_issuer, uscc, TestIssuer, HOST};
-use crate::submissions::accept;
-use crate::verify::{check, verify};
+use crate::support::app::{assert_problem, json_with_status, spawn_two_instances, TestApp};
+use crate::support::signing::{items, setup_issuer, uscc, TestIssuer, HOST};
+use crate::support::submissions::accept;
+use crate::support::verify::{check, verify};
 
 on_both_backends!(
     lists_show_revocations_and_suspensions,
@@ -263,7 +263,11 @@ async fn verification_checks_status_entries(app: TestApp) {
     let mut issuer = setup_issuer(&app, "91220101MA0000105").await;
     let good = licence_with_status(&issuer, "V1", 0, 0);
     accept(&app, &mut issuer, items(&[&good])).await;
-    let result = verify(&app, json!({"credential": good, "at": crate::verify::AT})).await;
+    let result = verify(
+        &app,
+        json!({"credential": good, "at": crate::support::verify::AT}),
+    )
+    .await;
     assert_eq!(result["verified"], true, "{result}");
     // Well signed, but pointing at another issuer's list: the shape check fails with the code
     // intake would give.
@@ -272,7 +276,7 @@ async fn verification_checks_status_entries(app: TestApp) {
     vc["credentialStatus"] = entries(&other, 0, 0);
     let result = verify(
         &app,
-        json!({"credential": issuer.sign(&vc), "at": crate::verify::AT}),
+        json!({"credential": issuer.sign(&vc), "at": crate::support::verify::AT}),
     )
     .await;
     assert_eq!(result["verified"], false);
@@ -326,7 +330,7 @@ async fn another_instance_shows_a_revocation_within_seconds() {
     ignore = "needs node and `npm ci --prefix tests/interop` (the CI installs them)"
 )]
 async fn an_independent_reader_finds_the_bits() {
-    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite)
+    let app = crate::support::app::spawn_app(crate::support::app::Backend::Sqlite)
         .await
         .expect("SQLite");
     let mut issuer = setup_issuer(&app, "91220101MA0000108").await;

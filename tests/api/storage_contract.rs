@@ -8,9 +8,9 @@ use elicence::domain::licence_type::{
 };
 use elicence::storage::StoreError;
 
-use crate::directory::new_type_body;
-use crate::helpers::TestApp;
 use crate::on_both_backends;
+use crate::support::app::TestApp;
+use crate::support::directory::new_type_body;
 
 fn new_type(code: &str) -> NewLicenceType {
     let request: NewLicenceTypeRequest =
@@ -27,8 +27,8 @@ async fn core_contract(app: TestApp) {
     assert_eq!(
         store.backend(),
         match app.backend {
-            crate::helpers::Backend::Sqlite => "sqlite",
-            crate::helpers::Backend::Postgres => "postgres",
+            crate::support::app::Backend::Sqlite => "sqlite",
+            crate::support::app::Backend::Postgres => "postgres",
         }
     );
     assert!(store.pool_stats().size >= 1);
@@ -127,9 +127,11 @@ async fn application_contract(app: TestApp) {
     use elicence::domain::application::{Application, ApplicationState, Evaluation};
     use elicence::domain::identifiers::HolderId;
     let store = app.state.store.as_ref();
-    let (agency, _) = crate::people::agency(&app, "11220000MB0000001", &["applications"]).await;
-    crate::people::matter(&app, "CON", &agency, &[crate::signing::TYPE_CODE]).await;
-    let applicant: HolderId = format!("urn:cn:rid:{}", crate::people::CITIZEN)
+    let (agency, _) =
+        crate::support::people::agency(&app, "11220000MB0000001", &["applications"]).await;
+    crate::support::people::matter(&app, "CON", &agency, &[crate::support::signing::TYPE_CODE])
+        .await;
+    let applicant: HolderId = format!("urn:cn:rid:{}", crate::support::people::CITIZEN)
         .parse()
         .expect("holder");
     // Whole seconds: both backends keep microseconds, not nanoseconds.

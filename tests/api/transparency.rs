@@ -7,10 +7,10 @@ use std::collections::HashSet;
 use elicence::log::merkle::{verify_consistency, verify_inclusion};
 use serde_json::Value;
 
-use crate::helpers::{assert_problem, json_with_status, spawn_two_instances, TestApp};
 use crate::on_both_backends;
-use crate::signing::{items, setup_issuer};
-use crate::submissions::{accept, hash, hashes, open_checkpoint, verify_receipt};
+use crate::support::app::{assert_problem, json_with_status, spawn_two_instances, TestApp};
+use crate::support::signing::{items, setup_issuer};
+use crate::support::submissions::{accept, hash, hashes, open_checkpoint, verify_receipt};
 
 on_both_backends!(
     consistency_between_checkpoints,

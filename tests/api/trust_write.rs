@@ -6,12 +6,12 @@ use chrono::{Duration, Utc};
 use elicence::crypto::digest::digest_value;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_with_status, TestApp};
 use crate::on_both_backends;
-use crate::people::{holder_token, CITIZEN, OTHER};
-use crate::signing::{items, setup_issuer, uscc, TestIssuer, TYPE_CODE};
-use crate::submissions::accept;
-use crate::verify::{check, verify};
+use crate::support::app::{assert_problem, json_with_status, TestApp};
+use crate::support::people::{holder_token, CITIZEN, OTHER};
+use crate::support::signing::{items, setup_issuer, uscc, TestIssuer, TYPE_CODE};
+use crate::support::submissions::accept;
+use crate::support::verify::{check, verify};
 
 on_both_backends!(
     a_new_version_cannot_change_the_holder,
@@ -42,7 +42,7 @@ async fn end_grant(app: &TestApp, issuer: &TestIssuer, at: &str) {
         .call(
             "GET",
             &format!("/v1/authorisations?issuer={}", issuer.uscc),
-            Some(crate::helpers::ADMIN_TOKEN),
+            Some(crate::support::app::ADMIN_TOKEN),
             None,
         )
         .await;
@@ -110,9 +110,9 @@ async fn valid_from_may_predate_the_grant_and_verification_agrees(app: TestApp) 
     let authorisation = check(&result, "authorisation");
     assert_eq!(authorisation["ok"], true, "{result}");
     assert_eq!(authorisation["code"], "authorised");
-    let offline = crate::offline::failures(
+    let offline = crate::support::offline::failures(
         &vc,
-        &crate::offline::fresh(&app).await,
+        &crate::support::offline::fresh(&app).await,
         "2026-06-01T00:00:00Z".parse().expect("time"),
     );
     assert_eq!(offline, vec![], "offline agrees");

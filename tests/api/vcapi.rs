@@ -6,9 +6,9 @@ use elicence::crypto::multikey::resolve_did_key;
 use elicence::crypto::proof;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_with_status, TestApp, VCAPI_CLIENT_TOKEN};
-use crate::issuers;
 use crate::on_both_backends;
+use crate::support::app::{assert_problem, json_with_status, TestApp, VCAPI_CLIENT_TOKEN};
+use crate::support::issuers;
 
 const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/vc-di-eddsa");
 

@@ -5,11 +5,11 @@
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
-use crate::helpers::{
+use crate::on_both_backends;
+use crate::support::app::{
     assert_problem, json_with_status, spawn_with, test_settings, Backend, TestApp, ADMIN_TOKEN,
     VCAPI_CLIENT_TOKEN,
 };
-use crate::on_both_backends;
 
 on_both_backends!(only_the_operator_and_the_client_may_have_the_registry_sign);
 

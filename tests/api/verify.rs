@@ -6,10 +6,11 @@ use elicence::crypto::keys::KeyPair;
 use elicence::log::merkle::verify_inclusion;
 use serde_json::{json, Value};
 
-use crate::helpers::{json_with_status, TestApp};
 use crate::on_both_backends;
-use crate::signing::{items, setup_issuer};
-use crate::submissions::{accept, hash, hashes, open_checkpoint};
+use crate::support::app::TestApp;
+use crate::support::signing::{items, setup_issuer};
+use crate::support::submissions::{accept, hash, hashes, open_checkpoint};
+use crate::support::verify::{check, verify, AT};
 
 on_both_backends!(
     a_registered_licence_verifies_with_its_inclusion_proof,
@@ -18,24 +19,8 @@ on_both_backends!(
     key_and_authorisation_changes_reach_accepted_licences,
 );
 
-/// A time inside every test licence's validity (2026-01-01 to 2100-01-01).
-pub(crate) const AT: &str = "2026-06-01T00:00:00Z";
-
-pub(crate) async fn verify(app: &TestApp, body: Value) -> Value {
-    json_with_status(app.post_anon("/v1/verify", &body).await, 200).await
-}
-
 async fn verify_vc(app: &TestApp, credential: &Value) -> Value {
     verify(app, json!({"credential": credential, "at": AT})).await
-}
-
-pub(crate) fn check<'a>(result: &'a Value, name: &str) -> &'a Value {
-    result["checks"]
-        .as_array()
-        .expect("checks")
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no {name} check in {result}"))
 }
 
 /// The names of the failed checks, in order.

@@ -3,9 +3,9 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_problem, json_with_status, TestApp};
 use crate::on_both_backends;
-use crate::people::{agency, holder_token, issuer_with_licence, CITIZEN};
+use crate::support::app::{assert_problem, json_with_status, TestApp};
+use crate::support::people::{agency, holder_token, issuer_with_licence, CITIZEN};
 
 on_both_backends!(agency_verifications_are_recorded);
 

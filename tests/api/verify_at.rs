@@ -4,10 +4,10 @@
 use elicence::crypto::digest::digest_value;
 use serde_json::{json, Value};
 
-use crate::helpers::{json_with_status, TestApp};
 use crate::on_both_backends;
-use crate::signing::{items, setup_issuer};
-use crate::submissions::accept;
+use crate::support::app::{json_with_status, TestApp};
+use crate::support::signing::{items, setup_issuer};
+use crate::support::submissions::accept;
 
 on_both_backends!(status_and_head_are_those_in_force_at_the_time_asked);
 

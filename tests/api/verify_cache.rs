@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 use elicence::crypto::digest::digest_value;
 use serde_json::{json, Value};
 
-use crate::helpers::{json_with_status, spawn_two_instances, TestApp};
 use crate::on_both_backends;
-use crate::signing::{items, setup_issuer};
-use crate::submissions::accept;
+use crate::support::app::{json_with_status, spawn_two_instances, TestApp};
+use crate::support::signing::{items, setup_issuer};
+use crate::support::submissions::accept;
 
 on_both_backends!(changes_show_at_once_through_the_writing_instance);
 

@@ -5,11 +5,11 @@ use std::num::NonZeroU32;
 use elicence::crypto::digest::digest_value;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_with_status, TestApp};
 use crate::on_both_backends;
-use crate::signing::{items, setup_issuer};
-use crate::submissions::accept;
-use crate::verify::{check, verify, AT};
+use crate::support::app::{assert_problem, json_with_status, TestApp};
+use crate::support::signing::{items, setup_issuer};
+use crate::support::submissions::accept;
+use crate::support::verify::{check, verify, AT};
 
 on_both_backends!(
     batch_finds_the_bad_item_among_good_ones,

@@ -10,10 +10,10 @@ use elicence::domain::identifiers::HolderId;
 use serde_json::{json, Value};
 
 use super::table::{Side, Who};
-use crate::directory::{new_type_body, NEW_CODE};
-use crate::helpers::{json_with_status, TestApp, ADMIN_TOKEN};
-use crate::people::{agency, holder_token, licence_for, matter, CITIZEN, OTHER};
-use crate::signing::{items, setup_issuer, uscc, TestIssuer, AUTHORITY, TYPE_CODE};
+use crate::support::app::{json_with_status, TestApp, ADMIN_TOKEN};
+use crate::support::directory::{new_type_body, NEW_CODE};
+use crate::support::people::{agency, holder_token, licence_for, matter, CITIZEN, OTHER};
+use crate::support::signing::{items, setup_issuer, uscc, TestIssuer, AUTHORITY, TYPE_CODE};
 
 /// A bearer token nobody was given.
 const WRONG_TOKEN: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

@@ -41,14 +41,14 @@ macro_rules! on_both_backends {
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await;
+                    let app = $crate::support::app::spawn_app($crate::support::app::Backend::Sqlite).await;
                     super::$name(app.expect("SQLite is always available")).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 #[cfg_attr(not(postgres_tests), ignore = "PostgreSQL half: set TEST_DATABASE_URL to run it")]
                 async fn postgres() {
-                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await;
+                    let app = $crate::support::app::spawn_app($crate::support::app::Backend::Postgres).await;
                     super::$name(app.expect("TEST_DATABASE_URL is set")).await;
                 }
             }
@@ -190,6 +190,30 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// Any request with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// POST an envelope to `/v1/submissions`.
+    pub async fn submit(&self, envelope: &Value) -> reqwest::Response {
+        self.post_anon("/v1/submissions", envelope).await
     }
 }
 

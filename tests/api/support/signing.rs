@@ -8,7 +8,7 @@ use elicence::crypto::proof::{sign, ProofOptions};
 use elicence::domain::identifiers::{LicenceId, Uscc};
 use serde_json::{json, Value};
 
-use crate::helpers::{json_with_status, TestApp};
+use super::app::{json_with_status, TestApp};
 
 /// The seeded type used by these tests: 律师执业证, person holders.
 pub const TYPE_CODE: &str = "11100000000014062K001";
@@ -60,7 +60,7 @@ impl TestIssuer {
         let grants = app
             .client
             .get(app.url(&format!("/v1/authorisations?issuer={}", self.uscc)))
-            .bearer_auth(crate::helpers::ADMIN_TOKEN)
+            .bearer_auth(crate::support::app::ADMIN_TOKEN)
             .send()
             .await
             .expect("sent");
@@ -212,11 +212,4 @@ impl TestIssuer {
 /// Wraps licences as items.
 pub fn items(licences: &[&Value]) -> Vec<Value> {
     licences.iter().map(|l| json!({"licence": l})).collect()
-}
-
-impl TestApp {
-    /// POST an envelope to `/v1/submissions`.
-    pub async fn submit(&self, envelope: &Value) -> reqwest::Response {
-        self.post_anon("/v1/submissions", envelope).await
-    }
 }
