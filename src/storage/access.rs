@@ -93,6 +93,7 @@ pub(crate) fn decode_record(row: RecordRow) -> Result<AccessRecord, StoreError> 
 macro_rules! access_store {
     ($store:ty, $conn:ty) => {
         /// Chains `entries` after the head (locked by writing it first) and stores them.
+        #[tracing::instrument(level = "debug", skip_all)]
         async fn append_access_in(
             conn: &mut $conn,
             entries: Vec<$crate::domain::access::NewAccessRecord>,
@@ -102,7 +103,7 @@ macro_rules! access_store {
             if entries.is_empty() {
                 return Ok(Vec::new());
             }
-            let at = super::shared::now_micros(at);
+            let at = $crate::storage::shared::now_micros(at);
             sqlx::query("UPDATE access_head SET seq = seq WHERE id = 1")
                 .execute(&mut *conn)
                 .await?;
@@ -110,7 +111,7 @@ macro_rules! access_store {
                 sqlx::query_as("SELECT seq, hash FROM access_head WHERE id = 1")
                     .fetch_one(&mut *conn)
                     .await?;
-            let mut seq = super::log::to_u64(seq)?;
+            let mut seq = $crate::storage::log::to_u64(seq)?;
             let mut records = Vec::with_capacity(entries.len());
             for entry in entries {
                 seq += 1;
@@ -121,7 +122,7 @@ macro_rules! access_store {
                      purpose, route, result, application, previous, hash) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
-                .bind(super::log::to_i64(record.seq)?)
+                .bind($crate::storage::log::to_i64(record.seq)?)
                 .bind(record.at)
                 .bind(e.channel.as_str())
                 .bind(e.agency.as_ref().map(|a| a.as_str()))
@@ -139,7 +140,7 @@ macro_rules! access_store {
                 records.push(record);
             }
             sqlx::query("UPDATE access_head SET seq = $1, hash = $2 WHERE id = 1")
-                .bind(super::log::to_i64(seq)?)
+                .bind($crate::storage::log::to_i64(seq)?)
                 .bind(&previous)
                 .execute(&mut *conn)
                 .await?;
@@ -148,6 +149,7 @@ macro_rules! access_store {
 
         #[async_trait]
         impl $crate::storage::AccessStore for $store {
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn append_access(
                 &self,
                 entries: Vec<$crate::domain::access::NewAccessRecord>,
@@ -159,6 +161,7 @@ macro_rules! access_store {
                 Ok(records)
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn holder_access_records(
                 &self,
                 holder: &$crate::domain::identifiers::HolderId,
@@ -168,17 +171,20 @@ macro_rules! access_store {
                 let sql = format!(
                     "SELECT {} FROM access_records WHERE holder = $1 AND seq < $2 \
                      ORDER BY seq DESC LIMIT $3",
-                    super::access::RECORD_COLUMNS
+                    $crate::storage::access::RECORD_COLUMNS
                 );
-                let rows: Vec<super::access::RecordRow> = sqlx::query_as(&sql)
+                let rows: Vec<$crate::storage::access::RecordRow> = sqlx::query_as(&sql)
                     .bind(holder.urn())
-                    .bind(before.map_or(Ok(i64::MAX), super::log::to_i64)?)
+                    .bind(before.map_or(Ok(i64::MAX), $crate::storage::log::to_i64)?)
                     .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await?;
-                rows.into_iter().map(super::access::decode_record).collect()
+                rows.into_iter()
+                    .map($crate::storage::access::decode_record)
+                    .collect()
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn access_records_from(
                 &self,
                 from: u64,
@@ -186,22 +192,25 @@ macro_rules! access_store {
             ) -> Result<Vec<$crate::domain::access::AccessRecord>, StoreError> {
                 let sql = format!(
                     "SELECT {} FROM access_records WHERE seq >= $1 ORDER BY seq LIMIT $2",
-                    super::access::RECORD_COLUMNS
+                    $crate::storage::access::RECORD_COLUMNS
                 );
-                let rows: Vec<super::access::RecordRow> = sqlx::query_as(&sql)
-                    .bind(super::log::to_i64(from)?)
+                let rows: Vec<$crate::storage::access::RecordRow> = sqlx::query_as(&sql)
+                    .bind($crate::storage::log::to_i64(from)?)
                     .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await?;
-                rows.into_iter().map(super::access::decode_record).collect()
+                rows.into_iter()
+                    .map($crate::storage::access::decode_record)
+                    .collect()
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn access_head(&self) -> Result<(u64, String), StoreError> {
                 let (seq, hash): (i64, String) =
                     sqlx::query_as("SELECT seq, hash FROM access_head WHERE id = 1")
                         .fetch_one(&self.pool)
                         .await?;
-                Ok((super::log::to_u64(seq)?, hash))
+                Ok(($crate::storage::log::to_u64(seq)?, hash))
             }
         }
     };

@@ -92,6 +92,7 @@ pub(crate) fn decode_application(row: ApplicationRow) -> Result<Application, Sto
 macro_rules! application_store {
     ($store:ty, $conn:ty) => {
         /// Stores the licences that fulfilled a requirement: what the agency may read.
+            #[tracing::instrument(level = "debug", skip_all)]
         async fn insert_fulfilling_in(
             conn: &mut $conn,
             a: &$crate::domain::application::Application,
@@ -113,12 +114,13 @@ macro_rules! application_store {
 
         #[async_trait]
         impl $crate::storage::ApplicationStore for $store {
+                #[tracing::instrument(level = "debug", skip_all)]
             async fn insert_application(
                 &self,
                 a: &$crate::domain::application::Application,
                 records: Vec<$crate::domain::access::NewAccessRecord>,
             ) -> Result<Vec<$crate::domain::access::AccessRecord>, StoreError> {
-                let micros = super::shared::now_micros;
+                let micros = $crate::storage::shared::now_micros;
                 let result = serde_json::to_string(&a.evaluation).map_err(StoreError::corrupt)?;
                 let requested: Vec<&str> = a.requested.iter().map(|l| l.as_str()).collect();
                 let requested = serde_json::to_string(&requested).map_err(StoreError::corrupt)?;
@@ -152,21 +154,23 @@ macro_rules! application_store {
                 Ok(records)
             }
 
+                #[tracing::instrument(level = "debug", skip_all)]
             async fn application(
                 &self,
                 id: &str,
             ) -> Result<Option<$crate::domain::application::Application>, StoreError> {
                 let sql = format!(
                     "SELECT {} FROM applications WHERE id = $1",
-                    super::applications::APPLICATION_COLUMNS
+                    $crate::storage::applications::APPLICATION_COLUMNS
                 );
-                let row: Option<super::applications::ApplicationRow> = sqlx::query_as(&sql)
+                let row: Option<$crate::storage::applications::ApplicationRow> = sqlx::query_as(&sql)
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?;
-                row.map(super::applications::decode_application).transpose()
+                row.map($crate::storage::applications::decode_application).transpose()
             }
 
+                #[tracing::instrument(level = "debug", skip_all)]
             async fn holder_applications(
                 &self,
                 holder: &$crate::domain::identifiers::HolderId,
@@ -174,15 +178,16 @@ macro_rules! application_store {
                 let sql = format!(
                     "SELECT {} FROM applications WHERE applicant = $1 \
                      ORDER BY created_at DESC, id",
-                    super::applications::APPLICATION_COLUMNS
+                    $crate::storage::applications::APPLICATION_COLUMNS
                 );
-                let rows: Vec<super::applications::ApplicationRow> = sqlx::query_as(&sql)
+                let rows: Vec<$crate::storage::applications::ApplicationRow> = sqlx::query_as(&sql)
                     .bind(holder.urn())
                     .fetch_all(&self.pool)
                     .await?;
-                rows.into_iter().map(super::applications::decode_application).collect()
+                rows.into_iter().map($crate::storage::applications::decode_application).collect()
             }
 
+                #[tracing::instrument(level = "debug", skip_all)]
             async fn decide_application(
                 &self,
                 a: &$crate::domain::application::Application,
@@ -190,7 +195,7 @@ macro_rules! application_store {
                 records: Vec<$crate::domain::access::NewAccessRecord>,
             ) -> Result<Vec<$crate::domain::access::AccessRecord>, StoreError> {
                 use $crate::domain::application::ApplicationState;
-                let micros = super::shared::now_micros;
+                let micros = $crate::storage::shared::now_micros;
                 let result = serde_json::to_string(&a.evaluation).map_err(StoreError::corrupt)?;
                 let at = a.decided_at.unwrap_or_else(Utc::now);
                 let mut tx = self.pool.begin().await?;
@@ -226,6 +231,7 @@ macro_rules! application_store {
                 Ok(records)
             }
 
+                #[tracing::instrument(level = "debug", skip_all)]
             async fn close_application(
                 &self,
                 id: &str,
@@ -234,7 +240,7 @@ macro_rules! application_store {
                 let done = sqlx::query(
                     "UPDATE applications SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL",
                 )
-                .bind(super::shared::now_micros(at))
+                .bind($crate::storage::shared::now_micros(at))
                 .bind(id)
                 .execute(&self.pool)
                 .await?;

@@ -36,11 +36,12 @@ macro_rules! authorisation_store {
     ($store:ty, $row:ty) => {
         #[async_trait]
         impl $crate::storage::AuthorisationStore for $store {
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn insert_authorisation(
                 &self,
                 a: &$crate::domain::authorisation::Authorisation,
             ) -> Result<(), StoreError> {
-                let micros = super::shared::now_micros;
+                let micros = $crate::storage::shared::now_micros;
                 let codes = serde_json::to_string(&a.type_codes).map_err(StoreError::corrupt)?;
                 sqlx::query(
                     "INSERT INTO authorisations (id, issuer, type_codes, jurisdiction, \
@@ -63,13 +64,14 @@ macro_rules! authorisation_store {
                 Ok(())
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn authorisation(
                 &self,
                 id: &str,
             ) -> Result<Option<$crate::domain::authorisation::Authorisation>, StoreError> {
                 let sql = format!(
                     "SELECT {} FROM authorisations WHERE id = $1",
-                    super::authorisations::AUTHORISATION_COLUMNS
+                    $crate::storage::authorisations::AUTHORISATION_COLUMNS
                 );
                 let row = sqlx::query(&sql)
                     .bind(id)
@@ -78,6 +80,7 @@ macro_rules! authorisation_store {
                 row.as_ref().map(decode_authorisation).transpose()
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn authorisations(
                 &self,
                 issuer: Option<&$crate::domain::identifiers::Uscc>,
@@ -85,7 +88,7 @@ macro_rules! authorisation_store {
                 let sql = format!(
                     "SELECT {} FROM authorisations WHERE ($1 IS NULL OR issuer = $1) \
                      ORDER BY granted_at, valid_from, id",
-                    super::authorisations::AUTHORISATION_COLUMNS
+                    $crate::storage::authorisations::AUTHORISATION_COLUMNS
                 );
                 let rows = sqlx::query(&sql)
                     .bind(issuer.map(|u| u.as_str()))
@@ -94,6 +97,7 @@ macro_rules! authorisation_store {
                 rows.iter().map(decode_authorisation).collect()
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn withdraw_authorisation(
                 &self,
                 id: &str,
@@ -104,7 +108,7 @@ macro_rules! authorisation_store {
                     "UPDATE authorisations SET withdrawn_at = $1, withdrawal_reason = $2 \
                      WHERE id = $3 AND withdrawn_at IS NULL",
                 )
-                .bind(super::shared::now_micros(at))
+                .bind($crate::storage::shared::now_micros(at))
                 .bind(reason)
                 .bind(id)
                 .execute(&self.pool)
@@ -133,12 +137,16 @@ macro_rules! authorisation_store {
             let codes: String = row.try_get("type_codes")?;
             Ok($crate::domain::authorisation::Authorisation {
                 id: row.try_get("id")?,
-                issuer: super::issuers::stored(&row.try_get::<String, _>("issuer")?)?,
+                issuer: $crate::storage::issuers::stored(&row.try_get::<String, _>("issuer")?)?,
                 type_codes: serde_json::from_str(&codes).map_err(StoreError::corrupt)?,
-                jurisdiction: super::issuers::stored(&row.try_get::<String, _>("jurisdiction")?)?,
+                jurisdiction: $crate::storage::issuers::stored(
+                    &row.try_get::<String, _>("jurisdiction")?,
+                )?,
                 valid_from: row.try_get("valid_from")?,
                 valid_until: row.try_get("valid_until")?,
-                granted_by: super::issuers::stored(&row.try_get::<String, _>("granted_by")?)?,
+                granted_by: $crate::storage::issuers::stored(
+                    &row.try_get::<String, _>("granted_by")?,
+                )?,
                 granted_at: row.try_get("granted_at")?,
                 withdrawn_at: row.try_get("withdrawn_at")?,
                 withdrawal_reason: row.try_get("withdrawal_reason")?,

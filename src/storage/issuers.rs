@@ -74,6 +74,7 @@ macro_rules! issuer_store {
     ($store:ty, $row:ty) => {
         #[async_trait]
         impl $crate::storage::IssuerStore for $store {
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn insert_issuer(
                 &self,
                 uscc: &$crate::domain::identifiers::Uscc,
@@ -81,7 +82,7 @@ macro_rules! issuer_store {
                 contact: Option<&str>,
                 at: DateTime<Utc>,
             ) -> Result<(), StoreError> {
-                let at = super::shared::now_micros(at);
+                let at = $crate::storage::shared::now_micros(at);
                 sqlx::query(
                     "INSERT INTO issuers (uscc, name, contact, status, created_at, updated_at) \
                      VALUES ($1, $2, $3, 'active', $4, $4)",
@@ -96,6 +97,7 @@ macro_rules! issuer_store {
                 Ok(())
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn issuer(
                 &self,
                 uscc: &$crate::domain::identifiers::Uscc,
@@ -110,7 +112,7 @@ macro_rules! issuer_store {
                 let mut issuer = decode_issuer(&row)?;
                 let sql = format!(
                     "SELECT {} FROM issuer_keys WHERE issuer = $1 ORDER BY id",
-                    super::issuers::KEY_COLUMNS
+                    $crate::storage::issuers::KEY_COLUMNS
                 );
                 for row in sqlx::query(&sql)
                     .bind(uscc.as_str())
@@ -122,6 +124,7 @@ macro_rules! issuer_store {
                 Ok(Some(issuer))
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn list_issuers(
                 &self,
             ) -> Result<Vec<$crate::domain::issuer::Issuer>, StoreError> {
@@ -136,7 +139,7 @@ macro_rules! issuer_store {
                     .collect::<Result<Vec<_>, _>>()?;
                 let sql = format!(
                     "SELECT {} FROM issuer_keys ORDER BY id",
-                    super::issuers::KEY_COLUMNS
+                    $crate::storage::issuers::KEY_COLUMNS
                 );
                 for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
                     let (owner, key) = decode_issuer_key(&row)?;
@@ -147,6 +150,7 @@ macro_rules! issuer_store {
                 Ok(issuers)
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn set_issuer_status(
                 &self,
                 uscc: &$crate::domain::identifiers::Uscc,
@@ -156,7 +160,7 @@ macro_rules! issuer_store {
                 let done =
                     sqlx::query("UPDATE issuers SET status = $1, updated_at = $2 WHERE uscc = $3")
                         .bind(status.as_str())
-                        .bind(super::shared::now_micros(at))
+                        .bind($crate::storage::shared::now_micros(at))
                         .bind(uscc.as_str())
                         .execute(&self.pool)
                         .await?;
@@ -167,12 +171,13 @@ macro_rules! issuer_store {
                 }
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn add_issuer_key(
                 &self,
                 uscc: &$crate::domain::identifiers::Uscc,
                 key: &$crate::domain::issuer::IssuerKey,
             ) -> Result<(), StoreError> {
-                let micros = super::shared::now_micros;
+                let micros = $crate::storage::shared::now_micros;
                 sqlx::query(
                     "INSERT INTO issuer_keys (issuer, multikey, valid_from, valid_until, \
                      revoked_at, compromised_since, created_at) \
@@ -191,6 +196,7 @@ macro_rules! issuer_store {
                 Ok(())
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn revoke_issuer_key(
                 &self,
                 uscc: &$crate::domain::identifiers::Uscc,
@@ -199,7 +205,7 @@ macro_rules! issuer_store {
                 compromised_since: Option<DateTime<Utc>>,
                 reason: Option<&str>,
             ) -> Result<(), StoreError> {
-                let micros = super::shared::now_micros;
+                let micros = $crate::storage::shared::now_micros;
                 let compromised_since = compromised_since.map(micros);
                 let done = sqlx::query(
                     "UPDATE issuer_keys SET revoked_at = $1, compromised_since = $2, \
@@ -250,6 +256,7 @@ macro_rules! issuer_store {
                 }
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn insert_issuer_token(
                 &self,
                 uscc: &$crate::domain::identifiers::Uscc,
@@ -262,13 +269,14 @@ macro_rules! issuer_store {
                 )
                 .bind(uscc.as_str())
                 .bind(hex::encode(token_hash))
-                .bind(super::shared::now_micros(at))
+                .bind($crate::storage::shared::now_micros(at))
                 .execute(&self.pool)
                 .await
                 .map_err(|e| classify(e, "token"))?;
                 Ok(())
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn issuer_by_token(
                 &self,
                 token_hash: &[u8; 32],
@@ -280,7 +288,10 @@ macro_rules! issuer_store {
                 .bind(hex::encode(token_hash))
                 .fetch_optional(&self.pool)
                 .await?;
-                issuer.as_deref().map(super::issuers::stored).transpose()
+                issuer
+                    .as_deref()
+                    .map($crate::storage::issuers::stored)
+                    .transpose()
             }
         }
 
@@ -288,7 +299,7 @@ macro_rules! issuer_store {
             use sqlx::Row as _;
             let status: String = row.try_get("status")?;
             Ok($crate::domain::issuer::Issuer {
-                uscc: super::issuers::stored(&row.try_get::<String, _>("uscc")?)?,
+                uscc: $crate::storage::issuers::stored(&row.try_get::<String, _>("uscc")?)?,
                 name: row.try_get("name")?,
                 contact: row.try_get("contact")?,
                 status: $crate::domain::issuer::IssuerStatus::parse(&status)

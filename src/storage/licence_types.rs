@@ -54,6 +54,7 @@ macro_rules! licence_type_store {
     ($store:ty) => {
         #[async_trait]
         impl DirectoryStore for $store {
+            #[tracing::instrument(level = "debug", skip_all)]
         async fn insert_licence_type(
             &self,
             new: &NewLicenceType,
@@ -61,7 +62,7 @@ macro_rules! licence_type_store {
             digest: &str,
             at: DateTime<Utc>,
         ) -> Result<(), StoreError> {
-            let at = super::shared::now_micros(at);
+            let at = $crate::storage::shared::now_micros(at);
             let matters = serde_json::to_string(&new.matters).map_err(StoreError::corrupt)?;
             let schema =
                 serde_json::to_string(new.schema.document()).map_err(StoreError::corrupt)?;
@@ -102,10 +103,11 @@ macro_rules! licence_type_store {
             Ok(())
         }
 
+            #[tracing::instrument(level = "debug", skip_all)]
         async fn licence_type(&self, code: &TypeCode) -> Result<Option<LicenceType>, StoreError> {
             let sql = format!(
                 "SELECT {} FROM licence_types WHERE code = $1",
-                super::licence_types::TYPE_COLUMNS
+                $crate::storage::licence_types::TYPE_COLUMNS
             );
             let row = sqlx::query(&sql)
                 .bind(code.as_str())
@@ -117,14 +119,15 @@ macro_rules! licence_type_store {
             Ok(types.pop())
         }
 
+            #[tracing::instrument(level = "debug", skip_all)]
         async fn list_licence_types(
             &self,
             filter: &TypeFilter,
         ) -> Result<(Vec<LicenceType>, u64), StoreError> {
-            let binds = super::licence_types::FilterBinds::from(filter);
+            let binds = $crate::storage::licence_types::FilterBinds::from(filter);
             let count_sql = format!(
                 "SELECT COUNT(*) AS n FROM licence_types WHERE {}",
-                super::licence_types::TYPE_WHERE
+                $crate::storage::licence_types::TYPE_WHERE
             );
             let total: i64 = sqlx::query_scalar(&count_sql)
                 .bind(binds.status)
@@ -135,8 +138,8 @@ macro_rules! licence_type_store {
                 .await?;
             let sql = format!(
                 "SELECT {} FROM licence_types WHERE {} ORDER BY code LIMIT $5 OFFSET $6",
-                super::licence_types::TYPE_COLUMNS,
-                super::licence_types::TYPE_WHERE
+                $crate::storage::licence_types::TYPE_COLUMNS,
+                $crate::storage::licence_types::TYPE_WHERE
             );
             let rows = sqlx::query(&sql)
                 .bind(binds.status)
@@ -152,6 +155,7 @@ macro_rules! licence_type_store {
             Ok((types, u64::try_from(total).unwrap_or(0)))
         }
 
+            #[tracing::instrument(level = "debug", skip_all)]
         async fn add_schema_version(
             &self,
             code: &TypeCode,
@@ -159,7 +163,7 @@ macro_rules! licence_type_store {
             digest: &str,
             at: DateTime<Utc>,
         ) -> Result<u32, StoreError> {
-            let at = super::shared::now_micros(at);
+            let at = $crate::storage::shared::now_micros(at);
             let text = serde_json::to_string(schema).map_err(StoreError::corrupt)?;
             let mut tx = self.pool.begin().await?;
             let version: i64 = sqlx::query_scalar(
@@ -183,6 +187,7 @@ macro_rules! licence_type_store {
             u32::try_from(version).map_err(StoreError::corrupt)
         }
 
+            #[tracing::instrument(level = "debug", skip_all)]
         async fn schema_document(
             &self,
             code: &TypeCode,
@@ -199,6 +204,7 @@ macro_rules! licence_type_store {
                 .transpose()
         }
 
+            #[tracing::instrument(level = "debug", skip_all)]
         async fn set_type_status(
             &self,
             code: &TypeCode,
@@ -211,7 +217,7 @@ macro_rules! licence_type_store {
                  WHERE code = $3 AND status = $4",
             )
             .bind(to.as_str())
-            .bind(super::shared::now_micros(at))
+            .bind($crate::storage::shared::now_micros(at))
             .bind(code.as_str())
             .bind(from.as_str())
             .execute(&self.pool)
@@ -226,12 +232,13 @@ macro_rules! licence_type_store {
             }
         }
 
+            #[tracing::instrument(level = "debug", skip_all)]
         async fn transfer_licence_type(
             &self,
             code: &TypeCode,
             transfer: &Transfer,
         ) -> Result<(), StoreError> {
-            let at = super::shared::now_micros(transfer.effective_at);
+            let at = $crate::storage::shared::now_micros(transfer.effective_at);
             let mut tx = self.pool.begin().await?;
             let done = sqlx::query(
                 "UPDATE licence_types SET authority_name = $1, authority_uscc = $2, \
@@ -279,6 +286,7 @@ macro_rules! licence_type_helpers {
     ($store:ty, $row:ty) => {
         impl $store {
             /// Loads versions and transfers for the given types in two queries.
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn attach_history(&self, types: &mut [LicenceType]) -> Result<(), StoreError> {
                 if types.is_empty() {
                     return Ok(());

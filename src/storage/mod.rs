@@ -32,9 +32,15 @@ mod log;
 #[macro_use]
 mod status_lists;
 #[macro_use]
-mod people;
+mod agencies;
 #[macro_use]
-mod holdings;
+mod consents;
+#[macro_use]
+mod holder;
+#[macro_use]
+mod matters;
+#[macro_use]
+mod stats;
 #[macro_use]
 mod access;
 #[macro_use]
@@ -49,20 +55,23 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use access::{audit_access, record_access, AccessStore};
+pub use agencies::AgencyStore;
 pub use applications::ApplicationStore;
 pub use authorisations::AuthorisationStore;
-pub use holdings::{held_head, HoldingStore, LicenceRecord, StatsRows};
+pub use consents::ConsentStore;
+pub use holder::{held_head, HolderStore, LicenceRecord};
 pub use intake::{IntakeReads, IntakeStore};
 pub use issuers::IssuerStore;
 pub use log::{
     InactiveLicence, LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence,
 };
-pub use people::PeopleStore;
+pub use matters::MatterStore;
 pub use postgres::PgStore;
 pub use presentations::{Presentation, PresentationStore, Scan};
 pub use sessions::{HolderSession, HolderTokenRow, SessionStore, SignedInVia};
 pub(crate) use shared::now_micros;
 pub use sqlite::SqliteStore;
+pub use stats::{StatsRows, StatsStore};
 pub use status_lists::StatusListStore;
 pub use verify::{LicenceStanding, VerifyStore};
 
@@ -137,8 +146,11 @@ pub trait Store:
     + AuthorisationStore
     + LogStore
     + IntakeStore
-    + PeopleStore
-    + HoldingStore
+    + AgencyStore
+    + MatterStore
+    + HolderStore
+    + ConsentStore
+    + StatsStore
     + AccessStore
     + ApplicationStore
     + VerifyStore
@@ -153,12 +165,13 @@ impl<T> Store for T where
         + DirectoryStore
         + IssuerStore
         + AuthorisationStore
-        + AuthorisationStore
         + LogStore
         + IntakeStore
-        + PeopleStore
-        + HoldingStore
-        + HoldingStore
+        + AgencyStore
+        + MatterStore
+        + HolderStore
+        + ConsentStore
+        + StatsStore
         + AccessStore
         + ApplicationStore
         + VerifyStore

@@ -92,69 +92,78 @@ where
 /// Implements [`PresentationStore`] for a store with a `pool` field.
 macro_rules! presentation_store {
     ($store:ty) => {
-        #[async_trait]
-        impl $crate::storage::PresentationStore for $store {
-            async fn insert_presentation(
-                &self,
-                token_hash: &[u8; 32],
-                p: &$crate::storage::Presentation,
-            ) -> Result<(), StoreError> {
-                let fields = serde_json::to_string(&p.fields).map_err(StoreError::corrupt)?;
-                sqlx::query(
-                    "INSERT INTO presentations (token_hash, holder, licence, fields, created_at, \
-                     expires_at, max_uses, uses) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
-                )
-                .bind(hex::encode(token_hash))
-                .bind(p.holder.urn())
-                .bind(p.licence.urn())
-                .bind(fields)
-                .bind(super::shared::now_micros(p.created_at))
-                .bind(super::shared::now_micros(p.expires_at))
-                .bind(p.max_uses.map(i64::from))
-                .execute(&self.pool)
-                .await
-                .map_err(|e| classify(e, "presentation"))?;
-                Ok(())
-            }
+        const _: () = {
+            use ::async_trait::async_trait;
+            use ::chrono::{DateTime, Utc};
+            use $crate::storage::{classify, StoreError};
 
-            async fn presentation(
-                &self,
-                token_hash: &[u8; 32],
-            ) -> Result<Option<$crate::storage::Presentation>, StoreError> {
-                let sql = format!(
-                    "SELECT {} FROM presentations WHERE token_hash = $1",
-                    super::presentations::COLUMNS
-                );
-                let row = sqlx::query(&sql)
+            #[async_trait]
+            impl $crate::storage::PresentationStore for $store {
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn insert_presentation(
+                    &self,
+                    token_hash: &[u8; 32],
+                    p: &$crate::storage::Presentation,
+                ) -> Result<(), StoreError> {
+                    let fields = serde_json::to_string(&p.fields).map_err(StoreError::corrupt)?;
+                    sqlx::query(
+                        "INSERT INTO presentations (token_hash, holder, licence, fields, created_at, \
+                         expires_at, max_uses, uses) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+                    )
                     .bind(hex::encode(token_hash))
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.as_ref().map(super::presentations::decode).transpose()
-            }
-
-            async fn scan_presentation(
-                &self,
-                token_hash: &[u8; 32],
-                now: DateTime<Utc>,
-            ) -> Result<$crate::storage::Scan, StoreError> {
-                let sql = format!(
-                    "UPDATE presentations SET uses = uses + 1 WHERE token_hash = $1 \
-                     AND expires_at > $2 AND (max_uses IS NULL OR uses < max_uses) \
-                     RETURNING {}",
-                    super::presentations::COLUMNS
-                );
-                let row = sqlx::query(&sql)
-                    .bind(hex::encode(token_hash))
-                    .bind(super::shared::now_micros(now))
-                    .fetch_optional(&self.pool)
-                    .await?;
-                if let Some(row) = row {
-                    let shown = super::presentations::decode(&row)?;
-                    return Ok($crate::storage::Scan::Shown(shown));
+                    .bind(p.holder.urn())
+                    .bind(p.licence.urn())
+                    .bind(fields)
+                    .bind($crate::storage::shared::now_micros(p.created_at))
+                    .bind($crate::storage::shared::now_micros(p.expires_at))
+                    .bind(p.max_uses.map(i64::from))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| classify(e, "presentation"))?;
+                    Ok(())
                 }
-                let found = self.presentation(token_hash).await?;
-                Ok(super::presentations::refused(found, now))
+
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn presentation(
+                    &self,
+                    token_hash: &[u8; 32],
+                ) -> Result<Option<$crate::storage::Presentation>, StoreError> {
+                    let sql = format!(
+                        "SELECT {} FROM presentations WHERE token_hash = $1",
+                        $crate::storage::presentations::COLUMNS
+                    );
+                    let row = sqlx::query(&sql)
+                        .bind(hex::encode(token_hash))
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    row.as_ref().map($crate::storage::presentations::decode).transpose()
+                }
+
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn scan_presentation(
+                    &self,
+                    token_hash: &[u8; 32],
+                    now: DateTime<Utc>,
+                ) -> Result<$crate::storage::Scan, StoreError> {
+                    let sql = format!(
+                        "UPDATE presentations SET uses = uses + 1 WHERE token_hash = $1 \
+                         AND expires_at > $2 AND (max_uses IS NULL OR uses < max_uses) \
+                         RETURNING {}",
+                        $crate::storage::presentations::COLUMNS
+                    );
+                    let row = sqlx::query(&sql)
+                        .bind(hex::encode(token_hash))
+                        .bind($crate::storage::shared::now_micros(now))
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    if let Some(row) = row {
+                        let shown = $crate::storage::presentations::decode(&row)?;
+                        return Ok($crate::storage::Scan::Shown(shown));
+                    }
+                    let found = self.presentation(token_hash).await?;
+                    Ok($crate::storage::presentations::refused(found, now))
+                }
             }
-        }
+        };
     };
 }
