@@ -18,7 +18,7 @@ on_both_backends!(no_token_reaches_the_logs);
 
 /// Everything the process logs, from the first test that asks for it on.
 #[derive(Clone)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -42,7 +42,7 @@ impl<'a> MakeWriter<'a> for Captured {
 
 /// Installs (once per process) a subscriber that keeps every span and event, with every
 /// span's fields when it closes.
-fn captured() -> Captured {
+pub(crate) fn captured() -> Captured {
     static CAPTURED: OnceLock<Captured> = OnceLock::new();
     CAPTURED
         .get_or_init(|| {
@@ -123,7 +123,7 @@ async fn no_token_reaches_the_logs(app: TestApp) {
 }
 
 /// The captured text once it mentions `needle` (at most five seconds).
-async fn wait_for(logs: &Captured, needle: &str) -> String {
+pub(crate) async fn wait_for(logs: &Captured, needle: &str) -> String {
     for _ in 0..50 {
         let text = logs
             .0
