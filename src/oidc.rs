@@ -259,6 +259,18 @@ impl Oidc {
         Some(request.http_get_url().to_string())
     }
 
+    /// The origin (`scheme://host:port`) of the provider's `end_session_endpoint`, where
+    /// signing out sends the browser on to.
+    pub async fn end_session_origin(&self) -> Option<String> {
+        let metadata = self.metadata().await.ok()?;
+        let endpoint = metadata
+            .additional_metadata()
+            .end_session_endpoint
+            .as_ref()?;
+        let origin = endpoint.url().origin();
+        origin.is_tuple().then(|| origin.ascii_serialization())
+    }
+
     fn holder(&self, claims: &OtherClaims) -> Result<HolderId, OidcError> {
         let value = claims
             .0

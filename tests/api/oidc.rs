@@ -43,6 +43,10 @@ async fn a_citizen_signs_in_uses_the_page_makes_an_app_token_and_signs_out(
     assert!(session.contains("Path=/holder"), "{session}");
     assert_eq!(sessions(&app).await, 1);
     let page = browser.get(app.url("/holder")).send().await.unwrap();
+    // The sign-out form may redirect on to the provider, and to nowhere else.
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    let form_action = format!("form-action 'self' {};", provider.issuer);
+    assert!(csp.contains(&form_action), "{csp}");
     let page = page.text().await.unwrap();
     assert!(page.contains("urn:cn:rid:11010519491231002X"), "{page}");
     assert!(!page.contains("data-sign-in=\"development\""));
