@@ -2,43 +2,42 @@
 //! provider: authorization code flow with PKCE, `state` and `nonce`. The `openidconnect` crate
 //! does all JOSE work: discovery, the JWKS, the ID token's signature and its `iss`, `aud`, `exp`,
 //! `iat` and `nonce` claims. This module adds what the registry decides: the provider's
-//! documents are read lazily and cached (the provider may start after the service), an unknown
-//! signing key makes it refetch the JWKS once, clocks may differ by [`CLOCK_SKEW`], and the
-//! configured claim must name a holder ([`HolderId`]).
+//! documents are read lazily and cached for a bounded time (`documents`), an unknown signing key
+//! makes it refetch the JWKS once, only asymmetric signatures count and clocks may differ by
+//! [`CLOCK_SKEW`] (`id_token`), and the configured claim must name a holder ([`HolderId`]).
 //!
 //! Nothing here knows HTTP routes or SQL; the holder page (`web::holder_oidc`) keeps the login's
 //! `state`, `nonce` and PKCE verifier in a short-lived cookie and the session in the store.
 
+mod documents;
+mod id_token;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::Utc;
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType,
     CoreGenderClaim, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
     CoreRevocableToken, CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
-    AdditionalClaims, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
-    CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields,
-    IssuerUrl, JsonWebKeySet, LogoutRequest, Nonce, PkceCodeChallenge, PkceCodeVerifier,
-    PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope,
-    SignatureVerificationError, StandardErrorResponse, StandardTokenResponse, TokenResponse as _,
+    AdditionalClaims, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl, LogoutRequest, Nonce,
+    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
+    RedirectUrl, Scope, StandardErrorResponse, StandardTokenResponse, TokenResponse as _,
 };
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
 
 use crate::config::Settings;
 use crate::domain::identifiers::HolderId;
+use documents::Documents;
+pub use documents::DOCUMENTS_TTL;
+pub use id_token::{TokenCheck, CLOCK_SKEW, MAX_TOKEN_AGE};
 
 /// The claim that carries the holder's identifier unless `ELICENCE_OIDC_HOLDER_CLAIM` says
 /// otherwise.
 pub const DEFAULT_HOLDER_CLAIM: &str = "resident_id";
-/// How far the provider's clock may be from ours when judging `exp` and `iat`.
-pub const CLOCK_SKEW: Duration = Duration::from_secs(60);
-/// How old an ID token's `iat` may be: it was minted for this very login.
-const MAX_TOKEN_AGE: Duration = Duration::from_secs(10 * 60);
 /// How long any call to the provider may take.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -86,8 +85,8 @@ pub enum OidcError {
     #[error("the identity provider refused the authorization code")]
     CodeRefused,
     /// The ID token failed a check (signature, issuer, audience, expiry, issue time, nonce).
-    #[error("the ID token is not acceptable: {0}")]
-    IdToken(String),
+    #[error("the ID token failed the {} check", .0.as_str())]
+    IdToken(TokenCheck),
     /// The ID token names no holder in the configured claim.
     #[error("the ID token has no {0} claim")]
     MissingClaim(String),
@@ -142,14 +141,13 @@ impl PendingLogin {
 
 /// The relying party: configuration and the provider's cached documents.
 pub struct Oidc {
-    issuer: IssuerUrl,
     client_id: ClientId,
     client_secret: ClientSecret,
     redirect: RedirectUrl,
     post_logout: String,
     claim: String,
     http: reqwest::Client,
-    provider: Mutex<Option<ProviderMetadataWithLogout>>,
+    documents: Documents,
 }
 
 impl Oidc {
@@ -169,15 +167,20 @@ impl Oidc {
             .timeout(PROVIDER_TIMEOUT)
             .build()?;
         Ok(Some(Self {
-            issuer: IssuerUrl::new(issuer.clone())?,
+            documents: Documents::new(IssuerUrl::new(issuer.clone())?),
             client_id: ClientId::new(client_id.clone()),
             client_secret: ClientSecret::new(secret.expose_secret().to_owned()),
             redirect: RedirectUrl::new(format!("{base}/holder/oidc/callback"))?,
             post_logout: format!("{base}/holder"),
             claim: settings.oidc_holder_claim.clone(),
             http,
-            provider: Mutex::new(None),
         }))
+    }
+
+    /// Keeps the provider's documents for `ttl` instead of [`DOCUMENTS_TTL`].
+    pub fn with_documents_ttl(mut self, ttl: Duration) -> Self {
+        self.documents.set_ttl(ttl);
+        self
     }
 
     /// The provider's URL to send the holder to, and what to keep until it sends them back.
@@ -219,21 +222,25 @@ impl Oidc {
             })?;
         let id_token = response
             .id_token()
-            .ok_or_else(|| OidcError::IdToken("the token response has no ID token".into()))?;
+            .ok_or(OidcError::IdToken(TokenCheck::Malformed))?;
         let nonce = Nonce::new(pending.nonce.clone());
-        let first = id_token.claims(&verifier(&client), &nonce).cloned();
+        let algs = metadata.id_token_signing_alg_values_supported().clone();
+        let first = id_token
+            .claims(&id_token::verifier(&client, &algs), &nonce)
+            .cloned();
         let claims = match first {
-            Err(ClaimsVerificationError::SignatureVerification(
-                SignatureVerificationError::NoMatchingKey,
-            )) => {
+            Err(e) if id_token::unknown_key(&e) => {
                 // The provider may have rotated its keys since we read them: read them once more.
-                let client = self.client(self.refresh_jwks(metadata).await?);
-                let again = id_token.claims(&verifier(&client), &nonce).cloned();
+                let metadata = self.documents.refresh_keys(&self.http, metadata).await?;
+                let client = self.client(metadata);
+                let again = id_token
+                    .claims(&id_token::verifier(&client, &algs), &nonce)
+                    .cloned();
                 again
             }
             other => other,
         }
-        .map_err(|e| OidcError::IdToken(e.to_string()))?;
+        .map_err(|e| OidcError::IdToken(TokenCheck::of(&e)))?;
         self.holder(claims.additional_claims())
     }
 
@@ -250,6 +257,18 @@ impl Oidc {
             .set_client_id(self.client_id.clone())
             .set_post_logout_redirect_uri(back);
         Some(request.http_get_url().to_string())
+    }
+
+    /// The origin (`scheme://host:port`) of the provider's `end_session_endpoint`, where
+    /// signing out sends the browser on to.
+    pub async fn end_session_origin(&self) -> Option<String> {
+        let metadata = self.metadata().await.ok()?;
+        let endpoint = metadata
+            .additional_metadata()
+            .end_session_endpoint
+            .as_ref()?;
+        let origin = endpoint.url().origin();
+        origin.is_tuple().then(|| origin.ascii_serialization())
     }
 
     fn holder(&self, claims: &OtherClaims) -> Result<HolderId, OidcError> {
@@ -273,50 +292,10 @@ impl Oidc {
         .set_redirect_uri(self.redirect.clone())
     }
 
-    /// The provider's discovery document and keys, read on first use and kept.
+    /// The provider's discovery document and keys (`documents`).
     async fn metadata(&self) -> Result<ProviderMetadataWithLogout, OidcError> {
-        let mut cached = self.provider.lock().await;
-        if let Some(metadata) = cached.as_ref() {
-            return Ok(metadata.clone());
-        }
-        let metadata = ProviderMetadataWithLogout::discover_async(self.issuer.clone(), &self.http)
-            .await
-            .map_err(|e| OidcError::Unavailable(e.to_string()))?;
-        *cached = Some(metadata.clone());
-        Ok(metadata)
+        self.documents.current(&self.http).await
     }
-
-    async fn refresh_jwks(
-        &self,
-        metadata: ProviderMetadataWithLogout,
-    ) -> Result<ProviderMetadataWithLogout, OidcError> {
-        let jwks = JsonWebKeySet::fetch_async(metadata.jwks_uri(), &self.http)
-            .await
-            .map_err(|e| OidcError::Unavailable(e.to_string()))?;
-        let metadata = metadata.set_jwks(jwks);
-        *self.provider.lock().await = Some(metadata.clone());
-        Ok(metadata)
-    }
-}
-
-/// The ID token checks beyond the crate's defaults: bounded clock skew on `exp` and `iat`, and
-/// an `iat` no older than [`MAX_TOKEN_AGE`].
-fn verifier(client: &Client) -> openidconnect::IdTokenVerifier<'_, CoreJsonWebKey> {
-    let skew = chrono::Duration::from_std(CLOCK_SKEW).unwrap_or_default();
-    let max_age = chrono::Duration::from_std(MAX_TOKEN_AGE).unwrap_or_default();
-    client
-        .id_token_verifier()
-        .set_time_fn(move || Utc::now() - skew)
-        .set_issue_time_verifier_fn(move |iat| {
-            let now = Utc::now();
-            if iat > now + skew {
-                Err("issued in the future".into())
-            } else if iat < now - max_age - skew {
-                Err("issued too long ago".into())
-            } else {
-                Ok(())
-            }
-        })
 }
 
 #[cfg(test)]

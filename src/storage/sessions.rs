@@ -66,7 +66,14 @@ pub trait SessionStore: Send + Sync + 'static {
         id_hash: &[u8; 32],
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    /// How many sessions were ever started (operations and tests).
+    /// Deletes every session that can no longer be used: ended, past `expires_at` at `now`, or
+    /// not seen since `idle_since`. Answers how many went.
+    async fn delete_dead_holder_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// How many sessions the store holds, live or not yet deleted (operations and tests).
     async fn holder_session_count(&self) -> Result<i64, StoreError>;
     /// The holder's tokens, newest first.
     async fn holder_tokens(&self, holder: &HolderId) -> Result<Vec<HolderTokenRow>, StoreError>;
@@ -153,6 +160,22 @@ macro_rules! session_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn delete_dead_holder_sessions(
+                &self,
+                now: DateTime<Utc>,
+                idle_since: DateTime<Utc>,
+            ) -> Result<u64, StoreError> {
+                let done = sqlx::query(
+                    "DELETE FROM holder_sessions WHERE ended_at IS NOT NULL \
+                     OR expires_at <= $1 OR last_seen_at <= $2",
+                )
+                .bind(super::shared::now_micros(now))
+                .bind(super::shared::now_micros(idle_since))
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
             }
 
             async fn holder_session_count(&self) -> Result<i64, StoreError> {

@@ -4,6 +4,7 @@
 //! with a choice of fields, decide on applications (`holder_applications`), and see the access
 //! records and consents.
 
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
@@ -20,7 +21,7 @@ use crate::state::AppState;
 use crate::storage::{LicenceRecord, SignedInVia};
 
 use super::holder_session::{end, see_other, signed_in, signed_in_form, start};
-use super::{message, page};
+use super::{message, page, PAGE_CSP};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/holder", web::get().to(show))
@@ -142,7 +143,22 @@ async fn show(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         holder => holder.urn(), licences, records, consents, applications, tokens,
         csrf => session.csrf, development,
     };
-    page(StatusCode::OK, "holder.html", context)
+    let mut response = page(StatusCode::OK, "holder.html", context)?;
+    if let (SignedInVia::Oidc, Some(oidc)) = (session.via, state.oidc.as_ref()) {
+        // The sign-out form's answer redirects on to the provider's end_session_endpoint,
+        // which `form-action` also governs: allow that one origin on this page.
+        if let Some(origin) = oidc.end_session_origin().await {
+            let csp = PAGE_CSP.replace(
+                "form-action 'self'",
+                &format!("form-action 'self' {origin}"),
+            );
+            let value = HeaderValue::from_str(&csp).map_err(|e| ApiError::Internal(e.into()))?;
+            response
+                .headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    Ok(response)
 }
 
 /// One licence with its history and the fields its schema offers.

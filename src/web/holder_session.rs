@@ -1,6 +1,7 @@
 //! The holder page's server-side session: a random 256-bit id in the `elicence_holder` cookie
 //! (`HttpOnly`, path `/holder`, `Secure` when the public URL is https), only its SHA-256 in the
-//! store, with an absolute expiry and an idle timeout.
+//! store, with an absolute expiry and an idle timeout. Each sign-in first deletes the sessions
+//! that can no longer be used, so the table holds live sessions and recent leftovers only.
 //!
 //! The cookie is `SameSite=Lax`, not `Strict`: the identity provider sends the holder back to
 //! `/holder/oidc/callback` and then `/holder` by top-level redirects started on the provider's
@@ -44,6 +45,15 @@ pub(super) async fn start(
 ) -> Result<Cookie<'static>, ApiError> {
     let id = random_token();
     let now = Utc::now();
+    let idle_since = now - Duration::minutes(IDLE_MINUTES);
+    // Housekeeping, not part of the sign-in: a failure is logged and the sign-in goes on.
+    if let Err(e) = state
+        .store
+        .delete_dead_holder_sessions(now, idle_since)
+        .await
+    {
+        tracing::warn!(error = %e, "deleting ended holder sessions failed");
+    }
     let session = HolderSession { holder, via };
     state
         .store

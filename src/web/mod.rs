@@ -84,12 +84,12 @@ pub(crate) fn page(
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
-        ))
+        .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
         .body(html))
 }
+
+/// Every page's Content-Security-Policy: nothing from elsewhere, forms only to this site.
+pub(crate) const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'";
 
 /// A page with a title and one short bilingual message.
 pub(crate) fn message(
