@@ -1,4 +1,4 @@
-//! Presentations by QR (DESIGN.md, "Presenting by QR"): what a holder asks to show, checked
+//! Presentations by QR (docs/design.md, "Presenting by QR"): what a holder asks to show, checked
 //! against the licence type's schema, and what a scanner may see of it. No HTTP, no SQL.
 
 use chrono::{DateTime, Duration, Utc};

@@ -1,5 +1,5 @@
-//! Submission envelopes: the one path by which an issuer writes (DESIGN.md, "Writing: the
-//! issuer's hash chain"). This module parses an envelope's shape, checks issuer signatures
+//! Submission envelopes: the one path by which an issuer writes (docs/design.md, "Writing: the
+//! issuer's chain of envelopes"). This module parses an envelope's shape, checks issuer signatures
 //! (envelope and licence proofs alike), and defines the per-item error every refusal becomes.
 //! The item checks are in [`licence`] and [`status`]. No HTTP, no SQL: the caller fetches the
 //! facts (issuer, types, chain state) and passes them in.

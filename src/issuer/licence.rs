@@ -1,4 +1,5 @@
-//! Licences as DESIGN.md "A licence, whole" draws them: the unsigned VC, then its proof.
+//! Licences as docs/design.md ("Objects", "Signatures") describes them: the unsigned VC,
+//! then its proof.
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};

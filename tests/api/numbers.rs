@@ -93,7 +93,7 @@ async fn no_number_from_outside_answers_5xx(app: TestApp) {
     past_the_store_is_a_client_error(&app, &holder).await;
 }
 
-/// The three 500s of issue 15: numbers past i64 are refused with a code, not stored data
+/// Three numbers that once answered 500: numbers past i64 are refused with a code, not stored data
 /// found corrupt.
 async fn past_the_store_is_a_client_error(app: &TestApp, holder: &str) {
     for start in ["9223372036854775808", "18446744073709551615"] {

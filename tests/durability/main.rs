@@ -1,4 +1,4 @@
-//! Durability (issue 3): the service process is SIGKILLed while issuers submit, then restarted
+//! Durability: the service process is SIGKILLed while issuers submit, then restarted
 //! over the same data. Every receipt handed out before the kill must still stand: the envelope
 //! answers as a repeat with the identical receipt, its inclusion proofs lead to a checkpoint of
 //! the restarted service, no issuer sequence is lost or duplicated, and the new checkpoints are

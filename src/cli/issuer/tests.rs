@@ -1,5 +1,5 @@
 //! `submit` against a fake registry that keeps one chain head in memory and answers as
-//! DESIGN.md says the real one does: 201, 409 with the head, 422 with per-item errors.
+//! docs/design.md says the real one does: 201, 409 with the head, 422 with per-item errors.
 
 use std::sync::Mutex;
 

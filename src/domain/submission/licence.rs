@@ -366,3 +366,6 @@ pub fn check_chain(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,10 +1,11 @@
-//! Unit tests of the pure submission checks: envelope shape, issuer proofs, licence parsing,
-//! version chains and status transitions.
+//! Unit tests of the pure submission checks: envelope shape, issuer proofs, status
+//! transitions. A licence item's own rules are tested in `licence/tests.rs`, which shares the
+//! fixtures here.
 
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::json;
 
-use super::licence::{self, LicenceClaims, Submitter};
+use super::licence::LicenceClaims;
 use super::status;
 use super::*;
 use crate::crypto::digest::digest_value;
@@ -15,17 +16,17 @@ use crate::domain::issuer::{IssuerKey, IssuerStatus};
 use crate::domain::licence::LicenceState;
 use crate::log::batch::LicenceChain;
 
-const HOST: &str = "registry.test";
-const USCC: &str = "11220000013544541J";
-const DID: &str = "did:web:registry.test:issuers:11220000013544541J";
+pub(super) const HOST: &str = "registry.test";
+pub(super) const USCC: &str = "11220000013544541J";
+pub(super) const DID: &str = "did:web:registry.test:issuers:11220000013544541J";
 
-fn at(y: i32) -> DateTime<Utc> {
+pub(super) fn at(y: i32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0)
         .single()
         .expect("date")
 }
 
-fn issuer_with(key: &KeyPair, revoked_at: Option<DateTime<Utc>>) -> Issuer {
+pub(super) fn issuer_with(key: &KeyPair, revoked_at: Option<DateTime<Utc>>) -> Issuer {
     Issuer {
         uscc: USCC.parse().expect("vector"),
         name: "test".into(),
@@ -43,7 +44,7 @@ fn issuer_with(key: &KeyPair, revoked_at: Option<DateTime<Utc>>) -> Issuer {
     }
 }
 
-fn signed(key: &KeyPair, doc: &Value, created: DateTime<Utc>) -> Value {
+pub(super) fn signed(key: &KeyPair, doc: &Value, created: DateTime<Utc>) -> Value {
     let options = ProofOptions::assertion(format!("{DID}#{}", key.multikey()), created);
     sign(doc, key, &options).expect("signable")
 }
@@ -126,171 +127,6 @@ fn item_kinds() {
             item_kind(&bad).expect_err("malformed").code,
             "item_malformed"
         );
-    }
-}
-
-fn claims(version: u16, predecessor: Option<(LicenceId, String)>) -> LicenceClaims {
-    let id: LicenceId = "1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F"
-        .parse()
-        .expect("vector");
-    LicenceClaims {
-        id: id.with_version(version).expect("version"),
-        schema_version: 1,
-        holder: "urn:cn:rid:11010519491231002X".parse().expect("holder"),
-        jurisdiction: "220102".parse().expect("division"),
-        valid_from: at(2026),
-        valid_until: at(2027),
-        predecessor,
-        status: Vec::new(),
-        digest: digest_value(&json!(version)),
-    }
-}
-
-fn chain(head: &LicenceClaims, state: LicenceState) -> LicenceChain {
-    LicenceChain {
-        base: head.id.base(),
-        head: head.id.clone(),
-        head_digest: head.digest.clone(),
-        state,
-        last_event: None,
-        holder: head.holder.clone(),
-        jurisdiction: head.jurisdiction.clone(),
-    }
-}
-
-#[test]
-fn version_chain_rules() {
-    let v1 = claims(1, None);
-    assert_eq!(licence::check_chain(&v1, false, None), Ok(()));
-    assert_eq!(
-        licence::check_chain(&v1, true, None)
-            .expect_err("taken")
-            .code,
-        "licence_exists"
-    );
-    let head = chain(&v1, LicenceState::Active);
-    assert_eq!(
-        licence::check_chain(&v1, false, Some(&head))
-            .expect_err("base")
-            .code,
-        "licence_exists"
-    );
-    let named = Some((v1.id.clone(), v1.digest.clone()));
-    assert_eq!(
-        licence::check_chain(&claims(2, named.clone()), false, Some(&head)),
-        Ok(())
-    );
-    let cases = [
-        (claims(2, None), Some(&head), "predecessor_missing"),
-        (claims(2, named.clone()), None, "predecessor_unknown"),
-        (claims(3, named.clone()), Some(&head), "version_not_next"),
-        (
-            claims(2, Some((v1.id.clone(), digest_value(&json!("x"))))),
-            Some(&head),
-            "predecessor_mismatch",
-        ),
-        (claims(1, named.clone()), None, "predecessor_unexpected"),
-    ];
-    for (c, chain, code) in cases {
-        assert_eq!(
-            licence::check_chain(&c, false, chain).expect_err(code).code,
-            code
-        );
-    }
-    let revoked = chain(&v1, LicenceState::Revoked);
-    assert_eq!(
-        licence::check_chain(&claims(2, named), false, Some(&revoked))
-            .expect_err("revoked")
-            .code,
-        "licence_revoked"
-    );
-}
-
-#[test]
-fn a_later_version_keeps_the_holder() {
-    let v1 = claims(1, None);
-    let head = chain(&v1, LicenceState::Active);
-    let mut v2 = claims(2, Some((v1.id.clone(), v1.digest.clone())));
-    v2.holder = "urn:cn:rid:110105199003071239".parse().expect("holder");
-    assert_eq!(
-        licence::check_chain(&v2, false, Some(&head))
-            .expect_err("another holder")
-            .code,
-        "holder_changed"
-    );
-}
-
-#[test]
-fn licence_parse_refuses_in_order() {
-    let uscc = USCC.parse().expect("vector");
-    let by = Submitter {
-        issuer: &uscc,
-        issuer_did: DID,
-        public_base: "https://registry.test",
-    };
-    let id = "urn:elicence:1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F";
-    let vc = json!({
-        "@context": [licence::VC2_CONTEXT], "id": id, "type": ["VerifiableCredential", "ELicence"],
-        "issuer": DID, "validFrom": "2026-01-01T00:00:00Z", "validUntil": "2027-01-01T00:00:00Z",
-        "jurisdiction": "220102",
-        "credentialSchema": {"id": "https://registry.test/v1/licence-types/11100000000013338W032/versions/2/schema", "type": "JsonSchema"},
-        "credentialSubject": {"id": "urn:cn:rid:11010519491231002X"},
-    });
-    let parsed = licence::parse(&vc, &by).expect("valid");
-    assert_eq!(parsed.schema_version, 2);
-    assert_eq!(parsed.valid_until - parsed.valid_from, Duration::days(365));
-    let cases = [
-        (
-            "@context",
-            json!("https://www.w3.org/2018/credentials/v1"),
-            "context_invalid",
-        ),
-        ("type", json!(["VerifiableCredential"]), "type_invalid"),
-        (
-            "id",
-            json!(format!("{}X", &id[..id.len() - 1])),
-            "licence_id_invalid",
-        ),
-        (
-            "issuer",
-            json!("did:web:registry.test:issuers:91110000101623741K"),
-            "issuer_mismatch",
-        ),
-        (
-            "credentialSchema",
-            json!({"id": "https://other/schema", "type": "JsonSchema"}),
-            "schema_unknown",
-        ),
-        (
-            "credentialSubject",
-            json!({"id": "urn:cn:rid:110105194912310021"}),
-            "holder_invalid",
-        ),
-        ("jurisdiction", json!("22"), "jurisdiction_invalid"),
-        (
-            "validUntil",
-            json!("2025-01-01T00:00:00Z"),
-            "validity_invalid",
-        ),
-        ("relatedResource", json!({}), "predecessor_invalid"),
-    ];
-    for (member, value, code) in cases {
-        let mut bad = vc.clone();
-        bad[member] = value;
-        assert_eq!(
-            licence::parse(&bad, &by).expect_err(code).code,
-            code,
-            "{member}"
-        );
-    }
-    // One spelling per schema version.
-    for version in ["+2", "02", "", "2x"] {
-        let mut bad = vc.clone();
-        bad["credentialSchema"]["id"] = json!(format!(
-            "https://registry.test/v1/licence-types/11100000000013338W032/versions/{version}/schema"
-        ));
-        let err = licence::parse(&bad, &by).expect_err(version);
-        assert_eq!(err.code, "schema_unknown", "{version}");
     }
 }
 
@@ -408,4 +244,33 @@ fn status_changes_need_a_grant_when_signed_but_revocation_does_not() {
         );
     }
     assert_eq!(check("revoke", at(2026)), Ok(()));
+}
+
+pub(super) fn claims(version: u16, predecessor: Option<(LicenceId, String)>) -> LicenceClaims {
+    let id: LicenceId = "1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F"
+        .parse()
+        .expect("vector");
+    LicenceClaims {
+        id: id.with_version(version).expect("version"),
+        schema_version: 1,
+        holder: "urn:cn:rid:11010519491231002X".parse().expect("holder"),
+        jurisdiction: "220102".parse().expect("division"),
+        valid_from: at(2026),
+        valid_until: at(2027),
+        predecessor,
+        status: Vec::new(),
+        digest: digest_value(&json!(version)),
+    }
+}
+
+pub(super) fn chain(head: &LicenceClaims, state: LicenceState) -> LicenceChain {
+    LicenceChain {
+        base: head.id.base(),
+        head: head.id.clone(),
+        head_digest: head.digest.clone(),
+        state,
+        last_event: None,
+        holder: head.holder.clone(),
+        jurisdiction: head.jurisdiction.clone(),
+    }
 }
