@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::domain::identifiers::{DivisionCode, HolderId, LicenceId};
+
 /// The issuer-controlled state of a licence (all its versions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -85,6 +87,24 @@ impl std::fmt::Display for StatusAction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The state of one licence (all versions sharing a base), as the write path needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenceChain {
+    /// The identifier without version and check character.
+    pub base: String,
+    /// The head (newest) version.
+    pub head: LicenceId,
+    /// The head version's digest.
+    pub head_digest: String,
+    pub state: LicenceState,
+    /// The digest of the latest status event, if any.
+    pub last_event: Option<String>,
+    /// The holder every version names (`credentialSubject.id`); it never changes.
+    pub holder: HolderId,
+    /// The head version's jurisdiction: where a status change must be authorised.
+    pub jurisdiction: DivisionCode,
 }
 
 #[cfg(test)]

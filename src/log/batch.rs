@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use super::merkle::Hash;
-use crate::domain::identifiers::{DivisionCode, HolderId, LicenceId, Uscc};
-use crate::domain::licence::{LicenceState, StatusAction};
+use crate::domain::identifiers::{LicenceId, Uscc};
+pub use crate::domain::licence::LicenceChain;
+use crate::domain::licence::StatusAction;
 use crate::domain::status_list::StatusSlot;
 
 /// An issuer's chain head: the sequence and digest of its latest accepted envelope.
@@ -13,24 +14,6 @@ use crate::domain::status_list::StatusSlot;
 pub struct ChainHead {
     pub sequence: u64,
     pub digest: String,
-}
-
-/// The state of one licence (all versions sharing a base), as the write path needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LicenceChain {
-    /// The identifier without version and check character.
-    pub base: String,
-    /// The head (newest) version.
-    pub head: LicenceId,
-    /// The head version's digest.
-    pub head_digest: String,
-    pub state: LicenceState,
-    /// The digest of the latest status event, if any.
-    pub last_event: Option<String>,
-    /// The holder every version names (`credentialSubject.id`); it never changes.
-    pub holder: HolderId,
-    /// The head version's jurisdiction: where a status change must be authorised.
-    pub jurisdiction: DivisionCode,
 }
 
 impl LicenceChain {

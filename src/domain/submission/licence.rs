@@ -9,9 +9,9 @@ use super::{date_member, ItemError};
 use crate::crypto::digest::{digest_value, parse_multibase_sha256};
 use crate::crypto::strict_json::Member as _;
 use crate::domain::identifiers::{DivisionCode, HolderId, LicenceId, TypeCode, Uscc};
+use crate::domain::licence::LicenceChain;
 use crate::domain::licence_type::{HolderCategory, LicenceType, TypeStatus, ValidityRange};
 use crate::domain::status_list::{self, StatusSlot};
-use crate::log::batch::LicenceChain;
 
 /// The VC 2.0 base context, which must come first.
 pub const VC2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";

@@ -9,8 +9,8 @@ use super::{date_member, ItemError};
 use crate::crypto::digest::digest_value;
 use crate::domain::authorisation::{covering, Authorisation};
 use crate::domain::identifiers::{LicenceId, Uscc};
+use crate::domain::licence::LicenceChain;
 use crate::domain::licence::{LicenceState, StatusAction};
-use crate::log::batch::LicenceChain;
 
 const MEMBERS: [&str; 5] = ["licence", "action", "reason", "effectiveFrom", "previous"];
 /// Longest reason accepted, in characters.

@@ -13,8 +13,8 @@ use crate::crypto::keys::KeyPair;
 use crate::crypto::proof::{sign, ProofOptions};
 use crate::domain::identifiers::LicenceId;
 use crate::domain::issuer::{IssuerKey, IssuerStatus};
+use crate::domain::licence::LicenceChain;
 use crate::domain::licence::LicenceState;
-use crate::log::batch::LicenceChain;
 
 pub(super) const HOST: &str = "registry.test";
 pub(super) const USCC: &str = "11220000013544541J";
