@@ -200,7 +200,11 @@ mod tests {
         assert!(zh.contains("2026年1月1日 – 2027年1月1日"), "{zh}");
         assert!(zh.contains("2026年11月27日 01:30（北京时间）"), "{zh}");
         assert!(zh.contains("1949年12月31日") && !zh.contains("1949-12-31"));
-        assert!(zh.contains(">已注销<") && !zh.contains(">revoked<"), "{zh}");
+        assert!(
+            zh.contains(">已注销 <span class=\"en\" lang=\"en\">Revoked</span><"),
+            "{zh}"
+        );
+        assert!(!zh.contains(">revoked<"));
         assert!(zh.contains("性别 <span class=\"en\" lang=\"en\">Sex</span>"));
         assert!(
             zh.contains("<dt>准驾车型</dt>"),
