@@ -20,6 +20,7 @@ mod numbers;
 mod offline;
 mod oidc;
 mod pages;
+mod pages_citizen;
 mod people;
 mod presentations;
 mod refusals;
