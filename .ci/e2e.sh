@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # End-to-end check in a real browser: start the service on a scratch data directory, register
-# an issuer and two 律师执业证 for one citizen (one then revoked), make a holder token, and drive
-# headless Chromium (.ci/e2e_drive.py) through /holder → presentation → /p/<token>.
-# Screenshots go to target/e2e/. Run from the repository root: bash .ci/e2e.sh
+# an issuer and three 律师执业证 for one citizen (one then revoked, one long expired), make a
+# holder token, and drive headless Chromium as a phone (.ci/e2e_drive.py) through the home page,
+# the directory, a type, /holder, presentations and their scans (valid, revoked, used, expired),
+# checking each page as a citizen sees it. Screenshots go to target/e2e/.
+# Run from the repository root: bash .ci/e2e.sh [binary] (default: the release build, else debug)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-command -v chromium >/dev/null || { echo "installing Debian's chromium"; apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; }
+need() { apt-get install -y "$@" || { apt-get update && apt-get install -y "$@"; }; }
+command -v chromium >/dev/null || { echo "installing Debian's chromium"; need chromium; }
+# The pages are Chinese first: without a CJK font Chromium draws boxes.
+fc-list :lang=zh | grep -q . || { echo "installing Noto CJK fonts"; need fonts-noto-cjk; }
 command -v python3 >/dev/null || { echo "python3 is needed to drive Chromium"; exit 1; }
-BIN=target/release/elicence
+BIN=${1:-target/release/elicence}
 [ -x "$BIN" ] || BIN=target/debug/elicence
 [ -x "$BIN" ] || cargo build
 echo "service binary: $BIN"
@@ -44,13 +49,19 @@ sign() {
 }
 sign E2E1 >/dev/null
 REVOKED_DIGEST=$(sign E2E2)
+"$BIN" issuer sign --key "$KEY" --issuer-uscc "$ISSUER" --type-code "$TYPE" --serial E2E3 \
+  --subject "$WORK/subject.json" --valid-from 2020-01-01 --valid-until 2021-01-01 \
+  --jurisdiction 220102 --out "$WORK/E2E3.json" 2>/dev/null
 export ELICENCE_ISSUER_STATE="$WORK/chain.json"
-"$BIN" issuer submit --key "$KEY" "$WORK/E2E1.json" "$WORK/E2E2.json" >/dev/null
+"$BIN" issuer submit --key "$KEY" "$WORK/E2E1.json" "$WORK/E2E2.json" "$WORK/E2E3.json" >/dev/null
 urn() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$1"; }
-VALID=$(urn "$WORK/E2E1.json") REVOKED=$(urn "$WORK/E2E2.json")
+VALID=$(urn "$WORK/E2E1.json") REVOKED=$(urn "$WORK/E2E2.json") EXPIRED=$(urn "$WORK/E2E3.json")
 "$BIN" issuer status --key "$KEY" --licence "$REVOKED" --action revoke \
   --reason "执业证被吊销（端到端测试）" --previous "$REVOKED_DIGEST" >/dev/null
 TOKEN=$(admin "/v1/holders/$CITIZEN/tokens" '{}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-echo "registry $BASE: $VALID (active), $REVOKED (revoked)"
+echo "registry $BASE: $VALID (active), $REVOKED (revoked), $EXPIRED (expired)"
 
-python3 .ci/e2e_drive.py "$BASE" "$TOKEN" "$VALID" "$REVOKED" target/e2e
+curl -fsS -o /dev/null "$BASE/favicon.ico" || { echo "FAIL: no /favicon.ico"; exit 1; }
+python3 .ci/e2e_drive.py "$BASE" "$TOKEN" "$VALID" "$REVOKED" "$EXPIRED" target/e2e
+# Every page view asks for the icon; none of them may leave a warning behind.
+if grep -E 'WARN|ERROR' "$WORK/service.log"; then echo "FAIL: the service logged the above while pages were viewed"; exit 1; fi

@@ -1,14 +1,41 @@
 #!/usr/bin/env python3
-"""Drives headless Chromium through the holder's and the scanner's pages over the DevTools
-protocol on a pipe (--remote-debugging-pipe: NUL-delimited JSON on fds 3 and 4), with the Python
-standard library only. The pages themselves need no JavaScript; the driver uses the protocol's
-Runtime.evaluate to type into forms and press buttons as a person would.
+"""Drives headless Chromium, as a phone (412 x 915 CSS pixels), through the public pages, the
+holder's page and the scanner's pages over the DevTools protocol on a pipe
+(--remote-debugging-pipe: NUL-delimited JSON on fds 3 and 4), with the Python standard library
+only. The pages themselves need no JavaScript; the driver uses the protocol's Runtime.evaluate to
+type into forms and press buttons as a person would, and to check each page as a citizen would
+see it: no page wider than the phone, no raw ISO date or time, no status shown as its code, no
+identifier wrapped over lines. Every page is screenshotted into <out dir>.
 
-usage: e2e_drive.py <base url> <holder token> <valid licence urn> <revoked licence urn> <out dir>
+usage: e2e_drive.py <base url> <holder token> <valid urn> <revoked urn> <expired urn> <out dir>
 """
-import base64, json, os, subprocess, sys, tempfile, time
+import base64, json, os, subprocess, sys, tempfile, time, urllib.request
 
-BASE, TOKEN, VALID, REVOKED, OUT = sys.argv[1:6]
+BASE, TOKEN, VALID, REVOKED, EXPIRED, OUT = sys.argv[1:7]
+PHONE = {"width": 412, "height": 915, "deviceScaleFactor": 2, "mobile": True}
+
+# What a citizen should never see on a page (run in the page; answers a list of problems).
+CHECKS = r"""(() => {
+  const problems = [], text = document.body.innerText, en = document.documentElement.lang === 'en';
+  const width = document.documentElement.scrollWidth;
+  if (width > PHONE_WIDTH || width > window.innerWidth) problems.push(`wider than the phone: ${width} > ${PHONE_WIDTH} px`);
+  const iso = text.match(/\b\d{4}-\d{2}-\d{2}(T[0-9:.]+Z?)?\b/);
+  if (iso) problems.push(`raw ISO date or time: ${iso[0]}`);
+  const code = text.match(/\b[a-z]+(_[a-z]+)+\b/);
+  if (code) problems.push(`a code shown as it is: ${code[0]}`);
+  for (const el of document.querySelectorAll('[data-status], td[data-state], span[data-state], [data-result]')) {
+    const raw = el.dataset.status || el.dataset.state || el.dataset.result, shown = el.innerText;
+    if (new RegExp(`\\b${raw}\\b`).test(shown) || (!en && !/[\u4e00-\u9fff]/.test(shown)))
+      problems.push(`status ${raw} shown untranslated: "${shown}"`);
+  }
+  for (const el of document.querySelectorAll('.code')) {
+    const style = getComputedStyle(el);
+    const line = parseFloat(style.lineHeight) || 1.3 * parseFloat(style.fontSize);
+    if (el.getClientRects().length > 1 || el.getBoundingClientRect().height > 1.8 * line)
+      problems.push(`identifier wraps: ${el.innerText}`);
+  }
+  return problems;
+})()"""
 
 
 class Browser:
@@ -29,7 +56,7 @@ class Browser:
             ["chromium", "--headless", "--no-sandbox", "--disable-gpu",
              "--disable-background-networking", "--disable-component-update", "--no-first-run",
              f"--user-data-dir={self.profile}", "--remote-debugging-pipe",
-             "--window-size=412,915", "about:blank"],
+             "--window-size=412,915", "--lang=en-US", "about:blank"],
             preexec_fn=fds, close_fds=False,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_chrome_r)
@@ -38,6 +65,7 @@ class Browser:
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         self.call("Page.enable")
+        self.call("Emulation.setDeviceMetricsOverride", PHONE)
 
     def call(self, method, params=None):
         self.next_id += 1
@@ -76,10 +104,14 @@ class Browser:
         self.wait(f"location.href === {json.dumps(url)}", url)
 
     def shot(self, name):
+        """Checks the page as a citizen would see it, then screenshots the whole of it."""
+        problems = self.js(CHECKS.replace("PHONE_WIDTH", str(PHONE["width"])))
         data = self.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})["data"]
         with open(os.path.join(OUT, name), "wb") as f:
             f.write(base64.b64decode(data))
         print(f"  screenshot {OUT}/{name}")
+        if problems:
+            raise SystemExit(f"{name} ({self.js('location.href')}):\n  " + "\n  ".join(problems))
 
     def close(self):
         try:
@@ -89,53 +121,103 @@ class Browser:
         self.proc.wait(timeout=10)
 
 
-def present(b, licence, fields):
-    """On /holder: tick `fields` in the licence's form, press 生成二维码, answer the /p/ URL."""
+def present(b, licence, fields, use="single"):
+    """On /holder: tick `fields` in the licence's form, choose single or multi use, press
+    生成二维码, answer the /p/ URL."""
     b.go(f"{BASE}/holder")
     form = f"[...document.forms].find(f => f.licence && f.licence.value === {json.dumps(licence)})"
     ticks = "; ".join(f"form.querySelector('input[value={f}]').checked = true" for f in fields)
-    b.js(f"(() => {{ const form = {form}; {ticks}; form.querySelector('button').click(); }})()")
+    b.js(f"(() => {{ const form = {form}; {ticks}; form.use.value = {json.dumps(use)};"
+         " form.querySelector('button').click(); })()")
     b.wait("document.getElementById('presentation-url') !== null", "the presentation page")
     return b.js("document.getElementById('presentation-url').href")
 
 
+def present_by_api(licence, seconds):
+    """A presentation made as a phone app makes it (POST /v1/presentations), `seconds` long."""
+    body = json.dumps({"licence": licence, "lifetimeSeconds": seconds, "singleUse": False}).encode()
+    request = urllib.request.Request(f"{BASE}/v1/presentations", data=body, headers={
+        "Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as answer:
+        return json.load(answer)["url"]
+
+
+def verdict(b):
+    return (b.js("document.querySelector('[data-verdict]').dataset.verdict"),
+            b.js("document.querySelector('.verdict').innerText"))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    soon_expired = present_by_api(VALID, 30)
+    made = time.time()
     b = Browser()
     try:
+        print("the public pages")
+        b.go(f"{BASE}/")
+        b.shot("01-home.png")
+        b.go(f"{BASE}/catalogue")
+        assert "律师执业证" in b.js("document.body.innerText")
+        b.shot("02-catalogue.png")
+        b.go(f"{BASE}/catalogue/11100000000014062K001")
+        text = b.js("document.body.innerText")
+        assert "执业证号" in text and "Certificate number" in text and "已发布" in text, text
+        b.shot("03-type.png")
+
         print("open /holder, enter the holder token")
         b.go(f"{BASE}/holder")
-        b.shot("1-holder-sign-in.png")
+        b.shot("04-holder-sign-in.png")
         b.js(f"document.getElementById('token').value = {json.dumps(TOKEN)};"
              "document.querySelector('form[action=\"/holder/login\"] button').click()")
         b.wait(f"document.body.innerText.includes({json.dumps(VALID)})", "the holder's licences")
-        b.shot("2-holder-licences.png")
+        b.shot("05-holder.png")
 
-        print("create a presentation of the valid licence and open it")
-        url = present(b, VALID, ["lawFirm"])
-        b.shot("3-presentation-qr.png")
+        print("a presentation of the valid licence (any number of scans), in Chinese and English")
+        url = present(b, VALID, ["lawFirm", "issuedOn"], use="multi")
+        b.shot("06-presentation-qr.png")
         assert b.js("document.querySelector('img.qr').naturalWidth") >= 300, "QR image loads"
         b.go(url)
-        verdict = b.js("document.querySelector('[data-verdict]').dataset.verdict")
-        text = b.js("document.querySelector('.verdict').innerText")
-        b.shot("4-scan-valid.png")
-        # Headless Chromium asks for en-US, so the page leads with English.
-        assert verdict == "valid" and "VALID" in text, f"expected valid, got {verdict}: {text}"
-        print(f"  verdict: {text.splitlines()[0]}")
-
-        print("the same for the revoked licence")
-        url = present(b, REVOKED, [])
-        b.go(url + "?lang=zh")
-        verdict = b.js("document.querySelector('[data-verdict]').dataset.verdict")
-        text = b.js("document.querySelector('.verdict').innerText")
-        b.shot("5-scan-revoked.png")
-        assert verdict == "invalid" and "无效" in text and "注销" in text, f"got {verdict}: {text}"
+        state, text = verdict(b)
+        # The phone asks for English (Accept-Language en-US): the page still leads in Chinese.
+        assert state == "valid" and "有效" in text.splitlines()[0], text
+        assert b.js("document.documentElement.lang") == "zh-CN"
+        assert b.js("document.querySelector('a[hreflang=en]').innerText") == "English"
+        b.shot("07-scan-valid.png")
         print(f"  verdict: {' / '.join(text.splitlines())}")
+        b.go(url + "?lang=en")
+        state, text = verdict(b)
+        assert state == "valid" and "VALID" in text and "有效" not in text, text
+        b.shot("08-scan-valid-en.png")
 
-        print("a used single-use code shows nothing of the licence")
+        print("the revoked licence, then the same single-use code again")
+        url = present(b, REVOKED, [])
+        b.go(url)
+        state, text = verdict(b)
+        assert state == "invalid" and "无效" in text and "注销" in text, f"got {state}: {text}"
+        b.shot("09-scan-revoked.png")
+        print(f"  verdict: {' / '.join(text.splitlines())}")
         b.go(url + "?lang=zh")
         assert "二维码已使用" in b.js("document.body.innerText")
-        b.shot("6-scan-used.png")
+        b.shot("10-scan-used.png")
+
+        print("a licence past its validity")
+        url = present(b, EXPIRED, [])
+        b.go(url)
+        state, text = verdict(b)
+        assert state == "invalid" and "已超过有效期" in text, f"got {state}: {text}"
+        b.shot("11-scan-licence-expired.png")
+
+        print("a code past its lifetime")
+        time.sleep(max(0.0, made + 31 - time.time()))
+        b.go(soon_expired)
+        assert "二维码已过期" in b.js("document.body.innerText")
+        b.shot("12-scan-code-expired.png")
+
+        print("the holder sees every scan")
+        b.go(f"{BASE}/holder")
+        text = b.js("document.body.innerText")
+        assert "扫码出示" in text and "已注销" in text, text
+        b.shot("13-holder-after-scans.png")
     finally:
         b.close()
     print("e2e: all checks passed")

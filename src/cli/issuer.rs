@@ -42,12 +42,12 @@ pub enum IssuerCommand {
 /// `issuer sign`.
 #[derive(Debug, Args)]
 pub struct SignArgs {
-    /// The issuer's Ed25519 key (PKCS#8 PEM, as `elicence keygen` writes it).
+    /// The issuer's Ed25519 key (PKCS#8 PEM, as `elicence keygen` writes it); required.
     #[arg(long, env = "ELICENCE_ISSUER_KEY")]
-    key: PathBuf,
-    /// The issuer's unified social credit code.
+    key: Option<PathBuf>,
+    /// The issuer's unified social credit code; required.
     #[arg(long, env = "ELICENCE_ISSUER_USCC")]
-    issuer_uscc: Uscc,
+    issuer_uscc: Option<Uscc>,
     /// The licence type's 21-character code.
     #[arg(long)]
     type_code: TypeCode,
@@ -95,9 +95,9 @@ pub struct SignArgs {
 /// What `submit` and `status` share: the key, the registry and the chain state file.
 #[derive(Debug, Args)]
 pub struct ChainArgs {
-    /// The issuer's Ed25519 key (PKCS#8 PEM).
+    /// The issuer's Ed25519 key (PKCS#8 PEM); required.
     #[arg(long, env = "ELICENCE_ISSUER_KEY")]
-    key: PathBuf,
+    key: Option<PathBuf>,
     /// The chain state file (created on first success; the head is fetched when absent).
     #[arg(long, env = "ELICENCE_ISSUER_STATE", default_value = "chain.json")]
     state: PathBuf,
@@ -155,17 +155,14 @@ pub async fn run(command: IssuerCommand) -> anyhow::Result<()> {
 }
 
 fn sign(args: &SignArgs) -> anyhow::Result<()> {
-    let key = load_key(&args.key)?;
+    let key = load_key(args.key.as_deref())?;
+    let uscc = (args.issuer_uscc.as_ref())
+        .context("no issuer USCC: pass --issuer-uscc or set ELICENCE_ISSUER_USCC")?;
     let public_url = args.registry.public_url();
-    let did = issuer::did_for(public_url, &args.issuer_uscc)
+    let did = issuer::did_for(public_url, uscc)
         .with_context(|| format!("{public_url:?} is not http(s)://host[:port]"))?;
     let draft = LicenceDraft {
-        id: LicenceId::build(
-            &args.type_code,
-            &args.issuer_uscc,
-            &args.serial,
-            args.version,
-        )?,
+        id: LicenceId::build(&args.type_code, uscc, &args.serial, args.version)?,
         issuer_did: did.clone(),
         public_base: public_url.to_owned(),
         schema_version: args.schema_version,
@@ -218,7 +215,7 @@ fn take_status_slots(args: &SignArgs, did: &str) -> anyhow::Result<Vec<StatusSlo
 /// Builds the next envelope from `items`, posts it, and on a 409 retries once on the
 /// registry's head. The state file moves only when the registry has accepted the envelope.
 async fn submit(chain: &ChainArgs, items: Vec<Value>) -> anyhow::Result<()> {
-    let key = load_key(&chain.key)?;
+    let key = load_key(chain.key.as_deref())?;
     let registry = Registry::new(&chain.registry.registry_url)?;
     let saved = ChainState::load(&chain.state)?;
     let mut state = match &saved {
@@ -371,7 +368,8 @@ fn print_item_errors(body: &Value) {
     }
 }
 
-fn load_key(path: &Path) -> anyhow::Result<KeyPair> {
+fn load_key(path: Option<&Path>) -> anyhow::Result<KeyPair> {
+    let path = path.context("no issuer key: pass --key or set ELICENCE_ISSUER_KEY")?;
     KeyPair::load(path).with_context(|| format!("loading the issuer key {}", path.display()))
 }
 

@@ -17,11 +17,17 @@ pub mod bench;
 mod client;
 pub mod demo;
 pub mod issuer;
+mod offline_qr;
+mod serve_help;
 pub mod verify;
 
 /// The registry and verification service for electronic licences (电子证照).
 #[derive(Debug, Parser)]
-#[command(name = "elicence", version)]
+#[command(
+    name = "elicence",
+    version,
+    after_help = "Without a command, runs `serve`; `elicence serve --help` lists the ELICENCE_* settings."
+)]
 pub struct Cli {
     /// Configuration file (TOML); `elicence.toml` in the working directory is read when present.
     #[arg(long, global = true, env = "ELICENCE_CONFIG")]
@@ -33,6 +39,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP service (the default).
+    #[command(after_help = serve_help::text())]
     Serve,
     /// Apply database migrations and exit.
     Migrate,
@@ -62,6 +69,8 @@ pub enum Command {
     },
     /// Verify a licence offline against a trust bundle; exits 0 only when verified.
     Verify(verify::VerifyArgs),
+    /// Print a signed licence's offline QR payload (`EL1:…`), the text its offline QR code holds.
+    OfflineQr(offline_qr::OfflineQrArgs),
     /// Monitor the transparency log: checkpoint signatures and consistency, failing on a fork.
     Audit(audit::AuditArgs),
 }
@@ -83,6 +92,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit(args) => audit::run(args).await,
+        Command::OfflineQr(args) => offline_qr::run(&args),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::bundle::{open, verify_offline, OfflineResult};
 use crate::crypto::strict_json;
 
 /// Largest credential or bundle file read.
-const MAX_INPUT: usize = 64 * 1024 * 1024;
+pub(super) const MAX_INPUT: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -61,7 +61,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<bool> {
     Ok(result.verified)
 }
 
-fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+pub(super) fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     if path == Path::new("-") {
         std::io::stdin().read_to_end(&mut bytes)?;

@@ -60,7 +60,7 @@ pub struct Lang {
 /// Opens a presentation: counts the scan, answers the verdict and the disclosed fields.
 #[utoipa::path(get, path = "/p/{token}", tag = "presentations",
     params(("token" = String, Path, description = "the presentation token"),
-        ("lang" = Option<String>, Query, description = "`zh` (default) or `en`; else Accept-Language")),
+        ("lang" = Option<String>, Query, description = "`zh` (default) or `en`")),
     responses((status = 200, description = "HTML page, or JSON `{verdict, fields, …}` on Accept: application/json"),
         (status = 404, description = "presentation_unknown", content_type = "text/html", body = String),
         (status = 410, description = "presentation_expired or presentation_used", content_type = "text/html", body = String)))]
@@ -80,38 +80,20 @@ pub async fn scan(
         (Scanned::Shown(shown), true) => Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(shown)),
-        (Scanned::Shown(shown), false) => page(&shown, english(&req, &lang)),
+        (Scanned::Shown(shown), false) => page(&shown, english(&lang)),
         (refused, true) => Err(problem(&refused)),
         (refused, false) => refused_page(&refused),
     }
 }
 
 fn page(shown: &Shown, en: bool) -> Result<HttpResponse, ApiError> {
-    let status_text = status_text(shown.status, en);
     crate::web::page(
         StatusCode::OK,
         "presentation.html",
         minijinja::context! {
-            s => shown, en, status_text, lang => if en { "en" } else { "zh-CN" },
+            s => shown, en, ln => if en { "en" } else { "zh" }, lang => if en { "en" } else { "zh-CN" },
         },
     )
-}
-
-fn status_text(status: &str, en: bool) -> &'static str {
-    match (status, en) {
-        ("active", false) => "有效 active",
-        ("suspended", false) => "暂停 suspended",
-        ("revoked", false) => "注销 revoked",
-        ("superseded", false) => "已被新版本取代 superseded",
-        ("expired", false) => "已过期 expired",
-        ("not_yet_valid", false) => "尚未生效 not yet valid",
-        ("active", true) => "active",
-        ("suspended", true) => "suspended",
-        ("revoked", true) => "revoked",
-        ("superseded", true) => "superseded",
-        ("expired", true) => "expired",
-        _ => "not yet valid",
-    }
 }
 
 fn problem(refused: &Scanned) -> ApiError {
@@ -270,19 +252,10 @@ fn wants_json(req: &HttpRequest) -> bool {
 }
 
 /// English when `?lang=en`, or when Accept-Language prefers English to Chinese.
-fn english(req: &HttpRequest, lang: &Lang) -> bool {
-    if let Some(lang) = &lang.lang {
-        return lang.to_ascii_lowercase().starts_with("en");
-    }
-    let accept = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match (accept.find("en"), accept.find("zh")) {
-        (Some(e), Some(z)) => e < z,
-        (Some(_), None) => true,
-        _ => false,
-    }
+/// The scan page leads in Chinese, with English a link away (`?lang=en`), whatever language the
+/// scanning phone prefers: the page is read where the licence is shown, in China.
+fn english(lang: &Lang) -> bool {
+    lang.lang
+        .as_deref()
+        .is_some_and(|l| l.to_ascii_lowercase().starts_with("en"))
 }

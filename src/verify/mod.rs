@@ -48,7 +48,7 @@ mod checks;
 pub mod coalesce;
 mod details;
 pub mod limit;
-mod messages;
+pub(crate) mod messages;
 mod signature;
 pub mod standings;
 

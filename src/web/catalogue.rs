@@ -104,9 +104,12 @@ async fn show(
 }
 
 fn row(t: &LicenceType) -> Value {
-    let holder = match u8::from(t.holder_category) {
-        1 => "自然人 Person",
-        _ => "法人 Legal person",
+    let (zh, en) = match u8::from(t.holder_category) {
+        1 => ("自然人", "Person"),
+        _ => ("法人", "Legal person"),
     };
-    json!({"code": t.code.to_string(), "nameZh": t.name_zh, "nameEn": t.name_en, "holder": holder})
+    json!({
+        "code": t.code.to_string(), "nameZh": t.name_zh, "nameEn": t.name_en,
+        "holderZh": zh, "holderEn": en,
+    })
 }

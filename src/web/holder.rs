@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use crate::crypto::digest::sha256;
 use crate::domain::identifiers::HolderId;
 use crate::domain::presentation::{schema_fields, PresentationRequest, DEFAULT_FIELDS};
+use crate::domain::time::seconds;
 use crate::error::ApiError;
 use crate::presentation::{self, CreateError};
 use crate::state::AppState;
@@ -185,36 +186,18 @@ async fn licence_view(state: &AppState, record: &LicenceRecord) -> Result<Value,
         .map(|h| h.held_by(&record.holder));
     let mut lines = Vec::new();
     for v in history.iter().flat_map(|h| &h.versions) {
-        lines.push(format!(
-            "{} 版本 version {}",
-            v.accepted_at.format("%Y-%m-%d"),
-            v.id.version()
-        ));
+        lines.push(json!({"at": seconds(v.accepted_at), "version": v.id.version()}));
     }
-    lines.extend(history.iter().flat_map(events));
+    for e in history.iter().flat_map(|h| &h.events) {
+        lines.push(json!({"at": seconds(e.effective_from), "action": e.action.as_str(), "reason": e.reason}));
+    }
     let (zh, en) = licence_type.map_or((String::new(), String::new()), |t| (t.name_zh, t.name_en));
     Ok(json!({
         "id": record.id.urn(), "typeName": zh, "typeNameEn": en,
         "status": crate::routes::holder::status(record, Utc::now()),
-        "validFrom": record.valid_from.format("%Y-%m-%d").to_string(),
-        "validUntil": record.valid_until.format("%Y-%m-%d").to_string(),
+        "validFrom": seconds(record.valid_from), "validUntil": seconds(record.valid_until),
         "fields": fields, "history": lines,
     }))
-}
-
-fn events(history: &crate::storage::LicenceHistory) -> Vec<String> {
-    history
-        .events
-        .iter()
-        .map(|e| {
-            format!(
-                "{} {:?}: {}",
-                e.effective_from.format("%Y-%m-%d"),
-                e.action,
-                e.reason
-            )
-        })
-        .collect()
 }
 
 /// The form of `/holder`: `licence`, `field` (repeated), `lifetime` (seconds), `use`.
@@ -240,11 +223,14 @@ async fn present(
     };
     let base = state.settings.public_base();
     match presentation::create(state.store.as_ref(), base, &holder, &request, Utc::now()).await {
-        Ok(created) => page(
-            StatusCode::CREATED,
-            "holder_created.html",
-            context! { p => created },
-        ),
+        Ok(created) => {
+            let shown = field_titles(&state, &request.licence, &created.fields).await?;
+            page(
+                StatusCode::CREATED,
+                "holder_created.html",
+                context! { p => created, shown },
+            )
+        }
         Err(CreateError::NotFound) => message(
             StatusCode::NOT_FOUND,
             ("没有这个证照", "No such licence"),
@@ -282,6 +268,38 @@ async fn offline(
         "image/svg+xml",
         svg.into_bytes(),
     ))
+}
+
+/// The schema titles of a presented licence's `fields`, in their order (a name without a title
+/// stays as it is).
+async fn field_titles(
+    state: &AppState,
+    licence: &str,
+    fields: &[String],
+) -> Result<Vec<String>, ApiError> {
+    let id = crate::domain::identifiers::LicenceId::parse_reference(licence).ok();
+    let record = match &id {
+        Some(id) => state.store.licence_record(id).await?,
+        None => None,
+    };
+    let schema = match &record {
+        Some(r) => state
+            .store
+            .schema_document(r.id.type_code(), r.schema_version)
+            .await?
+            .unwrap_or(Value::Null),
+        None => Value::Null,
+    };
+    let titled = schema_fields(&schema);
+    Ok(fields
+        .iter()
+        .map(|name| {
+            titled
+                .iter()
+                .find(|f| &f.name == name)
+                .map_or_else(|| name.clone(), |f| f.title.clone())
+        })
+        .collect())
 }
 
 async fn holder_for(state: &AppState, token: &str) -> Result<Option<HolderId>, ApiError> {

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::auth::random_token;
 use crate::crypto::digest::sha256;
 use crate::domain::identifiers::HolderId;
+use crate::domain::time::seconds;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::StoreError;
@@ -37,8 +38,8 @@ pub(super) async fn list(state: &AppState, holder: &HolderId) -> Result<Vec<Valu
             let live = t.revoked_at.is_none() && t.expires_at > now;
             json!({
                 "id": t.id,
-                "createdAt": t.created_at.format("%Y-%m-%d %H:%M").to_string(),
-                "expiresAt": t.expires_at.format("%Y-%m-%d %H:%M").to_string(),
+                "createdAt": seconds(t.created_at),
+                "expiresAt": seconds(t.expires_at),
                 "live": live,
             })
         })

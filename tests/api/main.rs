@@ -22,6 +22,7 @@ mod oidc;
 mod oidc_forged;
 mod oidc_keys;
 mod pages;
+mod pages_citizen;
 mod people;
 mod presentations;
 mod refusals;

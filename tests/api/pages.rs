@@ -55,7 +55,8 @@ async fn catalogue_search_and_detail(app: TestApp) {
     let escaped = html(&app, "/catalogue?q=%3Cb%3E", 200).await;
     assert!(escaped.contains("&lt;b&gt;") && !escaped.contains("<b>"));
     let detail = html(&app, "/catalogue/11100000000014062K001", 200).await;
-    assert!(detail.contains("执业证号 Certificate number") && detail.contains("lawFirm"));
+    assert!(detail.contains("执业证号") && detail.contains("Certificate number"));
+    assert!(detail.contains("lawFirm"));
     assert!(detail.contains("/v1/licence-types/11100000000014062K001/versions/1/schema"));
     html(&app, "/catalogue/11100000000014062K999", 404).await;
     html(&app, "/catalogue/nonsense", 404).await;

@@ -57,7 +57,7 @@ fn fake_registry() -> (String, web::Data<Head>) {
 
 fn chain_args(dir: &Path, url: &str, key: &Path) -> ChainArgs {
     ChainArgs {
-        key: key.to_owned(),
+        key: Some(key.to_owned()),
         state: dir.join("chain.json"),
         issuer_uscc: Some(USCC.parse().expect("vector USCC")),
         registry: RegistryArgs {
@@ -138,8 +138,8 @@ async fn sign_with_status_takes_fresh_indices_and_submit_keeps_them() {
     .expect("subject");
     let (url, _fake) = fake_registry();
     let sign_args = |serial: &str| SignArgs {
-        key: key.clone(),
-        issuer_uscc: USCC.parse().expect("vector USCC"),
+        key: Some(key.clone()),
+        issuer_uscc: Some(USCC.parse().expect("vector USCC")),
         type_code: "11100000000013338W032".parse().expect("type code"),
         serial: serial.into(),
         version: 1,
