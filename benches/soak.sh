@@ -6,14 +6,19 @@
 #   usage: bash benches/soak.sh [duration] [window] [backend]
 #          bash benches/soak.sh 5m 1m          # the quick run
 #          bash benches/soak.sh 60m 10m        # the hour
-#   RATE=<envelopes/s> skips the peak measurement.
+#   RATE=<envelopes/s> skips the peak measurement; ISSUERS=<n> (default 16) sets the chains of
+#   both the peak runs and the soak; BIN=<binary> runs that binary instead of building.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-5m}
 window=${2:-1m}
 backend=${3:-sqlite}
-cargo build --release --quiet
-bin=$PWD/target/release/elicence
+issuers=${ISSUERS:-16}
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=$PWD/target/release/elicence
+fi
+bin=$BIN
 token=soak-admin-token-0123456789
 port=${PORT:-18191}
 if [ -z "${RATE:-}" ]; then
@@ -22,11 +27,11 @@ if [ -z "${RATE:-}" ]; then
     dir=$(mktemp -d)
     (cd "$dir" && ELICENCE_LISTEN=127.0.0.1:$port ELICENCE_PUBLIC_URL=http://127.0.0.1:$port \
       ELICENCE_ADMIN_TOKEN=$token ELICENCE_DATABASE_URL=sqlite://$dir/registry.db \
-      ELICENCE_DATA_DIR=$dir ELICENCE_KEYS_DIR=$dir/keys RUST_LOG=warn "$bin" >"$dir/log" 2>&1) &
+      ELICENCE_DATA_DIR=$dir ELICENCE_KEYS_DIR=$dir/keys RUST_LOG=warn exec "$bin" >"$dir/log" 2>&1) &
     pid=$!
     until curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1; do sleep 0.05; done
     rate=$("$bin" bench submit --registry-url "http://127.0.0.1:$port" --admin-token $token \
-      --issuers 16 --licences-per-envelope 1 --envelopes 150 --concurrency 16 --json |
+      --issuers "$issuers" --licences-per-envelope 1 --envelopes 150 --concurrency "$issuers" --json |
       jq .envelopesPerSecond)
     kill "$pid"; wait "$pid" 2>/dev/null || true
     rm -rf "$dir"
@@ -37,4 +42,5 @@ if [ -z "${RATE:-}" ]; then
   RATE=$(awk -v p="$peak" 'BEGIN { printf "%.0f", p / 2 }')
   echo "peak (median) $peak envelopes/s; soaking at $RATE envelopes/s"
 fi
-"$bin" bench soak --backend "$backend" --duration "$duration" --window "$window" --rate "$RATE"
+"$bin" bench soak --backend "$backend" --duration "$duration" --window "$window" --rate "$RATE" \
+  --issuers "$issuers"

@@ -45,6 +45,9 @@ impl Checker {
     pub async fn new(base: &str) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(120))
+            // Well below the server's keep-alive (5 s): a pooled connection reused just as the
+            // server closes it fails the request.
+            .pool_idle_timeout(std::time::Duration::from_secs(1))
             .build()?;
         let vkey = text(&http, &format!("{base}/v1/log/key")).await?;
         let vkey = vkey.trim().to_owned();
