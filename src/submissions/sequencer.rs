@@ -118,7 +118,7 @@ impl Sequencer {
 /// Takes batches off the queue and commits them. After a batch fails, the writer drops its
 /// connection and opens a fresh one for the next: a failure can leave a connection in a state
 /// the driver misjudges. SQLite rolls a transaction back by itself on some errors (a full disk
-/// among them) and sqlx, whose own count of open transactions then disagrees, would begin the
+/// among them) and sqlx, whose own count of open transactions can then disagree, would begin the
 /// next batch with a `SAVEPOINT` inside a transaction that is still open and "commit" it with a
 /// `RELEASE` that commits nothing: receipts for data that a later rollback discards
 /// (`bench db-faults --fault disk-full`).
