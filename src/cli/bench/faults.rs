@@ -118,6 +118,7 @@ pub async fn db_faults(args: DbFaults) -> anyhow::Result<()> {
     }
     if outcome.is_ok() {
         let _ = std::fs::remove_dir_all(&data.root);
+        let _ = std::fs::remove_dir_all(&data.log_dir);
     } else {
         eprintln!(
             "data kept in {}, service log in {}",
