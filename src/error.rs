@@ -110,6 +110,16 @@ impl ApiError {
         }
     }
 
+    /// 503 `insufficient_storage`: the database has no room to write; nothing was stored.
+    pub fn storage_full() -> Self {
+        Self::Busy {
+            code: "insufficient_storage",
+            detail:
+                "the registry's storage is full; nothing of this request was stored: retry later"
+                    .into(),
+        }
+    }
+
     /// Adds a member to the problem document (400, 409 and 422 only).
     pub fn with(mut self, key: &str, value: Value) -> Self {
         if let Self::BadRequest { extra, .. }
@@ -150,6 +160,10 @@ impl From<StoreError> for ApiError {
             other if other.is_unavailable() => {
                 tracing::warn!(error = %other, "database unavailable");
                 Self::Unavailable
+            }
+            other if other.is_storage_full() => {
+                tracing::error!(error = %other, "database storage full");
+                Self::storage_full()
             }
             other => Self::Internal(other.into()),
         }

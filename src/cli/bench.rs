@@ -11,11 +11,19 @@
 //! does little more than move bytes. Build with `--release` for meaningful numbers.
 
 mod applications;
+mod chains;
+mod crash;
+mod crash_checks;
 mod directory;
+mod faults;
 mod fixtures;
 mod forged;
 mod proofs;
+pub mod proxy;
+mod service;
 mod signatures;
+mod soak;
+mod soak_report;
 mod verify;
 mod wire;
 
@@ -49,6 +57,12 @@ pub enum BenchCommand {
     Signatures(signatures::SignatureBench),
     /// What refusing a large envelope with a bad signature costs, one at a time.
     Forged(forged::ForgedBench),
+    /// SIGKILL the service at random moments under concurrent submissions, restart, check all.
+    CrashCycles(crash::CrashCycles),
+    /// A long run at a steady ingest rate with verifications beside it: RSS, descriptors, p99.
+    Soak(soak::Soak),
+    /// The database gone (cut, restarted, disk full) under submissions: 503s, then recovery.
+    DbFaults(faults::DbFaults),
 }
 
 /// `bench submit`.
@@ -91,6 +105,9 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Verify(args) => verify::verify(args).await,
         BenchCommand::Signatures(args) => signatures::signatures(args),
         BenchCommand::Forged(args) => forged::forged(args).await,
+        BenchCommand::CrashCycles(args) => crash::crash_cycles(args).await,
+        BenchCommand::Soak(args) => soak::soak(args).await,
+        BenchCommand::DbFaults(args) => faults::db_faults(args).await,
     }
 }
 

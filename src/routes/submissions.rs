@@ -134,6 +134,10 @@ fn refusal(e: IntakeError) -> ApiError {
             tracing::warn!(error = %cause, "a batch was not stored: database unavailable");
             ApiError::Unavailable
         }
+        IntakeError::Sequencer(SequencerError::StorageFull(cause)) => {
+            tracing::error!(error = %cause, "a batch was not stored: storage full");
+            ApiError::storage_full()
+        }
         IntakeError::Sequencer(e) => ApiError::Internal(e.into()),
     }
 }

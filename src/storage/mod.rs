@@ -118,6 +118,26 @@ impl StoreError {
             _ => false,
         }
     }
+
+    /// Whether the database could not write for want of space: SQLite `SQLITE_FULL` (and its
+    /// extended codes) or PostgreSQL `disk_full` (53100). Nothing of the transaction was kept; a retry after space is freed
+    /// can succeed (503).
+    pub fn is_storage_full(&self) -> bool {
+        let Self::Database(sqlx::Error::Database(db)) = self else {
+            return false;
+        };
+        let sqlite = db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some();
+        db.code().is_some_and(|code| full_code(&code, sqlite))
+    }
+}
+
+/// SQLite `SQLITE_FULL` (13) by its low byte; PostgreSQL `disk_full` (53100).
+fn full_code(code: &str, sqlite: bool) -> bool {
+    if sqlite {
+        code.parse::<u32>().is_ok_and(|c| c & 0xff == 13)
+    } else {
+        code == "53100"
+    }
 }
 
 /// SQLite `SQLITE_BUSY` and its extended codes; PostgreSQL connection exceptions (class 08),
@@ -341,6 +361,8 @@ mod tests {
         for code in ["5", "261", "517"] {
             assert!(unavailable_code(code, true), "{code}");
         }
+        assert!(full_code("13", true) && full_code("53100", false));
+        assert!(!full_code("5", true) && !full_code("53200", false) && !full_code("13", false));
         for code in ["6", "19", "2067"] {
             assert!(!unavailable_code(code, true), "{code}");
         }

@@ -35,6 +35,9 @@ pub enum SequencerError {
     /// The database could not be reached: nothing of the batch was stored; retry.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The database has no room to write: nothing of the batch was stored; retry later.
+    #[error("the database storage is full: {0}")]
+    StorageFull(String),
 }
 
 struct Job {
@@ -84,7 +87,7 @@ impl Sequencer {
                     match crate::storage::connect_sized(&url, Some(1)).await {
                         Ok(store) => {
                             let _ = ready.send(Ok(()));
-                            write_loop(queue, store, Arc::new(signer)).await;
+                            write_loop(queue, &url, store, Arc::new(signer)).await;
                         }
                         Err(e) => {
                             let _ = ready.send(Err(e));
@@ -112,7 +115,20 @@ impl Sequencer {
     }
 }
 
-async fn write_loop(mut queue: mpsc::Receiver<Job>, store: Arc<dyn Store>, signer: Arc<Signer>) {
+/// Takes batches off the queue and commits them. After a batch fails, the writer drops its
+/// connection and opens a fresh one for the next: a failure can leave a connection in a state
+/// the driver misjudges. SQLite rolls a transaction back by itself on some errors (a full disk
+/// among them) and sqlx, whose own count of open transactions can then disagree, would begin the
+/// next batch with a `SAVEPOINT` inside a transaction that is still open and "commit" it with a
+/// `RELEASE` that commits nothing: receipts for data that a later rollback discards
+/// (`bench db-faults --fault disk-full`).
+async fn write_loop(
+    mut queue: mpsc::Receiver<Job>,
+    url: &str,
+    store: Arc<dyn Store>,
+    signer: Arc<Signer>,
+) {
+    let mut store = Some(store);
     while let Some(first) = queue.recv().await {
         let mut items = first.envelope.items.len();
         let mut jobs = vec![first];
@@ -125,13 +141,45 @@ async fn write_loop(mut queue: mpsc::Receiver<Job>, store: Arc<dyn Store>, signe
                 Err(_) => break,
             }
         }
-        commit(jobs, store.as_ref(), &signer).await;
+        if store.is_none() {
+            match crate::storage::connect_sized(url, Some(1)).await {
+                Ok(fresh) => store = Some(fresh),
+                Err(e) => {
+                    tracing::error!(error = %e, "the sequencer could not reconnect");
+                    refuse(jobs, &e);
+                    continue;
+                }
+            }
+        }
+        let Some(current) = store.as_deref() else {
+            continue;
+        };
+        if !commit(jobs, current, &signer).await {
+            store = None;
+        }
     }
 }
 
-/// Commits one batch and answers every waiter.
+/// Answers every waiter of a batch that could not be stored.
+fn refuse(jobs: Vec<Job>, e: &StoreError) {
+    for job in jobs {
+        let _ = job.reply.send(Err(failure(e)));
+    }
+}
+
+fn failure(e: &StoreError) -> SequencerError {
+    if e.is_unavailable() {
+        SequencerError::Unavailable(e.to_string())
+    } else if e.is_storage_full() {
+        SequencerError::StorageFull(e.to_string())
+    } else {
+        SequencerError::Store(e.to_string())
+    }
+}
+
+/// Commits one batch and answers every waiter; whether the batch was stored.
 #[tracing::instrument(skip_all, fields(envelopes = jobs.len()))]
-async fn commit(jobs: Vec<Job>, store: &dyn Store, signer: &Signer) {
+async fn commit(jobs: Vec<Job>, store: &dyn Store, signer: &Signer) -> bool {
     let accepted_at = now_micros(Utc::now());
     let (envelopes, replies): (Vec<_>, Vec<_>) =
         jobs.into_iter().map(|j| (j.envelope, j.reply)).unzip();
@@ -161,18 +209,14 @@ async fn commit(jobs: Vec<Job>, store: &dyn Store, signer: &Signer) {
                 // A waiter that went away (client disconnected) still had its data stored.
                 let _ = reply.send(Ok(outcome));
             }
+            true
         }
         Err(e) => {
             tracing::error!(error = %e, "a batch could not be stored");
-            let unavailable = e.is_unavailable();
             for reply in replies {
-                let error = if unavailable {
-                    SequencerError::Unavailable(e.to_string())
-                } else {
-                    SequencerError::Store(e.to_string())
-                };
-                let _ = reply.send(Err(error));
+                let _ = reply.send(Err(failure(&e)));
             }
+            false
         }
     }
 }

@@ -9,6 +9,7 @@ mod chains;
 mod consents;
 mod directory;
 mod directory_refusals;
+mod faults;
 mod holder_sessions;
 mod intake_contract;
 mod issuer_contract;

@@ -5,6 +5,7 @@
 //! consistent with every old one.
 
 mod checks;
+mod disk_full;
 mod issuer;
 mod service;
 
