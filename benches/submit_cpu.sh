@@ -60,12 +60,16 @@ for n, name in sorted(threads, reverse=True):
     if n / licences >= 1000:
         print(f"  {name}: {n / licences:,.0f} per licence")
 PY
-files=$(grep -l "desc: Trigger: dump submit" "$dir"/cg.out* || true)
-# shellcheck disable=SC2086
-callgrind_annotate --inclusive=yes --threshold=99 $files 2>/dev/null \
-  | awk -v n="$licences" -v top="${TOP:-40}" '
-      /^ *[0-9,]+ .*[^ ]/ && shown < top {
-        v = $1; gsub(",", "", v);
-        $1 = ""; $2 = ""; sub(/^ +/, "");
-        printf "%12.0f  %s\n", v / n, substr($0, 1, 150); shown++
-      }'
+# The three threads with most instructions (the actix workers and the sequencer), each apart:
+# callgrind_annotate reads one file at a time.
+for file in $(for f in $(grep -l "desc: Trigger: dump submit" "$dir"/cg.out*); do
+    echo "$(grep -m1 -E '^(summary|totals):' "$f" | awk '{print $2}') $f"; done | sort -rn | head -3 | cut -d' ' -f2); do
+  echo "== ${file##*/}: inclusive instructions per licence"
+  callgrind_annotate --inclusive=yes --threshold=99 "$file" 2>/dev/null \
+    | awk -v n="$licences" -v top="${TOP:-40}" '
+        /^ *[0-9,]+ .*[^ ]/ && shown < top {
+          v = $1; gsub(",", "", v);
+          $1 = ""; $2 = ""; sub(/^ +/, "");
+          printf "%12.0f  %s\n", v / n, substr($0, 1, 150); shown++
+        }'
+done
