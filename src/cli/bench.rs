@@ -15,6 +15,7 @@ mod directory;
 mod fixtures;
 mod forged;
 mod proofs;
+mod scale;
 mod signatures;
 mod verify;
 mod wire;
@@ -49,6 +50,8 @@ pub enum BenchCommand {
     Signatures(signatures::SignatureBench),
     /// What refusing a large envelope with a bad signature costs, one at a time.
     Forged(forged::ForgedBench),
+    /// Trust bundle, status lists and offline verification at a registry size, in process.
+    Scale(scale::ScaleBench),
 }
 
 /// `bench submit`.
@@ -91,6 +94,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Verify(args) => verify::verify(args).await,
         BenchCommand::Signatures(args) => signatures::signatures(args),
         BenchCommand::Forged(args) => forged::forged(args).await,
+        BenchCommand::Scale(args) => scale::scale(args).await,
     }
 }
 

@@ -16,6 +16,7 @@ mod audit_access;
 pub mod bench;
 mod client;
 pub mod demo;
+pub mod fetch;
 pub mod issuer;
 pub mod verify;
 
@@ -62,6 +63,8 @@ pub enum Command {
     },
     /// Verify a licence offline against a trust bundle; exits 0 only when verified.
     Verify(verify::VerifyArgs),
+    /// Keep a directory with the trust bundle and its status lists, fetching what changed.
+    FetchBundle(fetch::FetchArgs),
     /// Monitor the transparency log: checkpoint signatures and consistency, failing on a fork.
     Audit(audit::AuditArgs),
 }
@@ -83,6 +86,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit(args) => audit::run(args).await,
+        Command::FetchBundle(args) => fetch::run(args).await.map(|_| ()),
     }
 }
 

@@ -22,6 +22,7 @@ mod oidc;
 mod pages;
 mod people;
 mod presentations;
+mod receipts;
 mod refusals;
 mod service;
 mod signing;

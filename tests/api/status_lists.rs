@@ -34,7 +34,7 @@ fn licence_with_status(
     issuer.sign(&vc)
 }
 
-fn entries(issuer: &TestIssuer, revocation: u64, suspension: u64) -> Value {
+pub(crate) fn entries(issuer: &TestIssuer, revocation: u64, suspension: u64) -> Value {
     let base = format!("https://{HOST}");
     json!([
         StatusSlot::at(StatusPurpose::Revocation, revocation)
@@ -51,7 +51,7 @@ fn list_path(issuer: &TestIssuer, purpose: &str) -> String {
 }
 
 /// The list credential at `path`, with its proof checked against the registry's DID document.
-async fn fetch_list(app: &TestApp, path: &str) -> Value {
+pub(crate) async fn fetch_list(app: &TestApp, path: &str) -> Value {
     let list = json_with_status(app.get(path).await, 200).await;
     let did = json_with_status(app.get("/.well-known/did.json").await, 200).await;
     let multikey = did["verificationMethod"][0]["publicKeyMultibase"]
@@ -343,7 +343,7 @@ async fn an_independent_reader_finds_the_bits() {
 }
 
 /// Runs tests/interop/read-bit.mjs on one licence and list.
-fn read_bit(licence: &Value, list: &Value, purpose: &str) -> String {
+pub(crate) fn read_bit(licence: &Value, list: &Value, purpose: &str) -> String {
     use std::io::Write as _;
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop");
     let mut child = Command::new("node")
