@@ -49,6 +49,8 @@ pub struct OfflineRegistry {
     grants: FastMap<Uscc, Vec<Authorisation>>,
     types: FastMap<TypeCode, BundleType>,
     schemas: FastMap<(TypeCode, u32), Option<Arc<CompiledSchema>>>,
+    /// Every issuer key, decoded once (Multikey → curve point), as the online snapshot does.
+    keys: FastMap<String, VerifyingKey>,
     lists: LoadedLists,
 }
 
@@ -58,9 +60,10 @@ impl OfflineRegistry {
     pub fn new(trusted: &TrustedBundle, lists: &[Value]) -> Self {
         let b = trusted.bundle();
         let mut issuers = FastMap::default();
+        let mut keys = FastMap::default();
         for i in &b.issuers {
-            let keys: Vec<_> = i.keys.iter().map(|k| k.to_domain()).collect();
-            let created_at = keys
+            let issuer_keys: Vec<_> = i.keys.iter().map(|k| k.to_domain()).collect();
+            let created_at = issuer_keys
                 .iter()
                 .map(|k| k.valid_from)
                 .min()
@@ -71,8 +74,13 @@ impl OfflineRegistry {
                 contact: None,
                 status: i.status,
                 created_at,
-                keys,
+                keys: issuer_keys,
             };
+            for k in &issuer.keys {
+                if let Ok(key) = crate::crypto::multikey::decode(&k.multikey) {
+                    keys.insert(k.multikey.clone(), key);
+                }
+            }
             issuers.insert(i.uscc.clone(), issuer);
         }
         let mut grants: FastMap<Uscc, Vec<Authorisation>> = FastMap::default();
@@ -116,6 +124,7 @@ impl OfflineRegistry {
                 .map(|t| (t.code.clone(), t.clone()))
                 .collect(),
             schemas,
+            keys,
             lists: LoadedLists::load(trusted, lists),
         }
     }
@@ -198,6 +207,13 @@ impl RegistryView for OfflineView<'_> {
             Some(Some(compiled)) => SchemaLookup::Compiled(compiled.clone()),
             Some(None) => SchemaLookup::Unavailable,
             None => SchemaLookup::NotFound,
+        }
+    }
+
+    fn key(&self, multikey: &str) -> Option<VerifyingKey> {
+        match self.registry.keys.get(multikey) {
+            Some(key) => Some(*key),
+            None => crate::crypto::multikey::decode(multikey).ok(),
         }
     }
 
