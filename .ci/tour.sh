@@ -37,8 +37,8 @@ fail() { echo "FAIL: $1"; exit 1; }
 grep -q '"verified":true' "$WORK/tour.out" || fail "online verification did not answer verified"
 grep -q '^verified offline$' "$WORK/tour.out" || fail "offline verification did not pass"
 grep -q '^the QR code of http://127.0.0.1:8080/p/.* is in qr.svg$' "$WORK/tour.out" || fail "the presentation's QR image was not fetched"
-grep -qE '^EL1:[0-9A-Z $%*+./:-]{36}… \([0-9]+ characters\)$' "$WORK/tour.out" || fail "the EL1: text was not printed"
-grep -q '^verified offline from the QR text$' "$WORK/tour.out" || fail "the EL1: text did not verify offline"
+grep -qE '^EL2:[0-9A-Z $%*+./:-]{36}… \([0-9]+ characters\)$' "$WORK/tour.out" || fail "the EL2: text was not printed"
+grep -q '^verified offline from the QR text$' "$WORK/tour.out" || fail "the EL2: text did not verify offline"
 grep -q '"verdict":{"valid":true' "$WORK/tour.out" || fail "the scan did not show a valid licence"
 if grep -qE '[0-9]{17}[0-9X]' <(grep '"verdict"' "$WORK/tour.out"); then fail "the anonymous scan answer carries a resident ID"; fi
 echo "ok: the README's tour runs as written"

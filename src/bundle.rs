@@ -1,20 +1,18 @@
 //! The trust bundle: everything a relying party needs to verify licences with no call to the
 //! registry — published licence types with their schemas, issuers and their key windows,
-//! authorisations, suspended and revoked licences (by hash, never by identifier), superseded
-//! versions (by hash), and the latest signed checkpoint — signed by the registry with
-//! eddsa-jcs-2022 and valid until `nextUpdate`.
+//! authorisations, references to every status list in use (URL and digest of its bits), and the
+//! latest signed checkpoint — signed by the registry with eddsa-jcs-2022 and valid until
+//! `nextUpdate`. It names no licence: a licence's status comes from the lists, its registration
+//! from its own receipt (`docs/offline.md`).
 //!
-//! [`build`] makes it from the store, [`document`] is its typed form and [`open`] checks one,
-//! [`offline`] verifies a licence against an opened bundle.
+//! [`build`] makes it from the store, [`document`] is its typed form and [`open`] checks one.
+//! Verifying against it is the verification engine's ([`crate::verify::offline`]).
 
 mod build;
 mod document;
-pub mod offline;
 
 pub use build::{assemble, sign, BundleCache, Registry, SignedBundle, REFRESH};
 pub use document::{
-    licence_hash, open, registered_hash, Bundle, BundleAuthorisation, BundleError, BundleIssuer,
-    BundleKey, BundleLog, BundleSchema, BundleStatus, BundleSuperseded, BundleType, TrustedBundle,
-    BUNDLE_TYPE,
+    bits_digest, open, Bundle, BundleAuthorisation, BundleError, BundleIssuer, BundleKey,
+    BundleList, BundleLog, BundleSchema, BundleType, TrustedBundle, BUNDLE_TYPE,
 };
-pub use offline::{verify_offline, Check, OfflineResult};

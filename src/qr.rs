@@ -1,6 +1,6 @@
 //! QR codes for presenting licences: the offline payload (the signed licence itself, compressed
-//! and base45-encoded behind the prefix `EL1:`) and the rendering of any text as an SVG or PNG
-//! QR code. Pure: no HTTP, no storage. The README ("Presenting a licence by QR code") explains the format and its sizes.
+//! and base45-encoded behind the prefix `EL1:`, or behind `EL2:` with its registration receipt
+//! in front) and the rendering of any text as an SVG or PNG QR code. Pure: no HTTP, no storage. The README ("Presenting a licence by QR code") explains the format and its sizes.
 
 use std::io::{Read, Write};
 
@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::crypto::jcs::canonicalize;
 use crate::crypto::strict_json::{self, StrictJsonError};
+use crate::log::registration::{self, Registration, RegistrationError};
 
 pub mod base45;
 mod dictionary;
@@ -22,6 +23,10 @@ pub use dictionary::DICTIONARY;
 /// The prefix of an offline payload, version 1: `EL1:` + base45(raw DEFLATE(JCS(licence)))
 /// with [`DICTIONARY`] as the preset dictionary.
 pub const OFFLINE_PREFIX: &str = "EL1:";
+/// The prefix of an offline payload, version 2: `EL2:` + base45(registration receipt ‖ raw
+/// DEFLATE(JCS(licence))), the same dictionary; the receipt's first byte is its version, which
+/// fixes its length ([`registration::LEN`] for version 1).
+pub const REGISTERED_PREFIX: &str = "EL2:";
 /// A sensible bound on an inflated licence, for callers without their own (64 KiB).
 pub const DEFAULT_MAX_INFLATED: usize = 64 * 1024;
 /// Error correction: level M restores about 15 % of damaged codewords.
@@ -34,8 +39,10 @@ const QUIET_ZONE: u32 = 4;
 /// Why a payload could not be read or a text not be drawn.
 #[derive(Debug, thiserror::Error)]
 pub enum QrError {
-    #[error("an offline licence payload starts with {OFFLINE_PREFIX}")]
+    #[error("an offline licence payload starts with {OFFLINE_PREFIX} or {REGISTERED_PREFIX}")]
     Prefix,
+    #[error("the payload's registration receipt is malformed: {0}")]
+    Registration(#[from] RegistrationError),
     #[error("the payload is not base45: {0}")]
     Base45(#[from] base45::Base45Error),
     #[error("the payload is not valid deflate data")]
@@ -55,6 +62,7 @@ impl QrError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Prefix => "qr_prefix",
+            Self::Registration(_) => "qr_registration",
             Self::Base45(_) => "qr_base45",
             Self::Inflate => "qr_inflate",
             Self::TooLarge { .. } => "qr_too_large",
@@ -74,6 +82,22 @@ pub fn encode_offline(credential: &Value) -> String {
         "{OFFLINE_PREFIX}{}",
         base45::encode(&deflate(&canonicalize(credential)))
     )
+}
+
+/// The offline payload of a signed licence with its registration receipt: `EL2:` +
+/// base45(receipt ‖ raw DEFLATE(JCS bytes)), so that an offline verifier learns that the
+/// licence was registered without holding a list of licences.
+pub fn encode_registered(credential: &Value, receipt: &Registration) -> String {
+    let mut bytes = receipt.to_bytes().to_vec();
+    bytes.extend_from_slice(&deflate(&canonicalize(credential)));
+    format!("{REGISTERED_PREFIX}{}", base45::encode(&bytes))
+}
+
+/// What an offline payload carries: the signed licence, and its receipt for `EL2:`.
+#[derive(Debug, Clone)]
+pub struct OfflinePayload {
+    pub credential: Value,
+    pub registration: Option<Registration>,
 }
 
 /// Raw DEFLATE (RFC 1951, no zlib header) with the preset dictionary.
@@ -97,11 +121,37 @@ fn deflate(bytes: &[u8]) -> Vec<u8> {
 /// the JSON is parsed strictly: duplicate keys anywhere are refused. Surrounding whitespace is
 /// ignored; the prefix must be upper case, as QR alphanumeric mode gives it.
 pub fn decode_offline(payload: &str, max_inflated: usize) -> Result<Value, QrError> {
+    decode_payload(payload, max_inflated).map(|p| p.credential)
+}
+
+/// [`decode_offline`] for both versions, keeping an `EL2:` payload's registration receipt
+/// (parsed, its signature not yet checked: the verifier does that with the pinned key).
+pub fn decode_payload(payload: &str, max_inflated: usize) -> Result<OfflinePayload, QrError> {
+    let payload = payload.trim();
+    if let Some(body) = payload.strip_prefix(REGISTERED_PREFIX) {
+        let bytes = base45::decode(body)?;
+        if bytes.len() < registration::LEN {
+            return Err(RegistrationError::Length.into());
+        }
+        let (receipt, compressed) = bytes.split_at(registration::LEN);
+        let registration = Registration::from_bytes(receipt)?;
+        return Ok(OfflinePayload {
+            credential: parse_licence(compressed, max_inflated)?,
+            registration: Some(registration),
+        });
+    }
     let body = payload
-        .trim()
         .strip_prefix(OFFLINE_PREFIX)
         .ok_or(QrError::Prefix)?;
-    let inflated = inflate(&base45::decode(body)?, max_inflated)?;
+    Ok(OfflinePayload {
+        credential: parse_licence(&base45::decode(body)?, max_inflated)?,
+        registration: None,
+    })
+}
+
+/// Inflates and strictly parses the licence of a payload.
+fn parse_licence(compressed: &[u8], max_inflated: usize) -> Result<Value, QrError> {
+    let inflated = inflate(compressed, max_inflated)?;
     if inflated.len() > max_inflated {
         return Err(QrError::TooLarge {
             limit: max_inflated,

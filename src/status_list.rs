@@ -7,6 +7,7 @@
 //! served for [`REFRESH`], so a change shows everywhere within that bound.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
@@ -124,9 +125,10 @@ fn sign(
     })
 }
 
-/// The signed lists served lately, and when the store was last read for each.
+/// The signed lists served lately, and when the store was last read for each; and how many
+/// status changes this instance has accepted (the trust bundle rebuilds when it moves).
 #[derive(Debug, Default)]
-pub struct StatusListCache(Mutex<HashMap<ListId, Cached>>);
+pub struct StatusListCache(Mutex<HashMap<ListId, Cached>>, AtomicU64);
 
 #[derive(Debug)]
 struct Cached {
@@ -183,6 +185,13 @@ impl StatusListCache {
     /// Drops `issuer`'s lists: a status change of its licences was just accepted here.
     pub async fn issuer_changed(&self, issuer: &Uscc) {
         self.0.lock().await.retain(|id, _| &id.issuer != issuer);
+        self.1.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// How many times a list was dropped for a change: the trust bundle, which pins each
+    /// list's bits, is rebuilt when this moves ([`crate::bundle::BundleCache::current`]).
+    pub fn changes(&self) -> u64 {
+        self.1.load(Ordering::SeqCst)
     }
 }
 

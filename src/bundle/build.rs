@@ -9,14 +9,14 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::document::{
-    licence_hash, registered_hash, Bundle, BundleIssuer, BundleLog, BundleSchema, BundleStatus,
-    BundleSuperseded, BundleType, BUNDLE_TYPE,
+    bits_digest, Bundle, BundleIssuer, BundleList, BundleLog, BundleSchema, BundleType, BUNDLE_TYPE,
 };
 use crate::crypto::digest::sha256;
 use crate::crypto::keys::KeyPair;
 use crate::crypto::proof::{self, ProofOptions};
 use crate::domain::issuer::issuer_did;
 use crate::domain::licence_type::{TypeFilter, TypeStatus};
+use crate::domain::status_list::{bitstring, list_url};
 use crate::log::checkpoint::{self, Checkpoint};
 use crate::log::merkle::empty_root;
 use crate::storage::{Store, StoreError};
@@ -24,8 +24,8 @@ use crate::storage::{Store, StoreError};
 /// How long a built bundle is served before the store is read again, at least.
 pub const REFRESH: StdDuration = StdDuration::from_secs(10);
 /// A bundle is served for at least this many times what building it took, so that rebuilding
-/// takes at most a tenth of a core however large the registry grows (the bundle lists every
-/// registered licence's digest: ~1 s to build at 100,000 licences).
+/// takes at most a tenth of a core however large the registry grows (it reads every status
+/// list in use once: BENCHMARKS.md has the build time at a million licences).
 const REFRESH_PER_BUILD: u32 = 10;
 
 /// How long a bundle that took `build` to make is served before the store is read again.
@@ -95,26 +95,7 @@ pub async fn assemble(
             .iter()
             .map(Into::into)
             .collect(),
-        licence_status: store
-            .inactive_licences()
-            .await?
-            .into_iter()
-            .map(|l| BundleStatus {
-                licence: licence_hash(&l.base),
-                state: l.state.as_str().to_owned(),
-                since: l.since,
-            })
-            .collect(),
-        superseded: store
-            .superseded_licences()
-            .await?
-            .into_iter()
-            .map(|(old, head)| BundleSuperseded {
-                licence: licence_hash(old.as_str()),
-                by: head.version(),
-            })
-            .collect(),
-        registered: registered(store).await?,
+        status_lists: status_lists(store, registry).await?,
     })
 }
 
@@ -129,17 +110,23 @@ pub fn sign(bundle: &Bundle, key: &KeyPair) -> Result<Value, proof::ProofError> 
     )
 }
 
-async fn registered(store: &dyn Store) -> Result<Vec<String>, StoreError> {
-    let mut hashes = store
-        .licence_digests()
-        .await?
-        .iter()
-        .map(|d| {
-            registered_hash(d).ok_or_else(|| StoreError::corrupt(format!("licence digest {d:?}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    hashes.sort_unstable();
-    Ok(hashes)
+/// A reference (URL, digest of the bits) to every list in use. One indexed read per list.
+async fn status_lists(
+    store: &dyn Store,
+    registry: &Registry<'_>,
+) -> Result<Vec<BundleList>, StoreError> {
+    let mut lists = Vec::new();
+    for (issuer, purpose, list) in store.status_lists_in_use().await? {
+        let bits = bitstring(&store.status_list_bits(&issuer, purpose, list).await?);
+        lists.push(BundleList {
+            url: list_url(registry.public_base, &issuer, purpose, list),
+            digest: bits_digest(&bits),
+            issuer,
+            purpose,
+            list,
+        });
+    }
+    Ok(lists)
 }
 
 async fn log(store: &dyn Store, registry: &Registry<'_>) -> Result<BundleLog, StoreError> {
@@ -214,12 +201,31 @@ pub struct BundleCache(Mutex<Option<Cached>>);
 struct Cached {
     read_at: Instant,
     serve_for: StdDuration,
+    /// What building it took.
+    build: StdDuration,
+    /// The status list changes it was built after ([`crate::status_list::StatusListCache::changes`]).
+    changes: u64,
     signed: Arc<SignedBundle>,
+}
+
+impl Cached {
+    /// Whether it may still be served: for its time, or, once a status change was accepted
+    /// here since it was built, for ten times its build time (so a revocation reaches the
+    /// bundle's list digests at once on a small registry, and rebuilding still takes at most a
+    /// tenth of a core on a large one).
+    fn fresh(&self, changes: u64) -> bool {
+        let serve_for = if changes == self.changes {
+            self.serve_for
+        } else {
+            self.build.saturating_mul(REFRESH_PER_BUILD)
+        };
+        self.read_at.elapsed() < serve_for
+    }
 }
 
 impl BundleCache {
     /// The current signed bundle: cached for [`REFRESH`], or ten times what building it took
-    /// if that is longer; after that the store is read again, and the same bytes are kept while
+    /// if that is longer (only the latter once `changes` moved); after that the store is read again, and the same bytes are kept while
     /// the content is unchanged and the bundle younger than half its interval (so ETags stay
     /// stable and `nextUpdate` stays well ahead).
     pub async fn current(
@@ -227,12 +233,11 @@ impl BundleCache {
         store: &dyn Store,
         registry: &Registry<'_>,
         interval: Duration,
+        changes: u64,
     ) -> anyhow::Result<Arc<SignedBundle>> {
         let mut slot = self.0.lock().await;
-        if let Some(cached) = slot.as_ref() {
-            if cached.read_at.elapsed() < cached.serve_for {
-                return Ok(cached.signed.clone());
-            }
+        if let Some(cached) = slot.as_ref().filter(|c| c.fresh(changes)) {
+            return Ok(cached.signed.clone());
         }
         let started = Instant::now();
         let now = Utc::now();
@@ -246,9 +251,12 @@ impl BundleCache {
             Some(signed) => signed,
             None => Arc::new(sign_bytes(&bundle, registry.key, content)?),
         };
+        let build = started.elapsed();
         *slot = Some(Cached {
             read_at: Instant::now(),
-            serve_for: served_for(started.elapsed()),
+            serve_for: served_for(build),
+            build,
+            changes,
             signed: signed.clone(),
         });
         Ok(signed)

@@ -12,6 +12,7 @@ use crate::domain::authorisation::Authorisation;
 use crate::domain::identifiers::{JurisdictionScope, TypeCode, Uscc};
 use crate::domain::issuer::{IssuerKey, IssuerStatus};
 use crate::domain::licence_type::{HolderCategory, TypeStatus, ValidityRange};
+use crate::domain::status_list::StatusPurpose;
 
 /// The `type` member of every bundle.
 pub const BUNDLE_TYPE: &str = "ELicenceTrustBundle";
@@ -33,22 +34,43 @@ pub struct Bundle {
     pub licence_types: Vec<BundleType>,
     pub issuers: Vec<BundleIssuer>,
     pub authorisations: Vec<BundleAuthorisation>,
-    /// Suspended and revoked licences, by [`licence_hash`] of their base identifier.
-    pub licence_status: Vec<BundleStatus>,
-    /// Versions that a later version replaced, by [`licence_hash`] of the full identifier.
-    pub superseded: Vec<BundleSuperseded>,
-    /// Every licence version in the log, by [`registered_hash`] of its digest, sorted.
-    pub registered: Vec<String>,
+    /// Every status list in use, by reference: an agency fetches each from its URL and keeps
+    /// it while the digest is unchanged. No licence is named, in clear or by hash.
+    pub status_lists: Vec<BundleList>,
 }
 
 /// A bundle whose registry signature has been checked: only [`open`] makes one.
 #[derive(Debug, Clone)]
-pub struct TrustedBundle(Bundle);
+pub struct TrustedBundle(Bundle, VerifyingKey);
 
 impl TrustedBundle {
     pub fn bundle(&self) -> &Bundle {
         &self.0
     }
+
+    /// The registry key that signed it (the pinned one, when the caller pinned one).
+    pub fn key(&self) -> &VerifyingKey {
+        &self.1
+    }
+}
+
+/// A reference to one of an issuer's status lists as of the bundle's `issuedAt`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BundleList {
+    pub issuer: Uscc,
+    pub purpose: StatusPurpose,
+    pub list: u32,
+    /// `<public base>/v1/status-lists/<issuer>/<purpose>/<list>`.
+    pub url: String,
+    /// [`bits_digest`] of the list's bitstring.
+    pub digest: String,
+}
+
+/// How the bundle pins a list's content: lowercase hex SHA-256 of its decoded bitstring (not of
+/// the signed credential, which the registry re-signs with new dates while the bits stay).
+pub fn bits_digest(bits: &[u8]) -> String {
+    hex::encode(sha256(bits))
 }
 
 /// The transparency log as of the bundle.
@@ -118,40 +140,6 @@ pub struct BundleAuthorisation {
     pub valid_until: Option<DateTime<Utc>>,
     pub granted_by: Uscc,
     pub withdrawn_at: Option<DateTime<Utc>>,
-}
-
-/// A licence that is not active, named only by a hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct BundleStatus {
-    /// [`licence_hash`] of the base identifier (all versions share the status).
-    pub licence: String,
-    /// `suspended` or `revoked`.
-    pub state: String,
-    pub since: DateTime<Utc>,
-}
-
-/// A replaced licence version, named only by a hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct BundleSuperseded {
-    /// [`licence_hash`] of the full identifier of the replaced version.
-    pub licence: String,
-    /// The head version's number.
-    pub by: u16,
-}
-
-/// How the bundle names a licence without disclosing its identifier: lowercase hex SHA-256
-/// of the identifier's text (`1.2.156.3005.2.…`, no `urn:elicence:` prefix).
-pub fn licence_hash(identifier: &str) -> String {
-    hex::encode(sha256(identifier.as_bytes()))
-}
-
-/// How the bundle lists a registered licence version: hex of the first 16 bytes of the SHA-256
-/// inside its multibase digest (enough to rule out collisions, half the size).
-pub fn registered_hash(digest: &str) -> Option<String> {
-    let raw = crate::crypto::digest::parse_multibase_sha256(digest).ok()?;
-    Some(hex::encode(&raw[..16]))
 }
 
 impl BundleKey {
@@ -256,5 +244,5 @@ pub fn open(document: &Value, registry_key: Option<&str>) -> Result<TrustedBundl
     if bundle.registry != did {
         return Err(BundleError::VerificationMethod(method));
     }
-    Ok(TrustedBundle(bundle))
+    Ok(TrustedBundle(bundle, public))
 }

@@ -2,6 +2,8 @@
 //! Each round fetches the latest checkpoint, checks its signature with the pinned checkpoint
 //! key, and checks a consistency proof from the last checkpoint seen; any fork or shrinking
 //! tree stops the monitor with both roots. State is saved atomically after every good round.
+//! With `--receipt R --licence FILE` it also checks that a registration receipt it was shown is
+//! kept: the leaf it names is that licence, under the checkpoint just verified ([`receipt`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -39,7 +41,15 @@ pub struct AuditArgs {
     /// One round, then exit.
     #[arg(long)]
     pub once: bool,
+    /// A registration receipt (base64url) to check against the log each round.
+    #[arg(long, requires = "licence")]
+    pub receipt: Option<String>,
+    /// The signed licence the receipt is for.
+    #[arg(long, requires = "receipt")]
+    pub licence: Option<PathBuf>,
 }
+
+mod receipt;
 
 /// What the monitor remembers between rounds and runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +75,10 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
             "ok: {} size {} root {}",
             state.registry, state.size, state.root
         );
+        if let (Some(text), Some(file)) = (&args.receipt, &args.licence) {
+            let index = receipt::check(&http, &base, &state, text, file).await?;
+            println!("ok: the receipt's licence is leaf {index} of the log");
+        }
         if args.once {
             return Ok(());
         }

@@ -24,6 +24,7 @@ mod forged;
 mod load;
 mod proofs;
 pub mod proxy;
+mod scale;
 mod service;
 mod signatures;
 mod soak;
@@ -60,6 +61,8 @@ pub enum BenchCommand {
     Soak(soak::Soak),
     /// The database gone (cut, restarted, disk full) under submissions: 503s, then recovery.
     DbFaults(faults::DbFaults),
+    /// Trust bundle, status lists and offline verification at a registry size, in process.
+    Scale(scale::ScaleBench),
 }
 
 /// Runs a benchmark.
@@ -75,6 +78,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::CrashCycles(args) => crash::crash_cycles(args).await,
         BenchCommand::Soak(args) => soak::soak(args).await,
         BenchCommand::DbFaults(args) => faults::db_faults(args).await,
+        BenchCommand::Scale(args) => scale::scale(args).await,
     }
 }
 

@@ -83,11 +83,12 @@ pub struct SignArgs {
     /// Write the signed licence here instead of standard output.
     #[arg(long, short)]
     out: Option<PathBuf>,
-    /// Add a standard credentialStatus: the next free revocation and suspension indices of
-    /// the issuer's status lists, taken from (and recorded in) the --state file.
+    /// Leave out the standard credentialStatus. By default the licence names the next free
+    /// revocation and suspension indices of the issuer's status lists, taken from (and
+    /// recorded in) the --state file, so that offline verifiers learn its status.
     #[arg(long)]
-    status: bool,
-    /// The chain state file that hands out status list indices (with --status).
+    no_status: bool,
+    /// The chain state file that hands out status list indices.
     #[arg(long, env = "ELICENCE_ISSUER_STATE", default_value = "chain.json")]
     state: PathBuf,
 }
@@ -173,7 +174,7 @@ fn sign(args: &SignArgs) -> anyhow::Result<()> {
         previous: args.previous.as_deref().map(read_json).transpose()?,
     };
     let mut vc = issuer::build_licence(&draft)?;
-    if args.status {
+    if !args.no_status {
         let slots = take_status_slots(args, &did)?;
         issuer::add_status(&mut vc, public_url, &slots);
     }
@@ -219,7 +220,7 @@ async fn submit(chain: &ChainArgs, items: Vec<Value>) -> anyhow::Result<()> {
     let registry = Registry::new(&chain.registry.registry_url)?;
     let saved = ChainState::load(&chain.state)?;
     let mut state = match &saved {
-        // Made by `issuer sign --status`: keep its status counters, fetch the head.
+        // Made by `issuer sign`: keep its status counters, fetch the head.
         Some(state) if state.head_unknown() => {
             let checked = check_saved(state, chain)?;
             let uscc = issuer::uscc_of_did(&checked.issuer_did).context("the state's issuer")?;

@@ -16,6 +16,7 @@ mod audit_access;
 pub mod bench;
 mod client;
 pub mod demo;
+pub mod fetch;
 pub mod issuer;
 mod offline_qr;
 mod serve_help;
@@ -71,6 +72,8 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Print a signed licence's offline QR payload (`EL1:…`), the text its offline QR code holds.
     OfflineQr(offline_qr::OfflineQrArgs),
+    /// Keep a directory with the trust bundle and its status lists, fetching what changed.
+    FetchBundle(fetch::FetchArgs),
     /// Monitor the transparency log: checkpoint signatures and consistency, failing on a fork.
     Audit(audit::AuditArgs),
 }
@@ -93,6 +96,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit(args) => audit::run(args).await,
         Command::OfflineQr(args) => offline_qr::run(&args),
+        Command::FetchBundle(args) => fetch::run(args).await.map(|_| ()),
     }
 }
 

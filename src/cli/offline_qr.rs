@@ -1,6 +1,8 @@
-//! `elicence offline-qr FILE|-`: the offline QR payload of a signed licence (`EL1:…`, see
-//! `docs/offline.md`) as text, the same text the holder's offline QR code carries, to paste
-//! into `elicence verify --qr`, `POST /v1/verify {"qr": …}` or any QR generator.
+//! `elicence offline-qr [--receipt R] FILE|-`: the offline QR payload of a signed licence as
+//! text (see `docs/offline.md`), the same text the holder's offline QR code carries, to paste
+//! into `elicence verify --qr`, `POST /v1/verify {"qr": …}` or any QR generator. With the
+//! licence's registration receipt (`items[i].registration` of the submission receipt) it is
+//! `EL2:…`, which an offline verifier accepts as registered; without, `EL1:…`.
 
 use std::path::PathBuf;
 
@@ -9,6 +11,7 @@ use clap::Args;
 use serde_json::Value;
 
 use crate::crypto::strict_json;
+use crate::log::registration::Registration;
 
 use super::verify::{read, MAX_INPUT};
 
@@ -16,24 +19,42 @@ use super::verify::{read, MAX_INPUT};
 pub struct OfflineQrArgs {
     /// The signed licence (JSON, as `elicence issuer sign` writes it); `-` reads standard input.
     pub file: PathBuf,
+    /// The licence's registration receipt, as the submission receipt gives it
+    /// (`items[i].registration`): the payload becomes `EL2:…`.
+    #[arg(long)]
+    pub receipt: Option<String>,
 }
 
 /// Prints the payload.
 pub fn run(args: &OfflineQrArgs) -> anyhow::Result<()> {
     let licence = strict_json::parse(&read(&args.file)?, MAX_INPUT)
         .with_context(|| format!("reading the licence {}", args.file.display()))?;
-    println!("{}", payload(&licence)?);
+    let text = match &args.receipt {
+        Some(receipt) => {
+            let receipt = Registration::decode(receipt.trim())
+                .map_err(|e| anyhow::anyhow!("--receipt is not a registration receipt: {e}"))?;
+            check_signed(&licence)?;
+            crate::qr::encode_registered(&licence, &receipt)
+        }
+        None => payload(&licence)?,
+    };
+    println!("{text}");
     Ok(())
 }
 
 /// `EL1:…` of a signed licence; anything without a proof is refused, since a scanner could
 /// only reject it.
 pub fn payload(licence: &Value) -> anyhow::Result<String> {
+    check_signed(licence)?;
+    Ok(crate::qr::encode_offline(licence))
+}
+
+fn check_signed(licence: &Value) -> anyhow::Result<()> {
     anyhow::ensure!(
         licence["proof"].is_object() && licence["credentialSubject"].is_object(),
         "not a signed licence: expected a credential with credentialSubject and proof"
     );
-    Ok(crate::qr::encode_offline(licence))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! W3C Bitstring Status List v1.0 as this registry uses it: the `credentialStatus` entries a
 //! licence may carry, the slots they name, and the list's bitstring codec. No HTTP, no SQL.
 //!
-//! Each issuer has its own lists per purpose (`revocation`, `suspension`), numbered from 0, of
+//! Each issuer has its own lists per purpose (`revocation`, `suspension`, and the registry's own
+//! `supersession`), numbered from 0, of
 //! [`LIST_SIZE`] entries each, at `<public base>/v1/status-lists/<USCC>/<purpose>/<n>`.
 
 use std::io::{Read as _, Write as _};
@@ -22,21 +23,34 @@ pub const MAX_LISTS: u32 = 1024;
 pub const ENTRY_TYPE: &str = "BitstringStatusListEntry";
 
 /// What a status list says about the licences it covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum StatusPurpose {
     /// A set bit: the licence is revoked (for good).
     Revocation,
     /// A set bit: the licence is suspended now (cleared when it is resumed).
     Suspension,
+    /// The registry's own list, never named by a licence: the bit at a version's *revocation*
+    /// slot is set once a later version replaced it (`docs/status-lists.md`, "Supersession").
+    Supersession,
 }
 
 impl StatusPurpose {
-    pub const ALL: [StatusPurpose; 2] = [StatusPurpose::Revocation, StatusPurpose::Suspension];
+    pub const ALL: [StatusPurpose; 3] = [
+        StatusPurpose::Revocation,
+        StatusPurpose::Suspension,
+        StatusPurpose::Supersession,
+    ];
+    /// The purposes a licence's `credentialStatus` may name.
+    pub const ISSUED: [StatusPurpose; 2] = [StatusPurpose::Revocation, StatusPurpose::Suspension];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Revocation => "revocation",
             Self::Suspension => "suspension",
+            Self::Supersession => "supersession",
         }
     }
 
@@ -131,6 +145,7 @@ fn parse_entry(entry: &Value, issuer: &Uscc, base: &str) -> Result<StatusSlot, I
     }
     let purpose = text("statusPurpose")
         .and_then(StatusPurpose::parse)
+        .filter(|p| StatusPurpose::ISSUED.contains(p))
         .ok_or_else(|| invalid("statusPurpose must be revocation or suspension"))?;
     let index = text("statusListIndex")
         .and_then(decimal)
@@ -176,10 +191,7 @@ fn invalid(detail: impl Into<String>) -> ItemError {
 /// GZIP-compressed bitstring (index 0 is the left-most bit of the first byte), base64url
 /// without padding, with the multibase prefix `u`. Indices past the list are ignored.
 pub fn encode_list(set: &[u32]) -> String {
-    let mut bits = vec![0u8; LIST_SIZE as usize / 8];
-    for &i in set.iter().filter(|&&i| i < LIST_SIZE) {
-        bits[i as usize / 8] |= 0x80 >> (i % 8);
-    }
+    let bits = bitstring(set);
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     // Writing to a Vec cannot fail.
     gz.write_all(&bits).expect("in-memory write");
@@ -188,6 +200,16 @@ pub fn encode_list(set: &[u32]) -> String {
         "u{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(zipped)
     )
+}
+
+/// The bitstring of a list of [`LIST_SIZE`] entries with the bits at `set` on (index 0 is the
+/// left-most bit of the first byte); indices past the list are ignored.
+pub fn bitstring(set: &[u32]) -> Vec<u8> {
+    let mut bits = vec![0u8; LIST_SIZE as usize / 8];
+    for &i in set.iter().filter(|&&i| i < LIST_SIZE) {
+        bits[i as usize / 8] |= 0x80 >> (i % 8);
+    }
+    bits
 }
 
 /// Reads an `encodedList` back into its bitstring; `None` when it is not one (not `u` +
@@ -275,6 +297,8 @@ mod tests {
                    "statusListCredential": list_url(BASE, &issuer(), StatusPurpose::Revocation, 0)}),
             json!({"type": ENTRY_TYPE, "statusPurpose": "revocation", "statusListIndex": "1",
                    "statusListCredential": list_url(BASE, &issuer(), StatusPurpose::Suspension, 0)}),
+            json!({"type": ENTRY_TYPE, "statusPurpose": "supersession", "statusListIndex": "1",
+                   "statusListCredential": list_url(BASE, &issuer(), StatusPurpose::Supersession, 0)}),
             json!({"type": ENTRY_TYPE, "statusPurpose": "message", "statusListIndex": "1",
                    "statusListCredential": list_url(BASE, &issuer(), StatusPurpose::Revocation, 0)}),
         ];

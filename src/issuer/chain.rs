@@ -71,7 +71,7 @@ impl ChainState {
         }
     }
 
-    /// Whether the chain head is unknown: a state file made by `issuer sign --status` before
+    /// Whether the chain head is unknown: a state file made by `issuer sign` before
     /// anything was submitted with it (the head is then fetched from the registry).
     pub fn head_unknown(&self) -> bool {
         self.sequence == 0 && self.digest.is_none()

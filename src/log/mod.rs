@@ -9,7 +9,8 @@
 //! pairs that [`merkle::CompactRange::append`] returns and answers the node lists that
 //! [`merkle::ProofPlan::nodes`] asks for. [`batch`] and [`plan`] are what one append is: the
 //! sealed batch's data, each envelope's fate under the lock, the nodes and proofs it adds;
-//! [`receipt`] the registry-signed answers. The write path that feeds them (intake and the
+//! [`receipt`] the registry-signed answers, [`registration`] the compact per-licence receipts
+//! an offline verifier checks. The write path that feeds them (intake and the
 //! sequencer) is [`crate::submissions`], above storage.
 
 pub mod batch;
@@ -17,3 +18,4 @@ pub mod checkpoint;
 pub mod merkle;
 pub mod plan;
 pub mod receipt;
+pub mod registration;

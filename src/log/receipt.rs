@@ -4,9 +4,10 @@
 //! A receipt (201 to `POST /v1/submissions`) is a JSON object signed by the registry with
 //! eddsa-jcs-2022 (`verificationMethod` `did:web:<host>#<registry multikey>`):
 //! `{envelope, issuer, sequence, acceptedAt, checkpoint, treeSize, items: [{index, kind, id,
-//! digest, leafIndex, leafHash, inclusionProof}], proof}`. `checkpoint` is the signed note for
-//! `treeSize`; `leafHash` and the proof's hashes are standard base64; each item's proof leads
-//! from its leaf hash to the checkpoint's root.
+//! digest, leafIndex, leafHash, inclusionProof, registration?}], proof}`. `checkpoint` is the
+//! signed note for `treeSize`; `leafHash` and the proof's hashes are standard base64; each item's
+//! proof leads from its leaf hash to the checkpoint's root. A licence item also carries its
+//! [`super::registration`] receipt (base64url), which the holder keeps with the licence.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -15,6 +16,7 @@ use serde_json::{json, Value};
 
 use super::batch::{Appended, Batch, PendingEnvelope, PendingItem, Sealed};
 use super::checkpoint::Checkpoint;
+use super::registration::for_digest;
 use crate::crypto::jcs::canonicalize;
 use crate::crypto::keys::KeyPair;
 use crate::crypto::proof::{self, ProofOptions};
@@ -59,7 +61,7 @@ impl Signer {
                     .zip(leaves)
                     .enumerate()
                     .map(|(index, (item, leaf))| {
-                        json!({
+                        let mut entry = json!({
                             "index": index,
                             "kind": item.kind(),
                             "id": item.licence_urn(),
@@ -67,7 +69,11 @@ impl Signer {
                             "leafIndex": leaf.index,
                             "leafHash": STANDARD.encode(leaf.hash),
                             "inclusionProof": leaf.inclusion.iter().map(|h| STANDARD.encode(h)).collect::<Vec<_>>(),
-                        })
+                        });
+                        if let PendingItem::Licence(l) = item {
+                            entry["registration"] = json!(self.registration(&l.digest, leaf.index, batch.accepted_at));
+                        }
+                        entry
                     })
                     .collect();
                 let receipt = json!({
@@ -86,6 +92,25 @@ impl Signer {
             checkpoint,
             receipts,
         }
+    }
+
+    /// The registration receipt of a licence version (base64url), one Ed25519 signature.
+    pub fn registration(
+        &self,
+        digest: &str,
+        leaf_index: u64,
+        accepted_at: DateTime<Utc>,
+    ) -> String {
+        // Invariant: intake computed the digest, so it parses.
+        for_digest(
+            self.key.signing_key(),
+            &self.origin,
+            digest,
+            leaf_index,
+            accepted_at,
+        )
+        .map(|r| r.encode())
+        .unwrap_or_default()
     }
 
     fn sign(&self, document: &Value, at: DateTime<Utc>) -> String {

@@ -10,6 +10,7 @@ use crate::crypto::proof;
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::schema::CompiledSchema;
 use crate::issuer::{build_licence, sign_licence, LicenceDraft};
+use crate::log::registration::{Registration, RegistrationError};
 
 /// Reads the QR code in a PNG.
 fn read_png(bytes: &[u8]) -> String {
@@ -261,7 +262,7 @@ fn the_dictionary_is_frozen() {
     assert_eq!(
         digest,
         dictionary::DICTIONARY_SHA256,
-        "EL1's dictionary changed: use EL2"
+        "the dictionary of EL1 and EL2 changed: use a new prefix"
     );
 }
 
@@ -277,4 +278,74 @@ fn the_dictionary_matters() {
             || plain
                 != canonicalize(&json!({"@context": ["https://www.w3.org/ns/credentials/v2"]}))
     );
+}
+
+/// A sample as `issuer sign` now makes it (both `credentialStatus` entries) with its receipt.
+fn registered_sample(code: &str, subject: &Value, key: &KeyPair) -> (Value, Registration) {
+    use crate::domain::status_list::{StatusPurpose, StatusSlot};
+    let mut licence = sample_licence(code, subject, key);
+    licence.as_object_mut().unwrap().remove("proof");
+    let slots: Vec<StatusSlot> = [StatusPurpose::Revocation, StatusPurpose::Suspension]
+        .into_iter()
+        .map(|p| StatusSlot::at(p, 1_234_567).unwrap())
+        .collect();
+    crate::issuer::add_status(&mut licence, "https://registry.example.gov.cn", &slots);
+    let did = licence["issuer"].as_str().unwrap().to_owned();
+    let vm = format!("{did}#{}", key.multikey());
+    let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let licence = sign_licence(&licence, key, &vm, at).unwrap();
+    let digest = crate::crypto::digest::sha256(&canonicalize(&licence));
+    let origin = "registry.example.gov.cn/log";
+    let receipt = Registration::sign(key.signing_key(), origin, &digest, 9_876_543, at);
+    (licence, receipt)
+}
+
+#[test]
+fn registered_payloads_round_trip_and_scan() {
+    let key = KeyPair::generate();
+    for (code, _, subject) in samples() {
+        let (licence, receipt) = registered_sample(&code, &subject, &key);
+        let payload = encode_registered(&licence, &receipt);
+        assert!(payload.starts_with("EL2:"));
+        let back = decode_payload(&payload, DEFAULT_MAX_INFLATED).expect("round trip");
+        assert_eq!(back.credential, licence);
+        assert_eq!(back.registration, Some(receipt));
+        assert_eq!(read_png(&render_png(&payload).unwrap()), payload, "{code}");
+    }
+    let short = format!("EL2:{}", base45::encode(&[1, 2, 3]));
+    assert!(matches!(
+        decode_payload(&short, DEFAULT_MAX_INFLATED),
+        Err(QrError::Registration(RegistrationError::Length))
+    ));
+}
+
+/// Prints the before/after table of docs/offline.md: `cargo test --lib qr_versions_registered
+/// -- --nocapture`. Before: `EL1:` of a licence without `credentialStatus`; after: `EL2:` of
+/// the licence with both entries and its 85-byte receipt. Levels M (15 %) and Q (25 %).
+#[test]
+fn qr_versions_registered() {
+    let key = KeyPair::generate();
+    println!("| type | name | EL1 chars | EL1 M | EL1 Q | EL2 chars | EL2 M | EL2 Q |");
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let at_level = |text: &str, level| match QrCode::with_error_correction_level(text, level)
+        .map(|c| c.version())
+    {
+        Ok(qrcode::Version::Normal(v)) => v,
+        _ => 99,
+    };
+    for (code, name, subject) in samples() {
+        let before = encode_offline(&sample_licence(&code, &subject, &key));
+        let (licence, receipt) = registered_sample(&code, &subject, &key);
+        let after = encode_registered(&licence, &receipt);
+        let m = at_level(&after, EcLevel::M);
+        assert!(m <= 25, "{code} needs version {m} at M");
+        println!(
+            "| {code} | {name} | {} | {} | {} | {} | {m} | {} |",
+            before.len(),
+            at_level(&before, EcLevel::M),
+            at_level(&before, EcLevel::Q),
+            after.len(),
+            at_level(&after, EcLevel::Q),
+        );
+    }
 }

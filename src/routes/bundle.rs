@@ -15,7 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The signed trust bundle (JSON), or 304 when `If-None-Match` names its ETag.
 #[utoipa::path(get, path = "/v1/trust-bundle", tag = "verification", responses(
-    (status = 200, description = "the registry-signed trust bundle, with ETag"),
+    (status = 200, description = "the registry-signed trust bundle (types, issuers, keys, grants, checkpoint, status lists by URL and digest; no licence), with ETag"),
     (status = 304, description = "If-None-Match matched the current ETag")))]
 pub async fn trust_bundle(
     state: web::Data<AppState>,
@@ -33,7 +33,12 @@ pub async fn trust_bundle(
         Duration::seconds(i64::try_from(state.settings.trust_bundle_interval).unwrap_or(86_400));
     let signed = state
         .bundle
-        .current(state.store.as_ref(), &registry, interval)
+        .current(
+            state.store.as_ref(),
+            &registry,
+            interval,
+            state.intake.status_lists.changes(),
+        )
         .await
         .map_err(ApiError::Internal)?;
     let cache = format!("public, max-age={}", crate::bundle::REFRESH.as_secs());

@@ -13,7 +13,7 @@ use crate::domain::licence::LicenceState;
 use crate::error::ApiError;
 use crate::log::receipt::timestamp;
 use crate::state::AppState;
-use crate::storage::{held_head, LicenceRecord};
+use crate::storage::{held_head, LicenceRecord, StoredLicence};
 
 const PAGE: u32 = 50;
 const MAX_PAGE: u32 = 500;
@@ -41,7 +41,7 @@ pub async fn licences(
 /// Every version and status event of one of the holder's licences.
 #[utoipa::path(get, path = "/v1/holder/licences/{id}", tag = "holder", security(("holder" = [])),
     params(("id" = String, Path, description = "licence id or URN (any version)")), responses(
-    (status = 200, description = "versions and events"), (status = 401, description = "no or wrong holder token"),
+    (status = 200, description = "versions (each with its base64url `registration` receipt) and events"), (status = 401, description = "no or wrong holder token"),
     (status = 404, description = "licence_not_found: no such licence, or not this holder's")))]
 pub async fn licence(
     holder: Holder,
@@ -68,7 +68,31 @@ pub async fn licence(
         .ok_or_else(not_found)?;
     let mut value = super::licences::present(&id, &history);
     value["currentStatus"] = json!(status(&head, Utc::now()));
+    // Each version's registration receipt, re-derived from its row (Ed25519 is deterministic:
+    // the bytes the submission receipt carried), for the holder to keep with the licence.
+    let origin = state.settings.log_origin();
+    if let Some(versions) = value["versions"].as_array_mut() {
+        for (shown, stored) in versions.iter_mut().zip(&history.versions) {
+            shown["registration"] = json!(registration(&state, &origin, stored));
+        }
+    }
     Ok(HttpResponse::Ok().json(value))
+}
+
+/// The registration receipt (base64url) of a stored licence version.
+pub(crate) fn registration(
+    state: &AppState,
+    origin: &str,
+    stored: &StoredLicence,
+) -> Option<String> {
+    crate::log::registration::for_digest(
+        state.registry_key.signing_key(),
+        origin,
+        &stored.digest,
+        stored.leaf_index,
+        stored.accepted_at,
+    )
+    .map(|r| r.encode())
 }
 
 /// Paging of `GET /v1/holder/access-records`.

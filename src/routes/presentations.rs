@@ -165,7 +165,8 @@ pub async fn qr_png(
     Ok(image("image/png", png))
 }
 
-/// The offline QR code (the signed licence itself, `EL1:…`) of one of the holder's licences.
+/// The offline QR code (the signed licence and its registration receipt, `EL2:…`) of one of the
+/// holder's licences.
 #[utoipa::path(get, path = "/v1/holder/licences/{id}/offline-qr.svg", tag = "presentations", security(("holder" = [])),
     params(("id" = String, Path, description = "licence id or URN")),
     responses((status = 200, description = "image/svg+xml"), (status = 401, description = "no or wrong holder token"),
@@ -195,7 +196,7 @@ pub async fn offline_png(
     Ok(image("image/png", png))
 }
 
-/// `EL1:…` of the holder's own licence version; another holder's answers as a missing one.
+/// `EL2:…` of the holder's own licence version; another holder's answers as a missing one.
 async fn offline_payload(holder: &Holder, state: &AppState, id: &str) -> Result<String, ApiError> {
     let not_found = || ApiError::not_found("licence_not_found", "no such licence of this holder");
     let id = crate::domain::identifiers::LicenceId::parse_reference(id)
@@ -207,7 +208,34 @@ async fn offline_payload(holder: &Holder, state: &AppState, id: &str) -> Result<
         .await?
         .filter(|r| r.holder == holder.id)
         .ok_or_else(not_found)?;
-    Ok(crate::qr::encode_offline(&record.document))
+    registered_payload(state, &record).await
+}
+
+/// The offline payload of a stored licence version: `EL2:` with the version's registration
+/// receipt, so that an offline verifier learns it was registered without a list of licences.
+pub(crate) async fn registered_payload(
+    state: &AppState,
+    record: &crate::storage::LicenceRecord,
+) -> Result<String, ApiError> {
+    let stored = state
+        .store
+        .licence_history(&record.id.base())
+        .await?
+        .and_then(|h| h.versions.into_iter().find(|v| v.id == record.id));
+    let origin = state.settings.log_origin();
+    let receipt = stored.and_then(|v| {
+        crate::log::registration::for_digest(
+            state.registry_key.signing_key(),
+            &origin,
+            &v.digest,
+            v.leaf_index,
+            v.accepted_at,
+        )
+    });
+    Ok(match receipt {
+        Some(receipt) => crate::qr::encode_registered(&record.document, &receipt),
+        None => crate::qr::encode_offline(&record.document),
+    })
 }
 
 /// The URL of a presentation that can still be scanned (looking does not count as a scan).

@@ -26,7 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// registry (eddsa-jcs-2022), or 304 when `If-None-Match` names its ETag.
 #[utoipa::path(get, path = "/v1/status-lists/{uscc}/{purpose}/{list}", tag = "verify", params(
     ("uscc" = String, Path, description = "issuer USCC"),
-    ("purpose" = String, Path, description = "`revocation` or `suspension`"),
+    ("purpose" = String, Path, description = "`revocation`, `suspension`, or `supersession` (the registry's own list: the bit at a version's revocation index is set once a later version replaced it)"),
     ("list" = u32, Path, description = "list number, from 0")), responses(
     (status = 200, description = "the signed BitstringStatusListCredential, with ETag", content_type = "application/vc"),
     (status = 304, description = "If-None-Match matched the current ETag"),

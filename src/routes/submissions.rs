@@ -29,7 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// with every refused item. The envelope's own proof is checked before any item is looked at,
 /// holding one of a bounded number of slots (`submissions::gate`).
 #[utoipa::path(post, path = "/v1/submissions", tag = "log", request_body(content = crate::routes::openapi_bodies::EnvelopeDoc, content_type = "application/json", description = "signed envelope {issuer, sequence, previous, items, proof}"), responses(
-    (status = 201, description = "receipt"), (status = 200, description = "receipt of the earlier identical submission"),
+    (status = 201, description = "receipt; each licence item carries its base64url `registration` receipt (docs/offline.md)"), (status = 200, description = "receipt of the earlier identical submission"),
     (status = 400, description = "not an envelope"), (status = 403, description = "issuer suspended"),
     (status = 409, description = "sequence/previous do not follow the chain head"), (status = 413, description = "too large"),
     (status = 422, description = "proof or items refused; nothing stored"),

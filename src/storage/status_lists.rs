@@ -12,20 +12,40 @@ use crate::domain::status_list::StatusPurpose;
 #[async_trait]
 pub trait StatusListStore: Send + Sync + 'static {
     /// The indices of `issuer`'s list `list` for `purpose` whose bit is set: the slots taken by
-    /// a version of a licence that is now revoked (revocation) or suspended (suspension).
+    /// a version of a licence that is now revoked (revocation) or suspended (suspension), and
+    /// the revocation slots of versions a later one replaced (supersession).
     async fn status_list_bits(
         &self,
         issuer: &Uscc,
         purpose: StatusPurpose,
         list: u32,
     ) -> Result<Vec<u32>, StoreError>;
+
+    /// Every list of every issuer with at least one slot taken (each revocation list with its
+    /// supersession twin), sorted: what the trust bundle references.
+    async fn status_lists_in_use(&self) -> Result<Vec<(Uscc, StatusPurpose, u32)>, StoreError>;
 }
 
-/// The licence state whose licences have their bit set in a list of `purpose`.
-pub(crate) fn state_for(purpose: StatusPurpose) -> &'static str {
+/// The SQL of the set bits of a list of `purpose` (`$1` issuer, `$2` list): the slots of the
+/// versions of revoked (suspended) licences; for supersession, the revocation slots of versions
+/// that are no longer their licence's head.
+pub(crate) fn bits_query(purpose: StatusPurpose) -> &'static str {
     match purpose {
-        StatusPurpose::Revocation => "revoked",
-        StatusPurpose::Suspension => "suspended",
+        StatusPurpose::Revocation => {
+            "SELECT e.idx FROM status_entries e JOIN licence_heads h ON h.base = e.base \
+             WHERE e.issuer = $1 AND e.purpose = 'revocation' AND e.list = $2 \
+             AND h.status = 'revoked' ORDER BY e.idx"
+        }
+        StatusPurpose::Suspension => {
+            "SELECT e.idx FROM status_entries e JOIN licence_heads h ON h.base = e.base \
+             WHERE e.issuer = $1 AND e.purpose = 'suspension' AND e.list = $2 \
+             AND h.status = 'suspended' ORDER BY e.idx"
+        }
+        StatusPurpose::Supersession => {
+            "SELECT e.idx FROM status_entries e JOIN licence_heads h ON h.base = e.base \
+             WHERE e.issuer = $1 AND e.purpose = 'revocation' AND e.list = $2 \
+             AND h.id <> e.licence ORDER BY e.idx"
+        }
     }
 }
 
@@ -42,20 +62,41 @@ macro_rules! status_list_store {
                 purpose: $crate::domain::status_list::StatusPurpose,
                 list: u32,
             ) -> Result<Vec<u32>, StoreError> {
-                let rows: Vec<(i64,)> = sqlx::query_as(
-                    "SELECT e.idx FROM status_entries e JOIN licence_heads h ON h.base = e.base \
-                     WHERE e.issuer = $1 AND e.purpose = $2 AND e.list = $3 AND h.status = $4 \
-                     ORDER BY e.idx",
-                )
-                .bind(issuer.as_str())
-                .bind(purpose.as_str())
-                .bind(i64::from(list))
-                .bind(super::status_lists::state_for(purpose))
-                .fetch_all(&self.pool)
-                .await?;
+                let rows: Vec<(i64,)> = sqlx::query_as(super::status_lists::bits_query(purpose))
+                    .bind(issuer.as_str())
+                    .bind(i64::from(list))
+                    .fetch_all(&self.pool)
+                    .await?;
                 rows.into_iter()
                     .map(|(i,)| u32::try_from(i).map_err(StoreError::corrupt))
                     .collect()
+            }
+
+            async fn status_lists_in_use(
+                &self,
+            ) -> Result<Vec<(Uscc, $crate::domain::status_list::StatusPurpose, u32)>, StoreError>
+            {
+                use $crate::domain::status_list::StatusPurpose;
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT DISTINCT issuer, purpose, list FROM status_entries \
+                     ORDER BY issuer, purpose, list",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let mut lists = Vec::with_capacity(rows.len() * 3 / 2);
+                for (issuer, purpose, list) in rows {
+                    let issuer: Uscc = super::issuers::stored(&issuer)?;
+                    let purpose = StatusPurpose::parse(&purpose)
+                        .ok_or_else(|| StoreError::corrupt(format!("purpose {purpose:?}")))?;
+                    let list = u32::try_from(list).map_err(StoreError::corrupt)?;
+                    // A revocation list's slots are also the supersession list's.
+                    if purpose == StatusPurpose::Revocation {
+                        lists.push((issuer.clone(), StatusPurpose::Supersession, list));
+                    }
+                    lists.push((issuer, purpose, list));
+                }
+                lists.sort();
+                Ok(lists)
             }
         }
 

@@ -235,7 +235,11 @@ impl Intake {
         let changes_status = pending
             .items
             .iter()
-            .any(|i| matches!(i, PendingItem::Status(_)))
+            .any(|i| match i {
+                PendingItem::Status(_) => true,
+                // A later version sets its predecessor's bit in the supersession list.
+                PendingItem::Licence(l) => l.id.version() > 1,
+            })
             .then(|| pending.issuer.clone());
         match self.sequencer.submit(pending).await? {
             Outcome::Accepted(receipt) => {

@@ -199,17 +199,19 @@ fn schema(s: &Subject<'_>, view: &dyn RegistryView) -> Check {
         Err(e) => return fail(e.code).with(json!({"reason": e.detail})),
     };
     let code = claims.id.type_code();
-    let Some(licence_type) = view.licence_type(code) else {
+    let Some(t) = view.licence_type(code) else {
         return fail("type_unknown");
     };
-    if let Err(e) = licence::check_type_fit(claims, licence_type) {
+    let lookup = view.schema(code, claims.schema_version);
+    let has_version = !matches!(lookup, SchemaLookup::NotFound);
+    if let Err(e) = licence::check_fit(claims, code, has_version, t.holder_category, t.validity) {
         return fail(e.code).with(json!({"reason": e.detail}));
     }
     let details = Details::TypeVersion {
         type_code: code.clone(),
         schema_version: claims.schema_version,
     };
-    match view.schema(code, claims.schema_version) {
+    match lookup {
         SchemaLookup::NotFound => fail("schema_unknown").with(details),
         SchemaLookup::Unavailable => fail("schema_unavailable").with(details),
         SchemaLookup::Compiled(compiled) => {
@@ -263,19 +265,23 @@ fn registration(s: &Subject<'_>, view: &dyn RegistryView) -> (Vec<Check>, Option
             let checks = vec![missing("status"), missing("registered"), missing("chain")];
             (checks, None)
         }
-        LicenceLookup::AsOf { state, as_of } => {
-            let as_of = json!({"asOf": time(as_of)});
-            let status = match state {
-                LicenceState::Active => Check::new("status", true, "active"),
-                other => Check::new("status", false, state_code(other)),
+        LicenceLookup::AsOf {
+            state,
+            superseded,
+            receipt,
+            as_of,
+        } => {
+            let digest = match &s.claims {
+                Ok(claims) => Cow::Borrowed(claims.digest.as_str()),
+                Err(_) => Cow::Owned(digest_value(s.credential)),
             };
-            let unknown = |name| Check::new(name, true, "unknown_as_of_bundle");
-            let checks = vec![
-                status.with(as_of.clone()),
-                unknown("registered").with(as_of.clone()),
-                unknown("chain").with(as_of),
-            ];
-            (checks, None)
+            let facts = super::offline::Facts {
+                state,
+                superseded,
+                receipt,
+                as_of,
+            };
+            (facts.checks(&digest), None)
         }
         LicenceLookup::Registered(r) => {
             let head = Details::Head(r.head.clone());
@@ -314,7 +320,7 @@ fn registration(s: &Subject<'_>, view: &dyn RegistryView) -> (Vec<Check>, Option
     }
 }
 
-fn state_code(state: LicenceState) -> &'static str {
+pub(super) fn state_code(state: LicenceState) -> &'static str {
     match state {
         LicenceState::Active => "active",
         LicenceState::Suspended => "suspended",
@@ -334,8 +340,8 @@ fn summary(s: &Subject<'_>, view: &dyn RegistryView) -> Summary {
     Summary {
         type_code: id.map(|id| id.type_code().clone()),
         type_name: licence_type.map(|t| super::Message {
-            zh: t.name_zh.clone().into(),
-            en: t.name_en.clone().into(),
+            zh: t.name_zh.to_owned().into(),
+            en: t.name_en.to_owned().into(),
         }),
         identifier: id.map(|id| id.as_str().to_owned()),
         issuer_name: s.issuer.map(|i| i.name.clone()),

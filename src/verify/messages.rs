@@ -206,6 +206,22 @@ fn text(code: &str) -> (&'static str, &'static str) {
             "这是证照的最新版本",
             "This is the licence's current version",
         ),
+        "receipt_invalid" => (
+            "登记回执无效：不是登记处为此证照签发的回执",
+            "The registration receipt is not the registry's receipt for this licence",
+        ),
+        "status_unknown" => (
+            "离线无法确认证照状态：证照未指向已持有的状态列表",
+            "The status cannot be known offline: no status list held covers this licence",
+        ),
+        "bundle_stale" => (
+            "信任包已过期，撤销与状态信息可能已过时",
+            "The trust bundle is past its nextUpdate: revocations and status may be out of date",
+        ),
+        "status_list_refused" => (
+            "状态列表未被采用（签名、引用或时间不符）",
+            "A status list was refused (signature, reference or age)",
+        ),
         "unknown_as_of_bundle" => (
             "离线信任包不含此项信息，以信任包时间为准",
             "Not known from the offline trust bundle; as of the bundle's time",

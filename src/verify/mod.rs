@@ -1,5 +1,5 @@
 //! The verification engine: everything a relying party checks about a licence in front of it,
-//! as an ordered list of named checks with stable codes (DESIGN.md, "Reading and verifying").
+//! as an ordered list of named checks with stable codes (docs/design.md, "Reading and verifying").
 //!
 //! Pure: no HTTP, no SQL. What the registry knows comes through a [`RegistryView`], which the
 //! online service implements over its in-memory cache plus one per-licence query
@@ -12,16 +12,16 @@
 //! | `authorisation` | a grant covered type × jurisdiction when the licence was signed (`proof.created`) | `not_authorised`, `authorisation_withdrawn`, `not_checked` |
 //! | `schema` | the credential is a well-formed licence of a known type and its subject fits the schema | `schema_invalid`, `type_unknown`, `schema_unknown`, `schema_unavailable`, `holder_category_mismatch`, `validity_out_of_range`, the submission parse codes |
 //! | `validityPeriod` | `validFrom ≤ at < validUntil` | `not_yet_valid`, `expired`, `not_checked` |
-//! | `status` | active and the head version | `suspended`, `revoked`, `superseded`, `not_registered` |
-//! | `registered` | this very credential (same digest) is a leaf of the log | `not_registered`, `digest_mismatch` |
+//! | `status` | active and the head version | `suspended`, `revoked`, `superseded`, `not_registered`, `status_unknown` |
+//! | `registered` | this very credential (same digest) is a leaf of the log | `not_registered`, `digest_mismatch`, `receipt_invalid` |
 //! | `chain` | it is the head version of its licence | `superseded`, `not_registered` |
 //!
-//! A view without per-licence data answers [`LicenceLookup::AsOf`]: `status` then comes from
-//! its revocation and suspension lists, and `registered` and `chain` pass with the code
-//! `unknown_as_of_bundle` and the view's time in `details.asOf` (tested with a bundle-shaped
-//! view in `tests.rs`). The shipped offline verifier, [`crate::bundle::verify_offline`], does
-//! not use this engine yet: it runs its own checks over the trust bundle, with the same names
-//! and, where tests/api/bundle.rs pins them, the same codes.
+//! A view without per-licence data (the offline one, [`offline`]) answers
+//! [`LicenceLookup::AsOf`]: `status` then comes from the registry-signed status lists the
+//! licence's `credentialStatus` names (`status_unknown` when none covers it), `registered` from
+//! the licence's registration receipt checked with the registry key (`not_registered` without
+//! one, `receipt_invalid` for a forged one), and `chain` from the supersession list; each with
+//! the view's time in `details.asOf`. Online and offline run these same checks.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -38,7 +38,7 @@ use crate::domain::authorisation::Authorisation;
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::issuer::Issuer;
 use crate::domain::licence::LicenceState;
-use crate::domain::licence_type::LicenceType;
+use crate::domain::licence_type::{HolderCategory, LicenceType, ValidityRange};
 use crate::domain::schema::CompiledSchema;
 use crate::log::merkle::Hash;
 
@@ -49,6 +49,7 @@ pub mod coalesce;
 mod details;
 pub mod limit;
 pub(crate) mod messages;
+pub mod offline;
 mod signature;
 pub mod standings;
 
@@ -68,8 +69,8 @@ pub trait RegistryView {
     fn issuer(&self, uscc: &Uscc) -> Option<&Issuer>;
     /// Every grant of an issuer, withdrawn ones included.
     fn authorisations(&self, issuer: &Uscc) -> &[Authorisation];
-    /// A licence type, whatever its status.
-    fn licence_type(&self, code: &TypeCode) -> Option<&LicenceType>;
+    /// What the checks read of a licence type, whatever its status.
+    fn licence_type(&self, code: &TypeCode) -> Option<TypeFacts<'_>>;
     /// The compiled schema of one version of a type.
     fn schema(&self, code: &TypeCode, version: u32) -> SchemaLookup;
     /// What the registry holds about one licence version.
@@ -78,6 +79,26 @@ pub trait RegistryView {
     /// already decoded answers without decompressing the curve point again.
     fn key(&self, multikey: &str) -> Option<VerifyingKey> {
         crate::crypto::multikey::decode(multikey).ok()
+    }
+}
+
+/// What the checks read of a licence type: its names, holder category and validity range.
+#[derive(Debug, Clone, Copy)]
+pub struct TypeFacts<'a> {
+    pub name_zh: &'a str,
+    pub name_en: &'a str,
+    pub holder_category: HolderCategory,
+    pub validity: &'a ValidityRange,
+}
+
+impl<'a> From<&'a LicenceType> for TypeFacts<'a> {
+    fn from(t: &'a LicenceType) -> Self {
+        Self {
+            name_zh: &t.name_zh,
+            name_en: &t.name_en,
+            holder_category: t.holder_category,
+            validity: &t.validity,
+        }
     }
 }
 
@@ -98,12 +119,28 @@ pub enum LicenceLookup<'a> {
     Registered(RegisteredLicence<'a>),
     /// The registry holds no such version.
     NotRegistered,
-    /// The view holds no per-licence data (an offline trust bundle): only the issuer-set state
-    /// from its revocation and suspension lists, as of its issue time.
+    /// The view holds no per-licence data (offline: a trust bundle and status lists): what
+    /// the lists and the licence's own receipt say, as of `as_of`.
     AsOf {
-        state: LicenceState,
+        /// The issuer-set state from the lists; `None` when no list held covers the licence.
+        state: Option<LicenceState>,
+        /// Whether a later version replaced this one; `None` when no list says.
+        superseded: Option<bool>,
+        /// The licence's registration receipt, with the key and log it must verify for.
+        receipt: Option<ReceiptToCheck<'a>>,
         as_of: DateTime<Utc>,
     },
+}
+
+/// A registration receipt to check against the credential's digest
+/// (`docs/offline.md`, "Registration receipts").
+#[derive(Debug, Clone, Copy)]
+pub struct ReceiptToCheck<'a> {
+    pub receipt: crate::log::registration::Registration,
+    /// The pinned registry key.
+    pub key: &'a VerifyingKey,
+    /// The log's origin.
+    pub origin: &'a str,
 }
 
 /// What the registry holds about a registered licence version and its licence, borrowed from
@@ -332,6 +369,14 @@ pub async fn verify_coalesced(
             checks::run(p, outcome, view, at)
         })
         .collect()
+}
+
+/// Verifies one credential against `view` at `at`, its signature checked on its own (no batch):
+/// what the offline verifier runs.
+pub fn verify_one(credential: &Value, view: &dyn RegistryView, at: DateTime<Utc>) -> Verification {
+    let prepared = prepare(credential, view);
+    let signature = prepared.check_single();
+    checks::run(prepared, signature, view, at)
 }
 
 /// RFC 3339 in UTC to the second, as credentials write times.

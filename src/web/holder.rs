@@ -262,8 +262,8 @@ async fn offline(
         .await?
         .filter(|r| r.holder == holder)
         .ok_or_else(not_found)?;
-    let svg = crate::qr::render_svg(&crate::qr::encode_offline(&record.document))
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let payload = crate::routes::presentations::registered_payload(&state, &record).await?;
+    let svg = crate::qr::render_svg(&payload).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(crate::routes::presentations::image(
         "image/svg+xml",
         svg.into_bytes(),

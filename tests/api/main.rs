@@ -26,6 +26,7 @@ mod pages;
 mod pages_citizen;
 mod people;
 mod presentations;
+mod receipts;
 mod refusals;
 mod service;
 mod status_lists;

@@ -355,9 +355,16 @@ async fn offline_qr_holds_the_signed_licence(app: TestApp) {
     .unwrap();
     assert_eq!(png.status(), 200);
     let payload = decode_png(&png.bytes().await.unwrap());
-    assert!(payload.starts_with("EL1:"));
-    let back = elicence::qr::decode_offline(&payload, elicence::qr::DEFAULT_MAX_INFLATED).unwrap();
-    assert_eq!(back, licence);
+    assert!(payload.starts_with("EL2:"), "with its registration receipt");
+    let back = elicence::qr::decode_payload(&payload, elicence::qr::DEFAULT_MAX_INFLATED).unwrap();
+    assert_eq!(back.credential, licence);
+    let receipt = back.registration.expect("a receipt");
+    let digest = elicence::crypto::digest::sha256(&elicence::crypto::jcs::canonicalize(&licence));
+    let origin = app.state.settings.log_origin();
+    let key = app.state.registry_key.verifying_key();
+    receipt
+        .verify(&key, &origin, &digest)
+        .expect("the registry's receipt for this licence");
     let svg = get(format!("/v1/holder/licences/{id}/offline-qr.svg"), token)
         .await
         .unwrap();

@@ -1,17 +1,16 @@
 //! W3C Bitstring Status Lists: licences carrying `credentialStatus`, slots taken once, the
 //! registry-signed lists at `/v1/status-lists/…`, their caching, and an independent reader.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use elicence::crypto::digest::digest_value;
-use elicence::crypto::proof;
-use elicence::domain::status_list::{bit, decode_list, StatusPurpose, StatusSlot};
+use elicence::domain::status_list::{bit, decode_list};
 use serde_json::{json, Value};
 
 use crate::on_both_backends;
-use crate::support::app::{assert_problem, json_with_status, spawn_two_instances, TestApp};
+use crate::support::app::{assert_problem, spawn_two_instances, TestApp};
 use crate::support::signing::{items, setup_issuer, uscc, TestIssuer, HOST};
+use crate::support::status_lists::{entries, fetch_list, read_bit};
 use crate::support::submissions::accept;
 use crate::support::verify::{check, verify};
 
@@ -34,35 +33,8 @@ fn licence_with_status(
     issuer.sign(&vc)
 }
 
-fn entries(issuer: &TestIssuer, revocation: u64, suspension: u64) -> Value {
-    let base = format!("https://{HOST}");
-    json!([
-        StatusSlot::at(StatusPurpose::Revocation, revocation)
-            .expect("in range")
-            .entry(&base, &issuer.uscc),
-        StatusSlot::at(StatusPurpose::Suspension, suspension)
-            .expect("in range")
-            .entry(&base, &issuer.uscc),
-    ])
-}
-
 fn list_path(issuer: &TestIssuer, purpose: &str) -> String {
     format!("/v1/status-lists/{}/{purpose}/0", issuer.uscc)
-}
-
-/// The list credential at `path`, with its proof checked against the registry's DID document.
-async fn fetch_list(app: &TestApp, path: &str) -> Value {
-    let list = json_with_status(app.get(path).await, 200).await;
-    let did = json_with_status(app.get("/.well-known/did.json").await, 200).await;
-    let multikey = did["verificationMethod"][0]["publicKeyMultibase"]
-        .as_str()
-        .expect("the registry's key");
-    let key = elicence::crypto::multikey::decode(multikey).expect("a Multikey");
-    proof::prepare(&list)
-        .expect("a proof")
-        .verify_with(&key)
-        .expect("signed by the registry key");
-    list
 }
 
 /// The bit of `index` in the list credential's `encodedList`.
@@ -344,32 +316,4 @@ async fn an_independent_reader_finds_the_bits() {
     assert_eq!(read_bit(&active, &list, "revocation"), "false");
     let suspensions = fetch_list(&app, &list_path(&issuer, "suspension")).await;
     assert_eq!(read_bit(&revoked, &suspensions, "suspension"), "false");
-}
-
-/// Runs tests/interop/read-bit.mjs on one licence and list.
-fn read_bit(licence: &Value, list: &Value, purpose: &str) -> String {
-    use std::io::Write as _;
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop");
-    let mut child = Command::new("node")
-        .arg("read-bit.mjs")
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("node runs");
-    let input = json!({"licence": licence, "list": list, "purpose": purpose});
-    child
-        .stdin
-        .take()
-        .expect("piped")
-        .write_all(input.to_string().as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("node ends");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }

@@ -1,4 +1,4 @@
-//! The write path's trust rules (from a security review): a licence keeps its holder; the
+//! The write path's trust rules (security review, issue 15): a licence keeps its holder; the
 //! issuer must be authorised when it signs (proof `created`, close to receipt); a grant comes
 //! from the type's competent authority; an envelope's proof is checked before its items.
 
@@ -100,8 +100,9 @@ async fn valid_from_may_predate_the_grant_and_verification_agrees(app: TestApp) 
     let mut issuer = setup_issuer(&app, "91220101MA00003TW").await;
     let mut vc = issuer.unsigned_licence("P1", 1);
     vc["validFrom"] = json!("2015-06-01T00:00:00Z");
+    vc["credentialStatus"] = crate::support::status_lists::entries(&issuer, 0, 0);
     let vc = issuer.sign(&vc);
-    accept(&app, &mut issuer, items(&[&vc])).await;
+    let receipt = accept(&app, &mut issuer, items(&[&vc])).await;
     let result = verify(
         &app,
         json!({"credential": vc, "at": "2026-06-01T00:00:00Z"}),
@@ -110,9 +111,13 @@ async fn valid_from_may_predate_the_grant_and_verification_agrees(app: TestApp) 
     let authorisation = check(&result, "authorisation");
     assert_eq!(authorisation["ok"], true, "{result}");
     assert_eq!(authorisation["code"], "authorised");
+    let registry =
+        crate::support::offline::offline(&app, &crate::support::offline::fresh_bundle(&app).await)
+            .await;
     let offline = crate::support::offline::failures(
         &vc,
-        &crate::support::offline::fresh(&app).await,
+        Some(&crate::support::offline::registration(&receipt, 0)),
+        &registry,
         "2026-06-01T00:00:00Z".parse().expect("time"),
     );
     assert_eq!(offline, vec![], "offline agrees");

@@ -155,7 +155,7 @@ async fn sign_with_status_takes_fresh_indices_and_submit_keeps_them() {
         previous: None,
         created: None,
         out: Some(dir.path().join(format!("{serial}.json"))),
-        status: true,
+        no_status: false,
         state: dir.path().join("chain.json"),
     };
     sign(&sign_args("A1")).expect("signed");

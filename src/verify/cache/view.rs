@@ -6,9 +6,8 @@ use super::Snapshot;
 use crate::domain::authorisation::Authorisation;
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::issuer::Issuer;
-use crate::domain::licence_type::LicenceType;
 use crate::verify::standings::Standings;
-use crate::verify::{LicenceLookup, RegisteredLicence, RegistryView, SchemaLookup};
+use crate::verify::{LicenceLookup, RegisteredLicence, RegistryView, SchemaLookup, TypeFacts};
 
 /// A snapshot plus the standing of the licences of one request.
 pub(super) struct OnlineView<'a> {
@@ -33,15 +32,17 @@ impl RegistryView for OnlineView<'_> {
         self.snapshot.grants.get(issuer).map_or(&[], Vec::as_slice)
     }
 
-    fn licence_type(&self, code: &TypeCode) -> Option<&LicenceType> {
-        self.snapshot.types.get(code)
+    fn licence_type(&self, code: &TypeCode) -> Option<TypeFacts<'_>> {
+        self.snapshot.types.get(code).map(TypeFacts::from)
     }
 
     fn schema(&self, code: &TypeCode, version: u32) -> SchemaLookup {
         match self.snapshot.schemas.get(&(code.clone(), version)) {
             Some(compiled) => SchemaLookup::Compiled(compiled.clone()),
             None if self
-                .licence_type(code)
+                .snapshot
+                .types
+                .get(code)
                 .is_some_and(|t| t.versions.iter().any(|v| v.version == version)) =>
             {
                 SchemaLookup::Unavailable

@@ -12,5 +12,6 @@ pub mod oidc;
 pub mod people;
 pub mod qr;
 pub mod signing;
+pub mod status_lists;
 pub mod submissions;
 pub mod verify;

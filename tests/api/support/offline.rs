@@ -1,31 +1,33 @@
-//! Offline verification against an opened trust bundle.
+//! Offline verification: a fresh trust bundle, the offline view over it, registration receipts.
 
-use chrono::Duration;
-use chrono::{DateTime, Utc};
-use elicence::bundle::{open, verify_offline, TrustedBundle};
-
-use super::app::TestApp;
+use chrono::{DateTime, Duration, Utc};
+use elicence::bundle::open;
+use elicence::log::registration::Registration;
+use elicence::verify::offline::{verify_offline, OfflineRegistry};
 use serde_json::Value;
 
-/// The failed checks (name, code) of `vc` verified offline at `at` against `bundle`.
-pub(crate) fn failures(
-    vc: &Value,
-    bundle: &TrustedBundle,
-    at: DateTime<Utc>,
-) -> Vec<(String, String)> {
-    let result = verify_offline(vc, bundle, at).expect("a licence");
-    assert_eq!(result.verified, result.checks.iter().all(|c| c.ok));
-    result
-        .checks
-        .iter()
-        .filter(|c| !c.ok)
-        .map(|c| (c.name.to_owned(), c.code.clone()))
-        .collect()
+use super::app::{json_with_status, TestApp};
+use super::signing::{TestIssuer, HOST};
+use super::status_lists::entries;
+
+/// A signed licence of `serial` naming revocation and suspension slot `position` of its
+/// issuer's lists, as `issuer sign` makes them.
+pub(crate) fn listed_licence(issuer: &TestIssuer, serial: &str, position: u64) -> Value {
+    let mut vc = issuer.unsigned_licence(serial, 1);
+    vc["credentialStatus"] = entries(issuer, position, position);
+    issuer.sign(&vc)
 }
 
-/// A bundle assembled now, past the route's ten-second cache, so that it holds the change a
-/// test has just made.
-pub(crate) async fn fresh(app: &TestApp) -> TrustedBundle {
+/// The registration receipt of item `index` of a submission receipt.
+pub(crate) fn registration(receipt: &Value, index: usize) -> Registration {
+    let text = receipt["items"][index]["registration"]
+        .as_str()
+        .expect("a licence item carries its registration receipt");
+    Registration::decode(text).expect("a receipt")
+}
+
+/// The signed bundle assembled now (past the route's ten-second cache), as JSON.
+pub(crate) async fn fresh_bundle(app: &TestApp) -> Value {
     let origin = app.state.settings.log_origin();
     let registry = elicence::bundle::Registry {
         did_host: app.state.intake.did_host.as_str(),
@@ -41,6 +43,39 @@ pub(crate) async fn fresh(app: &TestApp) -> TrustedBundle {
     )
     .await
     .expect("assembled");
-    let signed = elicence::bundle::sign(&bundle, &app.state.registry_key).expect("signed");
-    open(&signed, Some(&app.state.registry_key.multikey())).expect("opens")
+    elicence::bundle::sign(&bundle, &app.state.registry_key).expect("signed")
+}
+
+/// An offline registry from `bundle` and every list it references, fetched now.
+pub(crate) async fn offline(app: &TestApp, bundle: &Value) -> OfflineRegistry {
+    let trusted = open(bundle, Some(&app.state.registry_key.multikey())).expect("opens");
+    let mut lists = Vec::new();
+    for reference in &trusted.bundle().status_lists {
+        let path = reference
+            .url
+            .strip_prefix(&format!("https://{HOST}"))
+            .expect("a list of this registry");
+        lists.push(json_with_status(app.get(path).await, 200).await);
+    }
+    let registry = OfflineRegistry::new(&trusted, &lists);
+    assert!(registry.list_problems().is_empty(), "every list is kept");
+    registry
+}
+
+/// The failed checks (name, code) of `vc` verified offline at `at`.
+pub(crate) fn failures(
+    vc: &Value,
+    receipt: Option<&Registration>,
+    registry: &OfflineRegistry,
+    at: DateTime<Utc>,
+) -> Vec<(String, String)> {
+    let result = verify_offline(vc, receipt, registry, at);
+    assert_eq!(result.verified(), result.checks().iter().all(|c| c.ok));
+    assert_eq!(result.checks().len(), 8, "the online checks");
+    result
+        .checks()
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| (c.name.to_owned(), c.code.to_owned()))
+        .collect()
 }

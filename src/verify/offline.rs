@@ -1,0 +1,342 @@
+//! Offline verification: the same engine and checks as online, over a [`RegistryView`] made
+//! from a signed trust bundle, the registry-signed status lists it references, and the
+//! licence's own registration receipt. No call to the registry and no list of licences.
+//!
+//! [`OfflineRegistry`] is loaded once (schemas compiled, lists checked and decoded);
+//! [`verify_offline`] then builds a per-credential view that answers [`LicenceLookup::AsOf`]
+//! from the lists the credential's `credentialStatus` names and from its receipt
+//! (`docs/offline.md`).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use ed25519_dalek::VerifyingKey;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::checks::state_code;
+use super::{
+    time, verify_one, Check, FastMap, LicenceLookup, ReceiptToCheck, RegistryView, SchemaLookup,
+    TypeFacts, Verification,
+};
+use crate::bundle::{BundleType, TrustedBundle};
+use crate::crypto::digest::{multibase_sha256, parse_multibase_sha256};
+use crate::crypto::jcs::canonicalize;
+use crate::crypto::strict_json::Member as _;
+use crate::domain::authorisation::Authorisation;
+use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
+use crate::domain::issuer::Issuer;
+use crate::domain::licence::LicenceState;
+use crate::domain::schema::CompiledSchema;
+use crate::domain::status_list::{bit, parse_entries, StatusPurpose};
+use crate::log::registration::Registration;
+
+mod lists;
+
+pub use lists::{ListKey, LoadedLists};
+
+/// The registry as a trust bundle and its status lists tell it, ready to verify against.
+#[derive(Debug)]
+pub struct OfflineRegistry {
+    did_host: String,
+    public_base: String,
+    issued_at: DateTime<Utc>,
+    next_update: DateTime<Utc>,
+    /// The log's origin (the checkpoint key's name), which receipts are signed under.
+    origin: String,
+    key: VerifyingKey,
+    issuers: FastMap<Uscc, Issuer>,
+    grants: FastMap<Uscc, Vec<Authorisation>>,
+    types: FastMap<TypeCode, BundleType>,
+    schemas: FastMap<(TypeCode, u32), Option<Arc<CompiledSchema>>>,
+    /// Every issuer key, decoded once (Multikey → curve point), as the online snapshot does.
+    keys: FastMap<String, VerifyingKey>,
+    lists: LoadedLists,
+}
+
+impl OfflineRegistry {
+    /// Loads an opened bundle and the list credentials fetched for it (each checked against
+    /// the bundle's key and reference; refused ones are reported in [`Self::list_problems`]).
+    pub fn new(trusted: &TrustedBundle, lists: &[Value]) -> Self {
+        let b = trusted.bundle();
+        let mut issuers = FastMap::default();
+        let mut keys = FastMap::default();
+        for i in &b.issuers {
+            let issuer_keys: Vec<_> = i.keys.iter().map(|k| k.to_domain()).collect();
+            let created_at = issuer_keys
+                .iter()
+                .map(|k| k.valid_from)
+                .min()
+                .unwrap_or(b.issued_at);
+            let issuer = Issuer {
+                uscc: i.uscc.clone(),
+                name: i.name.clone(),
+                contact: None,
+                status: i.status,
+                created_at,
+                keys: issuer_keys,
+            };
+            for k in &issuer.keys {
+                if let Ok(key) = crate::crypto::multikey::decode(&k.multikey) {
+                    keys.insert(k.multikey.clone(), key);
+                }
+            }
+            issuers.insert(i.uscc.clone(), issuer);
+        }
+        let mut grants: FastMap<Uscc, Vec<Authorisation>> = FastMap::default();
+        for a in &b.authorisations {
+            grants
+                .entry(a.issuer.clone())
+                .or_default()
+                .push(a.to_domain());
+        }
+        let mut schemas = FastMap::default();
+        for t in &b.licence_types {
+            for v in &t.versions {
+                // A schema that does not match its digest is unusable, not trusted.
+                let usable = multibase_sha256(&canonicalize(&v.schema)) == v.digest;
+                let compiled = usable
+                    .then(|| CompiledSchema::compile(v.schema.clone()).ok())
+                    .flatten()
+                    .map(Arc::new);
+                schemas.insert((t.code.clone(), v.version), compiled);
+            }
+        }
+        let origin = crate::log::checkpoint::parse_vkey(&b.log.key)
+            .map(|(name, _)| name)
+            .unwrap_or_default();
+        Self {
+            did_host: b
+                .registry
+                .strip_prefix("did:web:")
+                .unwrap_or_default()
+                .to_owned(),
+            public_base: b.public_base.clone(),
+            issued_at: b.issued_at,
+            next_update: b.next_update,
+            origin,
+            key: *trusted.key(),
+            issuers,
+            grants,
+            types: b
+                .licence_types
+                .iter()
+                .map(|t| (t.code.clone(), t.clone()))
+                .collect(),
+            schemas,
+            keys,
+            lists: LoadedLists::load(trusted, lists),
+        }
+    }
+
+    /// The lists that were refused, with why (as warnings of every answer).
+    pub fn list_problems(&self) -> &[(String, String)] {
+        self.lists.problems()
+    }
+
+    /// The state and supersession the lists give for a credential's `credentialStatus`.
+    fn status_of(&self, credential: &Value) -> (Option<LicenceState>, Option<bool>) {
+        let issuer = credential
+            .member("id")
+            .and_then(Value::as_str)
+            .and_then(|urn| LicenceId::from_urn(urn).ok())
+            .map(|id| id.issuer().clone());
+        let slots = match (issuer, credential.as_object()) {
+            (Some(issuer), Some(object)) => parse_entries(object, &issuer, &self.public_base)
+                .ok()
+                .map(|slots| (issuer, slots)),
+            _ => None,
+        };
+        let Some((issuer, slots)) = slots else {
+            return (None, None);
+        };
+        let lookup = |purpose: StatusPurpose, as_purpose: StatusPurpose| {
+            let slot = slots.iter().find(|s| s.purpose == purpose)?;
+            let key = ListKey::new(issuer.clone(), as_purpose, slot.list);
+            self.lists.bits(&key).map(|bits| bit(bits, slot.index))
+        };
+        let revoked = lookup(StatusPurpose::Revocation, StatusPurpose::Revocation);
+        let suspended = lookup(StatusPurpose::Suspension, StatusPurpose::Suspension);
+        let superseded = lookup(StatusPurpose::Revocation, StatusPurpose::Supersession);
+        let state = match (revoked, suspended) {
+            (Some(true), _) => Some(LicenceState::Revoked),
+            (_, Some(true)) => Some(LicenceState::Suspended),
+            (Some(false), Some(false)) => Some(LicenceState::Active),
+            _ => None,
+        };
+        (state, superseded)
+    }
+}
+
+/// The per-credential view: the registry plus what the lists and the receipt say.
+struct OfflineView<'a> {
+    registry: &'a OfflineRegistry,
+    state: Option<LicenceState>,
+    superseded: Option<bool>,
+    receipt: Option<Registration>,
+}
+
+impl RegistryView for OfflineView<'_> {
+    fn did_host(&self) -> &str {
+        &self.registry.did_host
+    }
+
+    fn public_base(&self) -> &str {
+        &self.registry.public_base
+    }
+
+    fn issuer(&self, uscc: &Uscc) -> Option<&Issuer> {
+        self.registry.issuers.get(uscc)
+    }
+
+    fn authorisations(&self, issuer: &Uscc) -> &[Authorisation] {
+        self.registry.grants.get(issuer).map_or(&[], Vec::as_slice)
+    }
+
+    fn licence_type(&self, code: &TypeCode) -> Option<TypeFacts<'_>> {
+        self.registry.types.get(code).map(|t| TypeFacts {
+            name_zh: &t.name_zh,
+            name_en: &t.name_en,
+            holder_category: t.holder_category,
+            validity: &t.validity,
+        })
+    }
+
+    fn schema(&self, code: &TypeCode, version: u32) -> SchemaLookup {
+        match self.registry.schemas.get(&(code.clone(), version)) {
+            Some(Some(compiled)) => SchemaLookup::Compiled(compiled.clone()),
+            Some(None) => SchemaLookup::Unavailable,
+            None => SchemaLookup::NotFound,
+        }
+    }
+
+    fn key(&self, multikey: &str) -> Option<VerifyingKey> {
+        match self.registry.keys.get(multikey) {
+            Some(key) => Some(*key),
+            None => crate::crypto::multikey::decode(multikey).ok(),
+        }
+    }
+
+    fn licence(&self, _: &LicenceId) -> LicenceLookup<'_> {
+        LicenceLookup::AsOf {
+            state: self.state,
+            superseded: self.superseded,
+            receipt: self.receipt.map(|receipt| ReceiptToCheck {
+                receipt,
+                key: &self.registry.key,
+                origin: &self.registry.origin,
+            }),
+            as_of: self.registry.issued_at,
+        }
+    }
+}
+
+/// What the lists and the receipt say about one credential, turned into the `status`,
+/// `registered` and `chain` checks (called by the engine for [`LicenceLookup::AsOf`]).
+pub(super) struct Facts<'a> {
+    pub state: Option<LicenceState>,
+    pub superseded: Option<bool>,
+    pub receipt: Option<ReceiptToCheck<'a>>,
+    pub as_of: DateTime<Utc>,
+}
+
+impl Facts<'_> {
+    /// `digest` is the credential's multibase digest, which a receipt must be signed for.
+    pub(super) fn checks(&self, digest: &str) -> Vec<Check> {
+        let as_of = time(self.as_of);
+        let status = match (self.state, self.superseded) {
+            (None, _) => Check::new("status", false, "status_unknown"),
+            (Some(LicenceState::Active), Some(true)) => Check::new("status", false, "superseded"),
+            (Some(LicenceState::Active), _) => Check::new("status", true, "active"),
+            (Some(other), _) => Check::new("status", false, state_code(other)),
+        };
+        let raw = parse_multibase_sha256(digest).ok();
+        let registered = match (&self.receipt, raw) {
+            (None, _) => Check::new("registered", false, "not_registered").with(json!({
+                "asOf": as_of, "reason": "the licence came without a registration receipt",
+            })),
+            (Some(r), Some(raw)) if r.receipt.verify(r.key, r.origin, &raw).is_ok() => {
+                Check::new("registered", true, "registered").with(json!({
+                    "asOf": as_of, "leafIndex": r.receipt.leaf_index,
+                    "acceptedAt": r.receipt.accepted_at().map(time),
+                }))
+            }
+            (Some(_), _) => {
+                Check::new("registered", false, "receipt_invalid").with(json!({"asOf": as_of}))
+            }
+        };
+        let chain = match self.superseded {
+            Some(false) => Check::new("chain", true, "head"),
+            Some(true) => Check::new("chain", false, "superseded"),
+            None => Check::new("chain", true, "unknown_as_of_bundle"),
+        };
+        vec![
+            status.with(json!({"asOf": as_of})),
+            registered,
+            chain.with(json!({"asOf": as_of})),
+        ]
+    }
+}
+
+/// The verdict on one credential, offline: the online answer's fields and checks, with the
+/// registry state's time and warnings.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OfflineResult {
+    pub mode: &'static str,
+    /// The bundle's `issuedAt`: registry state is known as of then.
+    pub as_of: String,
+    #[serde(flatten)]
+    pub verification: Verification,
+    pub warnings: Vec<Check>,
+}
+
+impl OfflineResult {
+    /// True only when every check passed (warnings do not count against it).
+    pub fn verified(&self) -> bool {
+        self.verification.verified
+    }
+
+    /// The checks, in the online order.
+    pub fn checks(&self) -> &[Check] {
+        &self.verification.checks
+    }
+}
+
+/// Verifies `credential` (with its registration receipt, if it came with one) as of `at`.
+pub fn verify_offline(
+    credential: &Value,
+    receipt: Option<&Registration>,
+    registry: &OfflineRegistry,
+    at: DateTime<Utc>,
+) -> OfflineResult {
+    let (state, superseded) = registry.status_of(credential);
+    let view = OfflineView {
+        registry,
+        state,
+        superseded,
+        receipt: receipt.copied(),
+    };
+    let verification = verify_one(credential, &view, at);
+    let mut warnings = Vec::new();
+    // A bundle cannot vouch for registry state past nextUpdate, whether that is now or the
+    // time asked about.
+    if at.max(Utc::now()) > registry.next_update {
+        warnings.push(
+            Check::new("bundle", false, "bundle_stale")
+                .with(json!({"nextUpdate": time(registry.next_update)})),
+        );
+    }
+    for (url, reason) in registry.list_problems() {
+        warnings.push(
+            Check::new("statusList", false, "status_list_refused")
+                .with(json!({"url": url, "reason": reason})),
+        );
+    }
+    OfflineResult {
+        mode: "offline",
+        as_of: time(registry.issued_at),
+        verification,
+        warnings,
+    }
+}
