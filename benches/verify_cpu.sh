@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Server instructions per verified licence, counted by callgrind: repeatable on a shared, noisy
-# machine where wall-clock throughput is not (issue 4). Registers a corpus on a normal server,
+# machine where wall-clock throughput is not (the verification benchmark). Registers a corpus on a normal server,
 # restarts the same data dir under callgrind, then measures POST /v1/verify (one credential per
 # request, 200 requests) and POST /v1/verify/batch (4 calls of 100) one request at a time.
 #   usage: bash benches/verify_cpu.sh [binary]   (default: builds target/release/elicence)

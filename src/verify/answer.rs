@@ -4,7 +4,7 @@
 //! codes) is fixed and most values are known to need no escaping (times the registry formats,
 //! base64, numbers). Going through serde_json scanned every one of those bytes for characters
 //! to escape, one string at a time: writing the answer was ~9 % of a batch's instructions
-//! (callgrind, issue 4). This writer copies the fixed parts and escapes only text that could
+//! (measured with callgrind). This writer copies the fixed parts and escapes only text that could
 //! need it. The `Serialize` impls stay for every other use, and the tests hold the two to the
 //! same bytes.
 

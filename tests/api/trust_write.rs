@@ -1,4 +1,4 @@
-//! The write path's trust rules (security review, issue 15): a licence keeps its holder; the
+//! The write path's trust rules (from a security review): a licence keeps its holder; the
 //! issuer must be authorised when it signs (proof `created`, close to receipt); a grant comes
 //! from the type's competent authority; an envelope's proof is checked before its items.
 
