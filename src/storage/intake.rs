@@ -77,6 +77,7 @@ macro_rules! intake_store {
     ($store:ty, $db:ty, $conn:ty) => {
         #[async_trait]
         impl $crate::storage::IntakeStore for $store {
+                #[tracing::instrument(level = "debug", skip_all)]
             async fn intake_reads(
                 &self,
                 issuer: &Uscc,
@@ -93,7 +94,7 @@ macro_rules! intake_store {
                 let sql = format!(
                     "SELECT {} FROM authorisations WHERE issuer = $1 \
                      ORDER BY granted_at, valid_from, id",
-                    super::authorisations::AUTHORISATION_COLUMNS
+                    $crate::storage::authorisations::AUTHORISATION_COLUMNS
                 );
                 for row in sqlx::query(&sql).bind(issuer.as_str()).fetch_all(&mut *conn).await? {
                     reads.grants.push(decode_authorisation(&row)?);
@@ -102,7 +103,7 @@ macro_rules! intake_store {
                 bases.sort_unstable();
                 bases.dedup();
                 reads.chains = intake_chains(conn, &bases).await?;
-                let named = super::intake::split_ids(ids, &reads.chains);
+                let named = $crate::storage::intake::split_ids(ids, &reads.chains);
                 reads.existing = intake_existing(conn, &named).await?;
                 if !slots.is_empty() {
                     reads.taken = taken_slots(conn, issuer, slots).await?;
@@ -113,6 +114,7 @@ macro_rules! intake_store {
 
         /// The issuer row with its head and the envelope's earlier receipt (one query), then
         /// its keys.
+            #[tracing::instrument(level = "debug", skip_all)]
         async fn intake_issuer(
             conn: &mut $conn,
             issuer: &Uscc,
@@ -135,14 +137,14 @@ macro_rules! intake_store {
             let head_digest: Option<String> = row.try_get("head_digest")?;
             reads.head = match (sequence, head_digest) {
                 (Some(sequence), Some(digest)) => {
-                    Some(ChainHead { sequence: super::log::to_u64(sequence)?, digest })
+                    Some(ChainHead { sequence: $crate::storage::log::to_u64(sequence)?, digest })
                 }
                 _ => None,
             };
             reads.receipt = row.try_get("receipt")?;
             let sql = format!(
                 "SELECT {} FROM issuer_keys WHERE issuer = $1 ORDER BY id",
-                super::issuers::KEY_COLUMNS
+                $crate::storage::issuers::KEY_COLUMNS
             );
             for row in sqlx::query(&sql).bind(issuer.as_str()).fetch_all(&mut *conn).await? {
                 found.keys.push(decode_issuer_key(&row)?.1);
@@ -159,12 +161,13 @@ macro_rules! intake_store {
 macro_rules! multirow_intake {
     ($db:ty, $conn:ty) => {
         /// The current state of the licences with these bases.
+            #[tracing::instrument(level = "debug", skip_all)]
         async fn intake_chains(
             conn: &mut $conn,
             bases: &[String],
         ) -> Result<HashMap<String, LicenceChain>, StoreError> {
             let mut chains = HashMap::new();
-            for chunk in bases.chunks(super::log::INSERT_CHUNK) {
+            for chunk in bases.chunks($crate::storage::log::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "SELECT h.base, h.id, h.digest, h.status, h.last_event, l.holder, l.jurisdiction \
                      FROM licence_heads h JOIN licences l ON l.id = h.id WHERE h.base IN (",
@@ -183,12 +186,13 @@ macro_rules! multirow_intake {
         }
 
         /// Which of these licence versions exist.
+            #[tracing::instrument(level = "debug", skip_all)]
         async fn intake_existing(
             conn: &mut $conn,
             ids: &[&LicenceId],
         ) -> Result<HashSet<LicenceId>, StoreError> {
             let mut found = HashSet::new();
-            for chunk in ids.chunks(super::log::INSERT_CHUNK) {
+            for chunk in ids.chunks($crate::storage::log::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new("SELECT id FROM licences WHERE id IN (");
                 let mut list = q.separated(", ");
                 for id in chunk {

@@ -122,174 +122,198 @@ pub(crate) use crate::log::plan::{append_leaves, outcomes, triage, Triage};
 /// `multirow_writes!` or `pg`), and `write_status_entries` (`status_list_store!`).
 macro_rules! log_store {
     ($store:ty) => {
-        #[async_trait]
-        impl LogStore for $store {
-            async fn issuer_head(&self, issuer: &Uscc) -> Result<Option<ChainHead>, StoreError> {
-                let row: Option<(i64, String)> =
-                    sqlx::query_as("SELECT sequence, digest FROM issuer_heads WHERE issuer = $1")
-                        .bind(issuer.as_str())
-                        .fetch_optional(&self.pool)
-                        .await?;
-                row.map(|(sequence, digest)| {
-                    Ok(ChainHead { sequence: super::log::to_u64(sequence)?, digest })
-                })
-                .transpose()
-            }
+        const _: () = {
+            use ::async_trait::async_trait;
+            use ::chrono::{DateTime, Utc};
+            use ::std::collections::HashMap;
+            use $crate::domain::identifiers::{LicenceId, Uscc};
+            use $crate::domain::licence::LicenceState;
+            use $crate::log::batch::{Batch, ChainHead, Outcome, Sealer};
+            use $crate::log::merkle::{Hash, NodeId};
+            use $crate::storage::log::{
+                InactiveLicence, LicenceHistory, LogEntry, StoredCheckpoint,
+            };
+            use $crate::storage::{LogStore, StoreError};
 
-            async fn append_batch(
-                &self,
-                batch: &Batch,
-                seal: &Sealer<'_>,
-            ) -> Result<Vec<Outcome>, StoreError> {
-                use super::log::Triage;
-                let mut tx = Self::begin_locked(&self.pool).await?;
-                let (size, heads, stored) = batch_reads(&mut *tx, batch).await?;
-                let triage = super::log::triage(batch, heads, &stored);
-                let accepted: Vec<usize> = (0..triage.len())
-                    .filter(|&i| triage[i] == Triage::Accept)
-                    .collect();
-                if accepted.is_empty() {
-                    // Nothing to write: release the lock without touching the log.
-                    tx.rollback().await?;
-                    return Ok(super::log::outcomes(triage, &HashMap::new()));
-                }
-                let peak_ids = crate::log::merkle::CompactRange::peak_ids(size);
-                let fetched = fetch_nodes(&mut *tx, &peak_ids).await?;
-                let peaks = peak_ids
-                    .iter()
-                    .map(|id| fetched.get(id).copied().ok_or_else(|| StoreError::corrupt("a frontier node is missing")))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let leaves: Vec<&[String]> = accepted.iter().map(|&i| batch.leaves[i].as_slice()).collect();
-                let (mut appended, nodes) = super::log::append_leaves(size, peaks, &leaves)
-                    .map_err(StoreError::corrupt)?;
-                for (slot, &i) in appended.envelopes.iter_mut().zip(&accepted) {
-                    slot.0 = i;
-                }
-                let sealed = seal(&appended);
-                write_batch(&mut *tx, batch, &appended, &nodes, &sealed).await?;
-                write_status_entries(&mut *tx, batch, &appended).await?;
-                tx.commit().await?;
-                let receipts: HashMap<usize, String> = accepted.into_iter().zip(sealed.receipts).collect();
-                Ok(super::log::outcomes(triage, &receipts))
-            }
-
-            async fn log_size(&self) -> Result<u64, StoreError> {
-                let size: i64 = sqlx::query_scalar("SELECT size FROM log_state WHERE id = 1")
-                    .fetch_one(&self.pool)
-                    .await?;
-                super::log::to_u64(size)
-            }
-
-            async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
-                let row: Option<(i64, Vec<u8>, String, DateTime<Utc>)> = sqlx::query_as(
-                    "SELECT size, root, note, created_at FROM checkpoints ORDER BY size DESC LIMIT 1",
-                )
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(|(size, root, note, created_at)| {
-                    Ok(StoredCheckpoint {
-                        size: super::log::to_u64(size)?,
-                        root: super::log::hash_from(root)?,
-                        note,
-                        created_at,
+            #[async_trait]
+            impl LogStore for $store {
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn issuer_head(&self, issuer: &Uscc) -> Result<Option<ChainHead>, StoreError> {
+                    let row: Option<(i64, String)> =
+                        sqlx::query_as("SELECT sequence, digest FROM issuer_heads WHERE issuer = $1")
+                            .bind(issuer.as_str())
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    row.map(|(sequence, digest)| {
+                        Ok(ChainHead { sequence: $crate::storage::log::to_u64(sequence)?, digest })
                     })
-                })
-                .transpose()
-            }
+                    .transpose()
+                }
 
-            async fn log_nodes(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>, StoreError> {
-                let mut conn = self.pool.acquire().await?;
-                fetch_nodes(&mut *conn, ids).await
-            }
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn append_batch(
+                    &self,
+                    batch: &Batch,
+                    seal: &Sealer<'_>,
+                ) -> Result<Vec<Outcome>, StoreError> {
+                    use $crate::storage::log::Triage;
+                    let mut tx = Self::begin_locked(&self.pool).await?;
+                    let (size, heads, stored) = batch_reads(&mut *tx, batch).await?;
+                    let triage = $crate::storage::log::triage(batch, heads, &stored);
+                    let accepted: Vec<usize> = (0..triage.len())
+                        .filter(|&i| triage[i] == Triage::Accept)
+                        .collect();
+                    if accepted.is_empty() {
+                        // Nothing to write: release the lock without touching the log.
+                        tx.rollback().await?;
+                        return Ok($crate::storage::log::outcomes(triage, &HashMap::new()));
+                    }
+                    let peak_ids = crate::log::merkle::CompactRange::peak_ids(size);
+                    let fetched = fetch_nodes(&mut *tx, &peak_ids).await?;
+                    let peaks = peak_ids
+                        .iter()
+                        .map(|id| fetched.get(id).copied().ok_or_else(|| StoreError::corrupt("a frontier node is missing")))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let leaves: Vec<&[String]> = accepted.iter().map(|&i| batch.leaves[i].as_slice()).collect();
+                    let (mut appended, nodes) = $crate::storage::log::append_leaves(size, peaks, &leaves)
+                        .map_err(StoreError::corrupt)?;
+                    for (slot, &i) in appended.envelopes.iter_mut().zip(&accepted) {
+                        slot.0 = i;
+                    }
+                    let sealed = seal(&appended);
+                    write_batch(&mut *tx, batch, &appended, &nodes, &sealed).await?;
+                    write_status_entries(&mut *tx, batch, &appended).await?;
+                    tx.commit().await?;
+                    let receipts: HashMap<usize, String> = accepted.into_iter().zip(sealed.receipts).collect();
+                    Ok($crate::storage::log::outcomes(triage, &receipts))
+                }
 
-            async fn log_entries(&self, start: u64, count: u64) -> Result<Vec<LogEntry>, StoreError> {
-                let end = start.saturating_add(count);
-                let rows: Vec<(i64, Vec<u8>, String)> = sqlx::query_as(
-                    "SELECT idx, leaf_hash, data FROM log_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-                )
-                .bind(super::log::to_i64(start)?)
-                .bind(super::log::to_i64(end.min(i64::MAX as u64))?)
-                .fetch_all(&self.pool)
-                .await?;
-                rows.into_iter()
-                    .map(|(idx, hash, data)| {
-                        Ok(LogEntry {
-                            index: super::log::to_u64(idx)?,
-                            leaf_hash: super::log::hash_from(hash)?,
-                            data,
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn log_size(&self) -> Result<u64, StoreError> {
+                    let size: i64 = sqlx::query_scalar("SELECT size FROM log_state WHERE id = 1")
+                        .fetch_one(&self.pool)
+                        .await?;
+                    $crate::storage::log::to_u64(size)
+                }
+
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+                    let row: Option<(i64, Vec<u8>, String, DateTime<Utc>)> = sqlx::query_as(
+                        "SELECT size, root, note, created_at FROM checkpoints ORDER BY size DESC LIMIT 1",
+                    )
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    row.map(|(size, root, note, created_at)| {
+                        Ok(StoredCheckpoint {
+                            size: $crate::storage::log::to_u64(size)?,
+                            root: $crate::storage::log::hash_from(root)?,
+                            note,
+                            created_at,
                         })
                     })
-                    .collect()
-            }
+                    .transpose()
+                }
 
-            async fn licence_history(&self, base: &str) -> Result<Option<LicenceHistory>, StoreError> {
-                let status: Option<String> =
-                    sqlx::query_scalar("SELECT status FROM licence_heads WHERE base = $1")
-                        .bind(base)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                let Some(status) = status else { return Ok(None) };
-                let state = LicenceState::parse(&status)
-                    .ok_or_else(|| StoreError::corrupt(format!("licence status {status:?}")))?;
-                let versions = sqlx::query(
-                    "SELECT id, digest, document, envelope, leaf_index, accepted_at FROM licences \
-                     WHERE base = $1 ORDER BY version",
-                )
-                .bind(base)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(decode_licence)
-                .collect::<Result<Vec<_>, _>>()?;
-                let events = sqlx::query(
-                    "SELECT licence, action, reason, effective_from, digest, previous, envelope, \
-                     leaf_index, accepted_at FROM status_events WHERE base = $1 ORDER BY leaf_index",
-                )
-                .bind(base)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(decode_event)
-                .collect::<Result<Vec<_>, _>>()?;
-                Ok(Some(LicenceHistory { state, versions, events }))
-            }
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn log_nodes(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>, StoreError> {
+                    let mut conn = self.pool.acquire().await?;
+                    fetch_nodes(&mut *conn, ids).await
+                }
 
-            async fn inactive_licences(&self) -> Result<Vec<InactiveLicence>, StoreError> {
-                let rows: Vec<(String, String, Option<DateTime<Utc>>)> = sqlx::query_as(
-                    "SELECT h.base, h.status, (SELECT e.effective_from FROM status_events e \
-                     WHERE e.base = h.base ORDER BY e.leaf_index DESC LIMIT 1) AS since \
-                     FROM licence_heads h WHERE h.status <> 'active' ORDER BY h.base",
-                )
-                .fetch_all(&self.pool)
-                .await?;
-                rows.into_iter()
-                    .map(|(base, status, since)| {
-                        let state = LicenceState::parse(&status)
-                            .ok_or_else(|| StoreError::corrupt(format!("licence status {status:?}")))?;
-                        let since = since.ok_or_else(|| StoreError::corrupt("an inactive licence has no event"))?;
-                        Ok(InactiveLicence { base, state, since })
-                    })
-                    .collect()
-            }
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn log_entries(&self, start: u64, count: u64) -> Result<Vec<LogEntry>, StoreError> {
+                    let end = start.saturating_add(count);
+                    let rows: Vec<(i64, Vec<u8>, String)> = sqlx::query_as(
+                        "SELECT idx, leaf_hash, data FROM log_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                    )
+                    .bind($crate::storage::log::to_i64(start)?)
+                    .bind($crate::storage::log::to_i64(end.min(i64::MAX as u64))?)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter()
+                        .map(|(idx, hash, data)| {
+                            Ok(LogEntry {
+                                index: $crate::storage::log::to_u64(idx)?,
+                                leaf_hash: $crate::storage::log::hash_from(hash)?,
+                                data,
+                            })
+                        })
+                        .collect()
+                }
 
-            async fn superseded_licences(&self) -> Result<Vec<(LicenceId, LicenceId)>, StoreError> {
-                let rows: Vec<(String, String)> = sqlx::query_as(
-                    "SELECT l.id, h.id FROM licences l JOIN licence_heads h ON h.base = l.base \
-                     WHERE l.id <> h.id ORDER BY l.id",
-                )
-                .fetch_all(&self.pool)
-                .await?;
-                rows.into_iter()
-                    .map(|(old, head)| {
-                        Ok((old.parse().map_err(StoreError::corrupt)?, head.parse().map_err(StoreError::corrupt)?))
-                    })
-                    .collect()
-            }
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn licence_history(&self, base: &str) -> Result<Option<LicenceHistory>, StoreError> {
+                    let status: Option<String> =
+                        sqlx::query_scalar("SELECT status FROM licence_heads WHERE base = $1")
+                            .bind(base)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    let Some(status) = status else { return Ok(None) };
+                    let state = LicenceState::parse(&status)
+                        .ok_or_else(|| StoreError::corrupt(format!("licence status {status:?}")))?;
+                    let versions = sqlx::query(
+                        "SELECT id, digest, document, envelope, leaf_index, accepted_at FROM licences \
+                         WHERE base = $1 ORDER BY version",
+                    )
+                    .bind(base)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(decode_licence)
+                    .collect::<Result<Vec<_>, _>>()?;
+                    let events = sqlx::query(
+                        "SELECT licence, action, reason, effective_from, digest, previous, envelope, \
+                         leaf_index, accepted_at FROM status_events WHERE base = $1 ORDER BY leaf_index",
+                    )
+                    .bind(base)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(decode_event)
+                    .collect::<Result<Vec<_>, _>>()?;
+                    Ok(Some(LicenceHistory { state, versions, events }))
+                }
 
-            async fn licence_digests(&self) -> Result<Vec<String>, StoreError> {
-                Ok(sqlx::query_scalar("SELECT digest FROM licences").fetch_all(&self.pool).await?)
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn inactive_licences(&self) -> Result<Vec<InactiveLicence>, StoreError> {
+                    let rows: Vec<(String, String, Option<DateTime<Utc>>)> = sqlx::query_as(
+                        "SELECT h.base, h.status, (SELECT e.effective_from FROM status_events e \
+                         WHERE e.base = h.base ORDER BY e.leaf_index DESC LIMIT 1) AS since \
+                         FROM licence_heads h WHERE h.status <> 'active' ORDER BY h.base",
+                    )
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter()
+                        .map(|(base, status, since)| {
+                            let state = LicenceState::parse(&status)
+                                .ok_or_else(|| StoreError::corrupt(format!("licence status {status:?}")))?;
+                            let since = since.ok_or_else(|| StoreError::corrupt("an inactive licence has no event"))?;
+                            Ok(InactiveLicence { base, state, since })
+                        })
+                        .collect()
+                }
+
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn superseded_licences(&self) -> Result<Vec<(LicenceId, LicenceId)>, StoreError> {
+                    let rows: Vec<(String, String)> = sqlx::query_as(
+                        "SELECT l.id, h.id FROM licences l JOIN licence_heads h ON h.base = l.base \
+                         WHERE l.id <> h.id ORDER BY l.id",
+                    )
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter()
+                        .map(|(old, head)| {
+                            Ok((old.parse().map_err(StoreError::corrupt)?, head.parse().map_err(StoreError::corrupt)?))
+                        })
+                        .collect()
+                }
+
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn licence_digests(&self) -> Result<Vec<String>, StoreError> {
+                    Ok(sqlx::query_scalar("SELECT digest FROM licences").fetch_all(&self.pool).await?)
+                }
             }
-        }
+        };
     };
 }
 

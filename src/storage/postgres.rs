@@ -13,10 +13,8 @@ use std::collections::HashMap;
 
 use super::intake::pg::{intake_chains, intake_existing};
 use super::log::pg::{batch_reads, write_batch};
-use super::log::{
-    InactiveLicence, LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence,
-};
-use super::{classify, CoreStore, DirectoryStore, LogStore, PoolStats, StoreError};
+use super::log::{StoredEvent, StoredLicence};
+use super::{classify, CoreStore, DirectoryStore, PoolStats, StoreError};
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::licence::{LicenceState, StatusAction};
 use crate::domain::licence_type::{
@@ -24,7 +22,7 @@ use crate::domain::licence_type::{
     ValidityRange,
 };
 
-use crate::log::batch::{Batch, ChainHead, LicenceChain, Outcome, Sealer};
+use crate::log::batch::{Batch, ChainHead, LicenceChain};
 use crate::log::merkle::{Hash, NodeId};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

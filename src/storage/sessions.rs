@@ -101,134 +101,148 @@ pub(crate) fn decode_session((holder, via): (String, String)) -> Result<HolderSe
 /// Implements [`SessionStore`] for a store with a `pool` field.
 macro_rules! session_store {
     ($store:ty) => {
-        #[async_trait]
-        impl $crate::storage::SessionStore for $store {
-            async fn insert_holder_session(
-                &self,
-                id_hash: &[u8; 32],
-                session: &$crate::storage::HolderSession,
-                at: DateTime<Utc>,
-                expires_at: DateTime<Utc>,
-            ) -> Result<(), StoreError> {
-                let at = super::shared::now_micros(at);
-                sqlx::query(
-                    "INSERT INTO holder_sessions \
-                     (id_hash, holder, via, created_at, last_seen_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $4, $5)",
-                )
-                .bind(hex::encode(id_hash))
-                .bind(session.holder.urn())
-                .bind(session.via.as_str())
-                .bind(at)
-                .bind(super::shared::now_micros(expires_at))
-                .execute(&self.pool)
-                .await
-                .map_err(|e| classify(e, "session"))?;
-                Ok(())
-            }
+        const _: () = {
+            use ::async_trait::async_trait;
+            use ::chrono::{DateTime, Utc};
+            use $crate::storage::{classify, StoreError};
 
-            async fn touch_holder_session(
-                &self,
-                id_hash: &[u8; 32],
-                now: DateTime<Utc>,
-                idle_since: DateTime<Utc>,
-            ) -> Result<Option<$crate::storage::HolderSession>, StoreError> {
-                let row: Option<(String, String)> = sqlx::query_as(
-                    "UPDATE holder_sessions SET last_seen_at = $2 \
-                     WHERE id_hash = $1 AND ended_at IS NULL AND expires_at > $2 \
-                     AND last_seen_at > $3 RETURNING holder, via",
-                )
-                .bind(hex::encode(id_hash))
-                .bind(super::shared::now_micros(now))
-                .bind(super::shared::now_micros(idle_since))
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(super::sessions::decode_session).transpose()
-            }
+            #[async_trait]
+            impl $crate::storage::SessionStore for $store {
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn insert_holder_session(
+                    &self,
+                    id_hash: &[u8; 32],
+                    session: &$crate::storage::HolderSession,
+                    at: DateTime<Utc>,
+                    expires_at: DateTime<Utc>,
+                ) -> Result<(), StoreError> {
+                    let at = $crate::storage::shared::now_micros(at);
+                    sqlx::query(
+                        "INSERT INTO holder_sessions \
+                         (id_hash, holder, via, created_at, last_seen_at, expires_at) \
+                         VALUES ($1, $2, $3, $4, $4, $5)",
+                    )
+                    .bind(hex::encode(id_hash))
+                    .bind(session.holder.urn())
+                    .bind(session.via.as_str())
+                    .bind(at)
+                    .bind($crate::storage::shared::now_micros(expires_at))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| classify(e, "session"))?;
+                    Ok(())
+                }
 
-            async fn end_holder_session(
-                &self,
-                id_hash: &[u8; 32],
-                at: DateTime<Utc>,
-            ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "UPDATE holder_sessions SET ended_at = $2 \
-                     WHERE id_hash = $1 AND ended_at IS NULL",
-                )
-                .bind(hex::encode(id_hash))
-                .bind(super::shared::now_micros(at))
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn touch_holder_session(
+                    &self,
+                    id_hash: &[u8; 32],
+                    now: DateTime<Utc>,
+                    idle_since: DateTime<Utc>,
+                ) -> Result<Option<$crate::storage::HolderSession>, StoreError> {
+                    let row: Option<(String, String)> = sqlx::query_as(
+                        "UPDATE holder_sessions SET last_seen_at = $2 \
+                         WHERE id_hash = $1 AND ended_at IS NULL AND expires_at > $2 \
+                         AND last_seen_at > $3 RETURNING holder, via",
+                    )
+                    .bind(hex::encode(id_hash))
+                    .bind($crate::storage::shared::now_micros(now))
+                    .bind($crate::storage::shared::now_micros(idle_since))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    row.map($crate::storage::sessions::decode_session)
+                        .transpose()
+                }
 
-            async fn delete_dead_holder_sessions(
-                &self,
-                now: DateTime<Utc>,
-                idle_since: DateTime<Utc>,
-            ) -> Result<u64, StoreError> {
-                let done = sqlx::query(
-                    "DELETE FROM holder_sessions WHERE ended_at IS NOT NULL \
-                     OR expires_at <= $1 OR last_seen_at <= $2",
-                )
-                .bind(super::shared::now_micros(now))
-                .bind(super::shared::now_micros(idle_since))
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected())
-            }
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn end_holder_session(
+                    &self,
+                    id_hash: &[u8; 32],
+                    at: DateTime<Utc>,
+                ) -> Result<(), StoreError> {
+                    sqlx::query(
+                        "UPDATE holder_sessions SET ended_at = $2 \
+                         WHERE id_hash = $1 AND ended_at IS NULL",
+                    )
+                    .bind(hex::encode(id_hash))
+                    .bind($crate::storage::shared::now_micros(at))
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
 
-            async fn holder_session_count(&self) -> Result<i64, StoreError> {
-                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM holder_sessions")
-                    .fetch_one(&self.pool)
-                    .await?)
-            }
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn delete_dead_holder_sessions(
+                    &self,
+                    now: DateTime<Utc>,
+                    idle_since: DateTime<Utc>,
+                ) -> Result<u64, StoreError> {
+                    let done = sqlx::query(
+                        "DELETE FROM holder_sessions WHERE ended_at IS NOT NULL \
+                         OR expires_at <= $1 OR last_seen_at <= $2",
+                    )
+                    .bind($crate::storage::shared::now_micros(now))
+                    .bind($crate::storage::shared::now_micros(idle_since))
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(done.rows_affected())
+                }
 
-            async fn holder_tokens(
-                &self,
-                holder: &$crate::domain::identifiers::HolderId,
-            ) -> Result<Vec<$crate::storage::HolderTokenRow>, StoreError> {
-                let rows: Vec<(i64, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>)> =
-                    sqlx::query_as(
-                        "SELECT id, created_at, expires_at, revoked_at FROM holder_tokens \
-                         WHERE holder = $1 ORDER BY id DESC",
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn holder_session_count(&self) -> Result<i64, StoreError> {
+                    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM holder_sessions")
+                        .fetch_one(&self.pool)
+                        .await?)
+                }
+
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn holder_tokens(
+                    &self,
+                    holder: &$crate::domain::identifiers::HolderId,
+                ) -> Result<Vec<$crate::storage::HolderTokenRow>, StoreError> {
+                    let rows: Vec<(i64, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>)> =
+                        sqlx::query_as(
+                            "SELECT id, created_at, expires_at, revoked_at FROM holder_tokens \
+                             WHERE holder = $1 ORDER BY id DESC",
+                        )
+                        .bind(holder.urn())
+                        .fetch_all(&self.pool)
+                        .await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(id, created_at, expires_at, revoked_at)| {
+                            $crate::storage::HolderTokenRow {
+                                id,
+                                created_at,
+                                expires_at,
+                                revoked_at,
+                            }
+                        })
+                        .collect())
+                }
+
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn revoke_holder_token(
+                    &self,
+                    holder: &$crate::domain::identifiers::HolderId,
+                    id: i64,
+                    at: DateTime<Utc>,
+                ) -> Result<(), StoreError> {
+                    let done = sqlx::query(
+                        "UPDATE holder_tokens SET revoked_at = $3 \
+                         WHERE holder = $1 AND id = $2 AND revoked_at IS NULL",
                     )
                     .bind(holder.urn())
-                    .fetch_all(&self.pool)
+                    .bind(id)
+                    .bind($crate::storage::shared::now_micros(at))
+                    .execute(&self.pool)
                     .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(id, created_at, expires_at, revoked_at)| {
-                        $crate::storage::HolderTokenRow {
-                            id,
-                            created_at,
-                            expires_at,
-                            revoked_at,
-                        }
-                    })
-                    .collect())
-            }
-
-            async fn revoke_holder_token(
-                &self,
-                holder: &$crate::domain::identifiers::HolderId,
-                id: i64,
-                at: DateTime<Utc>,
-            ) -> Result<(), StoreError> {
-                let done = sqlx::query(
-                    "UPDATE holder_tokens SET revoked_at = $3 \
-                     WHERE holder = $1 AND id = $2 AND revoked_at IS NULL",
-                )
-                .bind(holder.urn())
-                .bind(id)
-                .bind(super::shared::now_micros(at))
-                .execute(&self.pool)
-                .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound("no such holder token".into()));
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound("no such holder token".into()));
+                    }
+                    Ok(())
                 }
-                Ok(())
             }
-        }
+        };
     };
 }

@@ -15,10 +15,8 @@ use sqlx::Row;
 
 use std::collections::{HashMap, HashSet};
 
-use super::log::{
-    InactiveLicence, LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence,
-};
-use super::{classify, CoreStore, DirectoryStore, LogStore, PoolStats, StoreError};
+use super::log::{StoredEvent, StoredLicence};
+use super::{classify, CoreStore, DirectoryStore, PoolStats, StoreError};
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::licence::{LicenceState, StatusAction};
 use crate::domain::licence_type::{
@@ -26,9 +24,7 @@ use crate::domain::licence_type::{
     ValidityRange,
 };
 
-use crate::log::batch::{
-    Appended, Batch, ChainHead, LicenceChain, Outcome, PendingItem, Sealed, Sealer,
-};
+use crate::log::batch::{Appended, Batch, ChainHead, LicenceChain, PendingItem, Sealed};
 use crate::log::merkle::{Hash, NodeId};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

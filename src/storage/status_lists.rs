@@ -56,22 +56,25 @@ macro_rules! status_list_store {
     ($store:ty, $db:ty, $conn:ty) => {
         #[async_trait]
         impl $crate::storage::StatusListStore for $store {
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn status_list_bits(
                 &self,
                 issuer: &Uscc,
                 purpose: $crate::domain::status_list::StatusPurpose,
                 list: u32,
             ) -> Result<Vec<u32>, StoreError> {
-                let rows: Vec<(i64,)> = sqlx::query_as(super::status_lists::bits_query(purpose))
-                    .bind(issuer.as_str())
-                    .bind(i64::from(list))
-                    .fetch_all(&self.pool)
-                    .await?;
+                let rows: Vec<(i64,)> =
+                    sqlx::query_as($crate::storage::status_lists::bits_query(purpose))
+                        .bind(issuer.as_str())
+                        .bind(i64::from(list))
+                        .fetch_all(&self.pool)
+                        .await?;
                 rows.into_iter()
                     .map(|(i,)| u32::try_from(i).map_err(StoreError::corrupt))
                     .collect()
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn status_lists_in_use(
                 &self,
             ) -> Result<Vec<(Uscc, $crate::domain::status_list::StatusPurpose, u32)>, StoreError>
@@ -85,7 +88,7 @@ macro_rules! status_list_store {
                 .await?;
                 let mut lists = Vec::with_capacity(rows.len() * 3 / 2);
                 for (issuer, purpose, list) in rows {
-                    let issuer: Uscc = super::issuers::stored(&issuer)?;
+                    let issuer: Uscc = $crate::storage::issuers::stored(&issuer)?;
                     let purpose = StatusPurpose::parse(&purpose)
                         .ok_or_else(|| StoreError::corrupt(format!("purpose {purpose:?}")))?;
                     let list = u32::try_from(list).map_err(StoreError::corrupt)?;
@@ -101,6 +104,7 @@ macro_rules! status_list_store {
         }
 
         /// Which of `slots` of `issuer` are taken already.
+        #[tracing::instrument(level = "debug", skip_all)]
         async fn taken_slots(
             conn: &mut $conn,
             issuer: &Uscc,
@@ -109,7 +113,7 @@ macro_rules! status_list_store {
         {
             use $crate::domain::status_list::{StatusPurpose, StatusSlot};
             let mut taken = std::collections::HashSet::new();
-            for chunk in slots.chunks(super::log::INSERT_CHUNK) {
+            for chunk in slots.chunks($crate::storage::log::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "SELECT purpose, list, idx FROM status_entries WHERE issuer = ",
                 );
@@ -144,6 +148,7 @@ macro_rules! status_list_store {
 
         /// The slots the batch's accepted licences take (inside the append's transaction: the
         /// primary key refuses a slot taken twice, whatever the intake saw).
+        #[tracing::instrument(level = "debug", skip_all)]
         async fn write_status_entries(
             conn: &mut $conn,
             batch: &Batch,
@@ -157,7 +162,7 @@ macro_rules! status_list_store {
                     }
                 }
             }
-            for chunk in rows.chunks(super::log::INSERT_CHUNK) {
+            for chunk in rows.chunks($crate::storage::log::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO status_entries (issuer, purpose, list, idx, licence, base) ",
                 );

@@ -45,13 +45,14 @@ pub trait VerifyStore: Send + Sync + 'static {
 macro_rules! verify_store {
     ($store:ty, $row:ty) => {
         #[async_trait]
-        impl super::verify::VerifyStore for $store {
+        impl $crate::storage::verify::VerifyStore for $store {
+                #[tracing::instrument(level = "debug", skip_all)]
             async fn licence_standings(
                 &self,
                 ids: &[LicenceId],
-            ) -> Result<HashMap<LicenceId, super::verify::LicenceStanding>, StoreError> {
+            ) -> Result<HashMap<LicenceId, $crate::storage::verify::LicenceStanding>, StoreError> {
                 let mut found = HashMap::with_capacity(ids.len());
-                for chunk in ids.chunks(super::log::INSERT_CHUNK) {
+                for chunk in ids.chunks($crate::storage::log::INSERT_CHUNK) {
                     let mut q = sqlx::QueryBuilder::new(
                         "SELECT l.id, l.digest, l.leaf_index, f.leaf_hash, h.id AS head, h.status, \
                          hl.valid_from AS head_valid_from, hl.valid_until AS head_valid_until, \
@@ -75,6 +76,7 @@ macro_rules! verify_store {
                 Ok(found)
             }
 
+                #[tracing::instrument(level = "debug", skip_all)]
             async fn licence_document(&self, id: &LicenceId) -> Result<Option<Value>, StoreError> {
                 let document: Option<String> =
                     sqlx::query_scalar("SELECT document FROM licences WHERE id = $1")
@@ -87,16 +89,16 @@ macro_rules! verify_store {
             }
         }
 
-        fn decode_standing(row: &$row) -> Result<super::verify::LicenceStanding, StoreError> {
+        fn decode_standing(row: &$row) -> Result<$crate::storage::verify::LicenceStanding, StoreError> {
             let status: String = row.try_get("status")?;
             let parse_id = |name: &str| -> Result<LicenceId, StoreError> {
                 row.try_get::<String, _>(name)?.parse().map_err(StoreError::corrupt)
             };
-            Ok(super::verify::LicenceStanding {
+            Ok($crate::storage::verify::LicenceStanding {
                 id: parse_id("id")?,
                 digest: row.try_get("digest")?,
-                leaf_index: super::log::to_u64(row.try_get("leaf_index")?)?,
-                leaf_hash: super::log::hash_from(row.try_get("leaf_hash")?)?,
+                leaf_index: $crate::storage::log::to_u64(row.try_get("leaf_index")?)?,
+                leaf_hash: $crate::storage::log::hash_from(row.try_get("leaf_hash")?)?,
                 head: parse_id("head")?,
                 head_valid_from: row.try_get("head_valid_from")?,
                 head_valid_until: row.try_get("head_valid_until")?,
