@@ -47,6 +47,7 @@ impl Subject<'_> {
 }
 
 /// Runs every check after the signature and assembles the answer.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(super) fn run(
     mut prepared: Prepared<'_>,
     signature: Result<(), SignatureFailure>,
@@ -76,6 +77,7 @@ pub(super) fn run(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 fn read<'a>(
     prepared: &Prepared<'a>,
     known_id: Option<LicenceId>,
@@ -126,6 +128,7 @@ fn read<'a>(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 fn issuer_key(prepared: &Prepared<'_>, s: &Subject<'_>) -> Check {
     let fail = |code| Check::new("issuerKey", false, code);
     let (Some(did), Some(issuer)) = (s.issuer_did, s.issuer) else {
@@ -166,6 +169,7 @@ fn issuer_key(prepared: &Prepared<'_>, s: &Subject<'_>) -> Check {
 
 /// A grant covered the type and jurisdiction when the licence was signed (`proof.created`),
 /// the instant intake judged it at; `validFrom` may predate it.
+#[tracing::instrument(level = "debug", skip_all)]
 fn authorisation(prepared: &Prepared<'_>, s: &Subject<'_>, view: &dyn RegistryView) -> Check {
     let signed_at = prepared
         .proof()
@@ -192,6 +196,7 @@ fn authorisation(prepared: &Prepared<'_>, s: &Subject<'_>, view: &dyn RegistryVi
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 fn schema(s: &Subject<'_>, view: &dyn RegistryView) -> Check {
     let fail = |code| Check::new("schema", false, code);
     let claims = match &s.claims {
@@ -226,6 +231,7 @@ fn schema(s: &Subject<'_>, view: &dyn RegistryView) -> Check {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 fn validity(s: &Subject<'_>, at: DateTime<Utc>) -> Check {
     let Ok(claims) = &s.claims else {
         return Check::new("validityPeriod", false, "not_checked");
@@ -247,6 +253,7 @@ fn validity(s: &Subject<'_>, at: DateTime<Utc>) -> Check {
 
 /// The `status`, `registered` and `chain` checks, from one lookup; and the leaf whose inclusion
 /// proof the caller should attach.
+#[tracing::instrument(level = "debug", skip_all)]
 fn registration(s: &Subject<'_>, view: &dyn RegistryView) -> (Vec<Check>, Option<u64>) {
     let Some(id) = s.id() else {
         let not_checked = |name| Check::new(name, false, "not_checked");

@@ -315,6 +315,7 @@ pub fn is_credential(value: &Value) -> bool {
 ///
 /// `known_ids` holds, in the credentials' order, the licence identifiers the caller already
 /// parsed (to look up standings); the checks parse the rest.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn verify_many(
     credentials: &[&Value],
     known_ids: Vec<Option<LicenceId>>,
@@ -348,6 +349,7 @@ fn prepare_all<'a>(
 
 /// Verifies a request's few credentials with their signatures checked in a batch with those of
 /// the other requests this worker is verifying at the moment ([`coalesce`]).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn verify_coalesced(
     credentials: &[Value],
     known_ids: Vec<Option<LicenceId>>,
@@ -373,6 +375,7 @@ pub async fn verify_coalesced(
 
 /// Verifies one credential against `view` at `at`, its signature checked on its own (no batch):
 /// what the offline verifier runs.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn verify_one(credential: &Value, view: &dyn RegistryView, at: DateTime<Utc>) -> Verification {
     let prepared = prepare(credential, view);
     let signature = prepared.check_single();

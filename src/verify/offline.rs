@@ -304,6 +304,7 @@ impl OfflineResult {
 }
 
 /// Verifies `credential` (with its registration receipt, if it came with one) as of `at`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn verify_offline(
     credential: &Value,
     receipt: Option<&Registration>,

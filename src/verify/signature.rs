@@ -26,6 +26,7 @@ pub struct Prepared<'a> {
 
 /// Checks the proof's shape and purpose, computes the signed message and resolves the key its
 /// verification method names.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn prepare<'a>(credential: &'a Value, view: &dyn RegistryView) -> Prepared<'a> {
     let input = proof::prepare(credential)
         .map_err(|e| (e.code(), e.to_string()))
@@ -88,6 +89,7 @@ impl Prepared<'_> {
 
 /// Checks every signature, in batches where there are several ([`batch::verify_each`]: the
 /// terms of a shared key combined, a failed batch checked one by one to find the bad ones).
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn verify_signatures(prepared: &[Prepared<'_>]) -> Vec<Result<(), SignatureFailure>> {
     let items: Vec<batch::Item<'_>> = prepared
         .iter()
