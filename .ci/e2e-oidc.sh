@@ -52,10 +52,12 @@ cat >"$WORK/subject.json" <<JSON
 {"id":"urn:cn:rid:$CITIZEN","holderName":"张小三","certificateNumber":"12201202610123456",
  "practiceType":"专职律师","lawFirm":"吉林某某律师事务所","issuingAuthority":"吉林省司法厅","issuedOn":"2026-01-01"}
 JSON
+# One chain state for signing (status list indices) and submitting, in the scratch directory.
+export ELICENCE_ISSUER_STATE="$WORK/chain.json"
 "$BIN" issuer sign --key "$KEY" --issuer-uscc "$ISSUER" --type-code "$TYPE" --serial OIDC1 \
   --subject "$WORK/subject.json" --valid-from 2026-01-01 --valid-until 2031-01-01 \
   --jurisdiction 220102 --out "$WORK/OIDC1.json" >/dev/null 2>&1
-ELICENCE_ISSUER_STATE="$WORK/chain.json" "$BIN" issuer submit --key "$KEY" "$WORK/OIDC1.json" >/dev/null
+"$BIN" issuer submit --key "$KEY" "$WORK/OIDC1.json" >/dev/null
 LICENCE=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$WORK/OIDC1.json")
 echo "registry $BASE, identity provider $IDP: $LICENCE for the test citizen"
 

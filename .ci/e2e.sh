@@ -42,6 +42,8 @@ cat >"$WORK/subject.json" <<JSON
 {"id":"urn:cn:rid:$CITIZEN","holderName":"张小三","certificateNumber":"12201202610123456",
  "practiceType":"专职律师","lawFirm":"吉林某某律师事务所","issuingAuthority":"吉林省司法厅","issuedOn":"2026-01-01"}
 JSON
+# One chain state for signing (status list indices) and submitting, in the scratch directory.
+export ELICENCE_ISSUER_STATE="$WORK/chain.json"
 sign() {
   "$BIN" issuer sign --key "$KEY" --issuer-uscc "$ISSUER" --type-code "$TYPE" --serial "$1" \
     --subject "$WORK/subject.json" --valid-from 2026-01-01 --valid-until 2031-01-01 \
@@ -52,7 +54,6 @@ REVOKED_DIGEST=$(sign E2E2)
 "$BIN" issuer sign --key "$KEY" --issuer-uscc "$ISSUER" --type-code "$TYPE" --serial E2E3 \
   --subject "$WORK/subject.json" --valid-from 2020-01-01 --valid-until 2021-01-01 \
   --jurisdiction 220102 --out "$WORK/E2E3.json" 2>/dev/null
-export ELICENCE_ISSUER_STATE="$WORK/chain.json"
 "$BIN" issuer submit --key "$KEY" "$WORK/E2E1.json" "$WORK/E2E2.json" "$WORK/E2E3.json" >/dev/null
 urn() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$1"; }
 VALID=$(urn "$WORK/E2E1.json") REVOKED=$(urn "$WORK/E2E2.json") EXPIRED=$(urn "$WORK/E2E3.json")
