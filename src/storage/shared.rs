@@ -20,10 +20,12 @@ macro_rules! core_store {
                 Self::BACKEND
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn migrate(&self) -> Result<(), StoreError> {
                 self.run_migrations().await
             }
 
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn ping(&self) -> Result<(), StoreError> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
                 Ok(())
