@@ -93,7 +93,8 @@ pub struct PendingEnvelope {
     pub issuer: Uscc,
     pub sequence: u64,
     pub previous: Option<String>,
-    /// The envelope as received.
+    /// The envelope as stored: as received, with each item replaced by its digest
+    /// ([`super::envelope::stored_document`]).
     pub document: String,
     pub items: Vec<PendingItem>,
     /// The resulting state of every licence the items touch.
@@ -141,7 +142,11 @@ pub struct Appended {
 #[derive(Debug, Clone)]
 pub struct Sealed {
     pub checkpoint: String,
+    /// The receipts as answered.
     pub receipts: Vec<String>,
+    /// The same receipts as stored: without their inclusion proofs, which the tree gives
+    /// again (`receipt::restore_proofs`).
+    pub stored: Vec<String>,
 }
 
 /// Signs checkpoints and receipts inside the store's transaction (pure; no I/O).

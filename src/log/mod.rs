@@ -9,12 +9,14 @@
 //! pairs that [`merkle::CompactRange::append`] returns and answers the node lists that
 //! [`merkle::ProofPlan::nodes`] asks for. [`batch`] and [`plan`] are what one append is: the
 //! sealed batch's data, each envelope's fate under the lock, the nodes and proofs it adds;
-//! [`receipt`] the registry-signed answers, [`registration`] the compact per-licence receipts
+//! [`envelope`] the stored form of an envelope (its items stored once, in their own rows);
+//! [`receipt`] the registry-signed answers (stored without their inclusion proofs), [`registration`] the compact per-licence receipts
 //! an offline verifier checks. The write path that feeds them (intake and the
 //! sequencer) is [`crate::submissions`], above storage.
 
 pub mod batch;
 pub mod checkpoint;
+pub mod envelope;
 pub mod merkle;
 pub mod plan;
 pub mod receipt;

@@ -50,7 +50,7 @@ impl Signer {
     /// Signs the checkpoint and every accepted envelope's receipt.
     pub fn seal(&self, batch: &Batch, appended: &Appended) -> Sealed {
         let checkpoint = self.checkpoint(appended.size, appended.root);
-        let receipts = appended
+        let receipts: (Vec<String>, Vec<String>) = appended
             .envelopes
             .iter()
             .map(|(i, leaves)| {
@@ -85,12 +85,16 @@ impl Signer {
                     "treeSize": appended.size,
                     "items": items,
                 });
-                self.sign(&receipt, batch.accepted_at)
+                let signed = self.sign(&receipt, batch.accepted_at);
+                let full = signed.to_string();
+                (full, stored_form(signed))
             })
-            .collect();
+            .unzip();
+        let (receipts, stored) = receipts;
         Sealed {
             checkpoint,
             receipts,
+            stored,
         }
     }
 
@@ -113,13 +117,57 @@ impl Signer {
         .unwrap_or_default()
     }
 
-    fn sign(&self, document: &Value, at: DateTime<Utc>) -> String {
+    fn sign(&self, document: &Value, at: DateTime<Utc>) -> Value {
         let options = ProofOptions::assertion(self.verification_method(), at);
         // Invariant: the receipt is an object without a proof and the options carry no
         // @context, the only inputs `sign` refuses.
-        let signed =
-            proof::sign(document, &self.key, &options).unwrap_or_else(|_| document.clone());
-        signed.to_string()
+        proof::sign(document, &self.key, &options).unwrap_or_else(|_| document.clone())
+    }
+}
+
+/// A signed receipt as the store keeps it: without its items' inclusion proofs. They are most
+/// of a receipt (about 1 KB a licence at ten million leaves) and the tree, which never
+/// changes, gives them again; [`missing_proofs`] and [`restore_proofs`] put them back, so a
+/// repeated envelope gets its original receipt byte for byte.
+fn stored_form(mut signed: Value) -> String {
+    if let Some(items) = signed["items"].as_array_mut() {
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            item.shift_remove("inclusionProof");
+        }
+    }
+    signed.to_string()
+}
+
+/// The tree size of a stored receipt and the leaves whose inclusion proofs it lacks (none for
+/// receipts stored whole, as they were before proofs were left out).
+pub fn missing_proofs(stored: &Value) -> Option<(u64, Vec<u64>)> {
+    let size = stored["treeSize"].as_u64()?;
+    let leaves: Vec<u64> = stored["items"]
+        .as_array()?
+        .iter()
+        .filter(|item| item.get("inclusionProof").is_none())
+        .filter_map(|item| item["leafIndex"].as_u64())
+        .collect();
+    (!leaves.is_empty()).then_some((size, leaves))
+}
+
+/// Puts the inclusion proofs of [`missing_proofs`]' leaves (in that order) back where the
+/// receipt was signed with them: after each item's `leafHash`.
+pub fn restore_proofs(stored: &mut Value, proofs: &[Vec<super::merkle::Hash>]) {
+    let Some(items) = stored["items"].as_array_mut() else {
+        return;
+    };
+    let missing = items
+        .iter_mut()
+        .filter_map(Value::as_object_mut)
+        .filter(|item| !item.contains_key("inclusionProof"));
+    for (item, proof) in missing.zip(proofs) {
+        let encoded: Vec<Value> = proof.iter().map(|h| STANDARD.encode(h).into()).collect();
+        let at = item
+            .keys()
+            .position(|k| k == "leafHash")
+            .map_or(item.len(), |i| i + 1);
+        item.shift_insert(at, "inclusionProof".into(), encoded.into());
     }
 }
 

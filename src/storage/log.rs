@@ -88,16 +88,6 @@ pub fn names_holder(document: &Value, holder: &HolderId) -> bool {
         .is_some_and(|named| &named == holder)
 }
 
-/// A licence that is suspended or revoked.
-#[derive(Debug, Clone)]
-pub struct InactiveLicence {
-    /// The identifier without version and check character.
-    pub base: String,
-    pub state: LicenceState,
-    /// When the latest status event took effect.
-    pub since: DateTime<Utc>,
-}
-
 pub(crate) fn hash_from(bytes: Vec<u8>) -> Result<Hash, super::StoreError> {
     Hash::try_from(bytes).map_err(|_| super::StoreError::corrupt("a stored hash is not 32 bytes"))
 }
@@ -125,13 +115,14 @@ macro_rules! log_store {
         const _: () = {
             use ::async_trait::async_trait;
             use ::chrono::{DateTime, Utc};
+            use ::serde_json::Value;
             use ::std::collections::HashMap;
-            use $crate::domain::identifiers::{LicenceId, Uscc};
+            use $crate::domain::identifiers::Uscc;
             use $crate::domain::licence::LicenceState;
             use $crate::log::batch::{Batch, ChainHead, Outcome, Sealer};
             use $crate::log::merkle::{Hash, NodeId};
             use $crate::storage::log::{
-                InactiveLicence, LicenceHistory, LogEntry, StoredCheckpoint,
+                LicenceHistory, LogEntry, StoredCheckpoint,
             };
             use $crate::storage::{LogStore, StoreError};
 
@@ -275,42 +266,49 @@ macro_rules! log_store {
                 }
 
                 #[tracing::instrument(level = "debug", skip_all)]
-                async fn inactive_licences(&self) -> Result<Vec<InactiveLicence>, StoreError> {
-                    let rows: Vec<(String, String, Option<DateTime<Utc>>)> = sqlx::query_as(
-                        "SELECT h.base, h.status, (SELECT e.effective_from FROM status_events e \
-                         WHERE e.base = h.base ORDER BY e.leaf_index DESC LIMIT 1) AS since \
-                         FROM licence_heads h WHERE h.status <> 'active' ORDER BY h.base",
-                    )
-                    .fetch_all(&self.pool)
-                    .await?;
-                    rows.into_iter()
-                        .map(|(base, status, since)| {
-                            let state = LicenceState::parse(&status)
-                                .ok_or_else(|| StoreError::corrupt(format!("licence status {status:?}")))?;
-                            let since = since.ok_or_else(|| StoreError::corrupt("an inactive licence has no event"))?;
-                            Ok(InactiveLicence { base, state, since })
-                        })
-                        .collect()
-                }
-
-                #[tracing::instrument(level = "debug", skip_all)]
-                async fn superseded_licences(&self) -> Result<Vec<(LicenceId, LicenceId)>, StoreError> {
-                    let rows: Vec<(String, String)> = sqlx::query_as(
-                        "SELECT l.id, h.id FROM licences l JOIN licence_heads h ON h.base = l.base \
-                         WHERE l.id <> h.id ORDER BY l.id",
-                    )
-                    .fetch_all(&self.pool)
-                    .await?;
-                    rows.into_iter()
-                        .map(|(old, head)| {
-                            Ok((old.parse().map_err(StoreError::corrupt)?, head.parse().map_err(StoreError::corrupt)?))
-                        })
-                        .collect()
-                }
-
-                #[tracing::instrument(level = "debug", skip_all)]
-                async fn licence_digests(&self) -> Result<Vec<String>, StoreError> {
-                    Ok(sqlx::query_scalar("SELECT digest FROM licences").fetch_all(&self.pool).await?)
+                async fn envelope_document(&self, digest: &str) -> Result<Option<Value>, StoreError> {
+                    let row: Option<(String, i64)> =
+                        sqlx::query_as("SELECT document, first_leaf FROM envelopes WHERE digest = $1")
+                            .bind(digest)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    let Some((document, first)) = row else { return Ok(None) };
+                    let stored: Value = serde_json::from_str(&document)
+                        .map_err(|_| StoreError::corrupt("a stored envelope is not JSON"))?;
+                    let wanted = $crate::log::envelope::item_digests(&stored);
+                    let mut documents = HashMap::with_capacity(wanted.len());
+                    if !wanted.is_empty() {
+                        // The items are the envelope's leaves: its licences by their digests
+                        // (indexed), its status events by their leaf range.
+                        let end = first.saturating_add(i64::try_from(wanted.len()).unwrap_or(i64::MAX));
+                        for chunk in wanted.chunks($crate::storage::log::INSERT_CHUNK) {
+                            let mut q = sqlx::QueryBuilder::new(
+                                "SELECT digest, document FROM licences WHERE envelope = ",
+                            );
+                            q.push_bind(digest).push(" AND digest IN (");
+                            let mut list = q.separated(", ");
+                            for d in chunk {
+                                list.push_bind(*d);
+                            }
+                            q.push(")");
+                            let rows: Vec<(String, String)> =
+                                q.build_query_as().persistent(false).fetch_all(&self.pool).await?;
+                            documents.extend(rows);
+                        }
+                        let events: Vec<(String, String)> = sqlx::query_as(
+                            "SELECT digest, document FROM status_events \
+                             WHERE leaf_index >= $1 AND leaf_index < $2 AND envelope = $3",
+                        )
+                        .bind(first)
+                        .bind(end)
+                        .bind(digest)
+                        .fetch_all(&self.pool)
+                        .await?;
+                        documents.extend(events);
+                    }
+                    $crate::log::envelope::reassemble(stored, &documents)
+                        .map(Some)
+                        .ok_or_else(|| StoreError::corrupt(format!("envelope {digest}: an item is missing")))
                 }
             }
         };

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
+use crate::domain::identifiers::{TypeCode, Uscc};
 use crate::domain::licence_type::{LicenceType, NewLicenceType, Transfer, TypeFilter, TypeStatus};
 use crate::log::batch::{Batch, ChainHead, Outcome, Sealer};
 use crate::log::merkle::{Hash, NodeId};
@@ -62,9 +62,7 @@ pub use consents::ConsentStore;
 pub use holder::{held_head, HolderStore, LicenceRecord};
 pub use intake::{IntakeReads, IntakeStore};
 pub use issuers::IssuerStore;
-pub use log::{
-    InactiveLicence, LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence,
-};
+pub use log::{LicenceHistory, LogEntry, StoredCheckpoint, StoredEvent, StoredLicence};
 pub use matters::MatterStore;
 pub use postgres::PgStore;
 pub use presentations::{Presentation, PresentationStore, Scan};
@@ -285,13 +283,12 @@ pub trait LogStore: Send + Sync + 'static {
     async fn log_entries(&self, start: u64, count: u64) -> Result<Vec<LogEntry>, StoreError>;
     /// Every version and status event of the licence with this base.
     async fn licence_history(&self, base: &str) -> Result<Option<LicenceHistory>, StoreError>;
-    /// Licences that are not active (suspended or revoked), by base, with the `effectiveFrom`
-    /// of their latest status event.
-    async fn inactive_licences(&self) -> Result<Vec<InactiveLicence>, StoreError>;
-    /// Every version that a later one replaced, with the head version that replaced it.
-    async fn superseded_licences(&self) -> Result<Vec<(LicenceId, LicenceId)>, StoreError>;
-    /// The digest of every licence version accepted.
-    async fn licence_digests(&self) -> Result<Vec<String>, StoreError>;
+    /// An accepted envelope as received (its items put back from their rows, see
+    /// [`crate::log::envelope`]), by digest.
+    async fn envelope_document(
+        &self,
+        digest: &str,
+    ) -> Result<Option<serde_json::Value>, StoreError>;
 }
 
 /// Opens the store the URL names: `sqlite:` or `postgres:` / `postgresql:`.

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::gate::AuthGate;
+use super::repeat::original_receipt;
 use super::sequencer::{Sequencer, SequencerError};
 use crate::domain::authorisation::covering;
 use crate::domain::identifiers::{LicenceId, TypeCode};
@@ -31,6 +32,7 @@ use crate::domain::submission::{
 use crate::log::batch::{
     ChainHead, LicenceChain, NewLicence, Outcome, PendingEnvelope, PendingItem,
 };
+use crate::log::envelope::stored_document;
 use crate::status_list::StatusListCache;
 use crate::storage::{IntakeReads, Store, StoreError};
 use crate::verify::cache::RegistryCache;
@@ -201,7 +203,8 @@ impl Intake {
                 &named_slots(&parsed),
             )
             .await?;
-        if let Some(receipt) = reads.receipt.clone() {
+        if let Some(stored) = reads.receipt.clone() {
+            let receipt = original_receipt(self.store.as_ref(), stored).await?;
             return Ok(Accepted::Repeat(receipt));
         }
         // After the repeat check: an accepted envelope sent again later gets its receipt.
@@ -223,7 +226,7 @@ impl Intake {
             .filter_map(|b| facts.chains.get(b).cloned())
             .collect();
         let pending = PendingEnvelope {
-            document: envelope.value.to_string(),
+            document: stored_document(envelope.value, &items),
             digest: signed.digest,
             issuer: envelope.issuer,
             sequence: envelope.sequence,
@@ -231,9 +234,6 @@ impl Intake {
             items,
             chains,
         };
-        // The parsed tree is several times the size of the text kept for storage: free it
-        // before waiting for the batch commit.
-        drop(envelope.value);
         let touched: Vec<String> = pending.chains.iter().map(|c| c.base.clone()).collect();
         let changes_status = pending
             .items
@@ -254,7 +254,9 @@ impl Intake {
                 }
                 Ok(Accepted::Created(receipt))
             }
-            Outcome::Repeat(receipt) => Ok(Accepted::Repeat(receipt)),
+            Outcome::Repeat(stored) => Ok(Accepted::Repeat(
+                original_receipt(self.store.as_ref(), stored).await?,
+            )),
             Outcome::HeadMismatch(head) => Err(IntakeError::HeadMismatch(head)),
         }
     }

@@ -17,6 +17,8 @@ use crate::support::submissions::{
 on_both_backends!(
     receipt_proofs_verify_against_the_signed_checkpoint,
     repeat_returns_the_original_receipt,
+    stored_envelopes_come_back_whole,
+    one_envelope_sent_at_once_many_times_gets_one_receipt,
     chain_head_mismatches_are_409_with_the_head,
 );
 
@@ -74,15 +76,80 @@ async fn receipt_proofs_verify_against_the_signed_checkpoint(app: TestApp) {
 }
 
 async fn repeat_returns_the_original_receipt(app: TestApp) {
-    let issuer = setup_issuer(&app, "91220101MA0000002").await;
-    let envelope = issuer.envelope(items(&[&issuer.licence("R1")]));
+    let mut issuer = setup_issuer(&app, "91220101MA0000002").await;
+    let earlier = issuer.licence("R0");
+    accept(&app, &mut issuer, items(&[&earlier])).await;
+    let (a, b) = (issuer.licence("R1"), issuer.licence("R2"));
+    let mut list = items(&[&a, &b]);
+    list.push(issuer.status_change(&earlier, "revoke", &digest_value(&earlier)));
+    let envelope = issuer.envelope(list);
     let first = app.submit(&envelope).await;
     assert_eq!(first.status(), 201);
     let first = first.text().await.expect("body");
+    issuer.accepted(&envelope);
+    // The log grows past the receipt: the proofs given again are still against its own size.
+    let later = issuer.licence("R3");
+    accept(&app, &mut issuer, items(&[&later])).await;
     let again = app.submit(&envelope).await;
     assert_eq!(again.status(), 200);
     assert_eq!(again.text().await.expect("body"), first, "byte for byte");
-    assert_eq!(log_size(&app).await, 1);
+    let receipt: Value = serde_json::from_str(&first).expect("JSON");
+    assert_eq!(receipt["items"].as_array().map(Vec::len), Some(3));
+    verify_receipt(&app, &receipt).await;
+    assert_eq!(log_size(&app).await, 5);
+}
+
+/// Copies of one envelope racing through intake meet under the log lock: one is appended,
+/// the others get its receipt, whole.
+async fn one_envelope_sent_at_once_many_times_gets_one_receipt(app: TestApp) {
+    let issuer = setup_issuer(&app, "91220101MA0000005").await;
+    let envelope = issuer.envelope(items(&[&issuer.licence("C1"), &issuer.licence("C2")]));
+    let sends = (0..6).map(|_| async {
+        let response = app.submit(&envelope).await;
+        (
+            response.status().as_u16(),
+            response.text().await.expect("body"),
+        )
+    });
+    let answers = futures_util::future::join_all(sends).await;
+    let created = answers.iter().filter(|(status, _)| *status == 201).count();
+    assert_eq!(created, 1, "{answers:?}");
+    assert!(answers
+        .iter()
+        .all(|(status, _)| *status == 201 || *status == 200));
+    assert!(
+        answers.iter().all(|(_, body)| *body == answers[0].1),
+        "one receipt"
+    );
+    assert_eq!(log_size(&app).await, 2);
+}
+
+/// The store keeps each item once, in its own row; the envelope as received comes back from
+/// them with its own digest, so its issuer's proof can be checked again.
+async fn stored_envelopes_come_back_whole(app: TestApp) {
+    let mut issuer = setup_issuer(&app, "91220101MA0000004").await;
+    let licence = issuer.licence("W1");
+    accept(&app, &mut issuer, items(&[&licence])).await;
+    let mut list = items(&[&issuer.licence("W2")]);
+    list.push(issuer.status_change(&licence, "suspend", &digest_value(&licence)));
+    let envelope = issuer.envelope(list);
+    let receipt = json_with_status(app.submit(&envelope).await, 201).await;
+    let digest = receipt["envelope"].as_str().expect("digest");
+    let stored = app
+        .state
+        .store
+        .envelope_document(digest)
+        .await
+        .expect("read");
+    assert_eq!(stored.as_ref(), Some(&envelope));
+    assert_eq!(stored.map(|e| digest_value(&e)).as_deref(), Some(digest));
+    let unknown = app
+        .state
+        .store
+        .envelope_document("uEiNone")
+        .await
+        .expect("read");
+    assert!(unknown.is_none());
 }
 
 async fn chain_head_mismatches_are_409_with_the_head(app: TestApp) {

@@ -114,9 +114,6 @@ async fn run(args: &CrashCycles, root: &std::path::Path, pg: Option<String>) -> 
         };
         // One registry: every instance signs with the first one's key.
         data.keys_dir = root.join("instance-0").join("keys");
-        // The checks verify every accepted licence after every restart, anonymously.
-        data.env
-            .push(("ELICENCE_VERIFY_RATE_LIMIT".into(), "0".into()));
         dirs.push(data);
     }
     let mut services: Vec<Service> = Vec::new();

@@ -187,7 +187,7 @@ macro_rules! multirow_writes {
             for (chunk, receipts) in appended
                 .envelopes
                 .chunks(super::log::INSERT_CHUNK)
-                .zip(sealed.receipts.chunks(super::log::INSERT_CHUNK))
+                .zip(sealed.stored.chunks(super::log::INSERT_CHUNK))
             {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO envelopes (digest, issuer, sequence, previous, document, receipt, \

@@ -33,7 +33,7 @@ impl<'a> Columns<'a> {
         let mut columns = Self::default();
         let mut heads: HashMap<&str, (i64, &str)> = HashMap::new();
         let mut chains: HashMap<&str, &LicenceChain> = HashMap::new();
-        for ((i, leaves), receipt) in appended.envelopes.iter().zip(&sealed.receipts) {
+        for ((i, leaves), receipt) in appended.envelopes.iter().zip(&sealed.stored) {
             let env = &batch.envelopes[*i];
             let first = leaves.first().map_or(appended.size, |l| l.index);
             columns.envelopes.push(env, receipt, to_i64(first)?)?;
