@@ -23,6 +23,7 @@ use crate::verify::cache::RegistryCache;
 use crate::verify::offline::{verify_offline, OfflineRegistry};
 
 mod fill;
+mod served;
 
 const DID_HOST: &str = "registry.bench";
 const PUBLIC_BASE: &str = "https://registry.bench";
@@ -62,12 +63,17 @@ pub async fn scale(args: ScaleBench) -> anyhow::Result<()> {
     let real: Vec<Value> = (0..args.real)
         .map(|n| issuer.signed(n, PUBLIC_BASE))
         .collect();
+    let empty = served::database_bytes(&args.database_url).await?;
+    let template = (
+        real[0].to_string(),
+        real[0]["id"].as_str().unwrap_or_default().to_owned(),
+    );
     let started = Instant::now();
     let mut n = 0;
     while n < args.licences {
         let end = (n + args.batch).min(args.licences);
         let items = (n..end)
-            .map(|i| fill::licence(&issuer, i, real.get(i as usize)))
+            .map(|i| fill::licence(&issuer, i, real.get(i as usize), (&template.0, &template.1)))
             .collect();
         issuer.append(store.as_ref(), &signer, items).await?;
         n = end;
@@ -110,6 +116,19 @@ pub async fn scale(args: ScaleBench) -> anyhow::Result<()> {
         "| fill through the append path | {:.1} s |",
         fill_time.as_secs_f64()
     );
+    let filled = served::database_bytes(&args.database_url).await?;
+    println!(
+        "| database after the fill / per licence (a signed licence's text is {} bytes) | {:.2} GB / {:.0} bytes |",
+        template.0.len(),
+        filled as f64 / 1e9,
+        filled.saturating_sub(empty) as f64 / args.licences as f64
+    );
+    for (table, bytes) in served::table_bytes(&args.database_url).await? {
+        println!(
+            "| … `{table}` | {:.0} bytes per licence |",
+            bytes as f64 / args.licences as f64
+        );
+    }
 
     let registry = Registry {
         did_host: DID_HOST,
@@ -192,6 +211,7 @@ pub async fn scale(args: ScaleBench) -> anyhow::Result<()> {
         payload.len(),
         crate::qr::version(&payload)?
     );
+    served::service_figures(&args.database_url, &real, args.verifications.min(2_000)).await?;
     Ok(())
 }
 
