@@ -55,9 +55,11 @@ pub struct Settings {
     /// so this bounds how far back an issuer can claim to have signed.
     pub signature_max_age_days: u32,
     /// How many submissions may be parsed and checked at once before their envelope's proof has
-    /// verified (`ELICENCE_SUBMISSION_AUTH_SLOTS`, default 8); past that, 503 `intake_busy`
-    /// with `Retry-After` (see `submissions::gate`).
+    /// verified (`ELICENCE_SUBMISSION_AUTH_SLOTS`, default 64), and how many bytes of their
+    /// bodies together (`ELICENCE_SUBMISSION_AUTH_BYTES`, default 32 MiB); past either, 503
+    /// `intake_busy` with `Retry-After` (see `submissions::gate`).
     pub submission_auth_slots: usize,
+    pub submission_auth_bytes: usize,
     /// The province's identity provider, for holders to sign in with OpenID Connect
     /// (`ELICENCE_OIDC_ISSUER`, e.g. `https://id.example.gov.cn`; default none). Its discovery
     /// document is read at `<issuer>/.well-known/openid-configuration` on first use. When set,
@@ -117,7 +119,11 @@ impl Settings {
             .set_default("oidc_holder_claim", crate::oidc::DEFAULT_HOLDER_CLAIM)?
             .set_default(
                 "submission_auth_slots",
-                u64::try_from(crate::submissions::gate::DEFAULT_SLOTS).unwrap_or(8),
+                u64::try_from(crate::submissions::gate::DEFAULT_SLOTS).unwrap_or(64),
+            )?
+            .set_default(
+                "submission_auth_bytes",
+                u64::try_from(crate::submissions::gate::DEFAULT_BYTES).unwrap_or(1 << 25),
             )?;
         match file {
             Some(path) => builder = builder.add_source(config::File::from(path).required(true)),

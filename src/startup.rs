@@ -185,7 +185,10 @@ async fn intake(
         did_host,
         public_base: settings.public_base().to_owned(),
         window: SigningWindow::days(settings.signature_max_age_days),
-        gate: AuthGate::new(settings.submission_auth_slots),
+        gate: AuthGate::new(
+            settings.submission_auth_slots,
+            settings.submission_auth_bytes,
+        ),
         status_lists: Default::default(),
     })
 }

@@ -110,10 +110,21 @@ fn main() {
         let body = payload.strip_prefix(qr::OFFLINE_PREFIX).unwrap();
         let deflated = qr::base45::decode(body).expect("own base45");
         corpus.put("qr", &format!("deflate-{i}.bin"), [b"\x01".as_slice(), &deflated].concat());
+        let digest = elicence::crypto::digest::digest_value(&signed);
+        let receipt = elicence::log::registration::for_digest(
+            key.signing_key(), "registry.example/log", &digest, i as u64, created,
+        )
+        .expect("a receipt");
+        let registered = qr::encode_registered(&signed, &receipt);
+        corpus.put("qr", &format!("registered-{i}.txt"), [b"\0", registered.as_bytes()].concat());
+        let body = registered.strip_prefix(qr::REGISTERED_PREFIX).unwrap();
+        let bytes = qr::base45::decode(body).expect("own base45");
+        corpus.put("qr", &format!("registered-{i}.bin"), [b"\x02".as_slice(), &bytes].concat());
         licences.push(signed);
     }
     corpus.put("proof", "w3c-signed.json", &signed_vector);
     corpus.put("qr", "empty.txt", b"\0EL1:");
+    corpus.put("qr", "empty-registered.txt", b"\0EL2:");
 
     // Envelopes: sequence 1 and 2, a licence and a status change.
     let first = &licences[0];

@@ -49,7 +49,7 @@ pub async fn submit(
     let slot = state
         .intake
         .gate
-        .try_enter()
+        .try_enter(bytes.len())
         .ok_or_else(|| ApiError::Busy {
             code: "intake_busy",
             detail: "too many submissions are being checked; retry shortly".into(),

@@ -252,7 +252,7 @@ async fn unauthenticated_envelope_checks_are_bounded(app: TestApp) {
     let issuer = setup_issuer(&app, "91220101MA00008TW").await;
     // Every slot for not-yet-authenticated envelopes is taken.
     let mut held = Vec::new();
-    while let Some(permit) = app.state.intake.gate.try_enter() {
+    while let Some(permit) = app.state.intake.gate.try_enter(1) {
         held.push(permit);
     }
     assert!(!held.is_empty());

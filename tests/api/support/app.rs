@@ -77,6 +77,7 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         vcapi_issue_burst: 0,
         signature_max_age_days: elicence::domain::submission::DEFAULT_MAX_AGE_DAYS,
         submission_auth_slots: elicence::submissions::gate::DEFAULT_SLOTS,
+        submission_auth_bytes: elicence::submissions::gate::DEFAULT_BYTES,
         oidc_issuer: None,
         oidc_client_id: None,
         oidc_client_secret: None,
