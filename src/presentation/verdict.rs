@@ -74,12 +74,12 @@ pub fn judge(
         LicenceState::Suspended => reasons.push(reason(
             "suspended",
             "证照已被发证机关暂停",
-            "suspended by the issuer",
+            "Suspended by the issuer",
         )),
         LicenceState::Revoked => reasons.push(reason(
             "revoked",
             "证照已被发证机关注销（吊销）",
-            "revoked by the issuer",
+            "Revoked by the issuer",
         )),
     }
     let version = history.versions.iter().find(|v| v.id == *id);
@@ -87,7 +87,7 @@ pub fn judge(
         reasons.push(reason(
             "superseded",
             "已有更新版本，此版本不再有效",
-            "replaced by a newer version",
+            "Replaced by a newer version",
         ));
         status = if reasons.len() == 1 {
             "superseded"
@@ -105,7 +105,7 @@ pub fn judge(
         reasons.push(reason(
             "not_yet_valid",
             "尚未到有效期起始日",
-            "not yet valid",
+            "Not yet valid",
         ));
         status = if reasons.len() == 1 {
             "not_yet_valid"
@@ -114,7 +114,7 @@ pub fn judge(
         };
     }
     if time("validUntil").is_some_and(|until| now >= until) {
-        reasons.push(reason("expired", "已超过有效期", "expired"));
+        reasons.push(reason("expired", "已超过有效期", "Expired"));
         status = if reasons.len() == 1 {
             "expired"
         } else {

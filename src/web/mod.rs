@@ -166,7 +166,7 @@ mod tests {
 
     fn scan_page(status: &str, en: bool) -> String {
         let shown = serde_json::json!({
-            "verdict": {"valid": false, "reasons": [{"code": "revoked", "zh": "注销", "en": "revoked by the issuer"}]},
+            "verdict": {"valid": false, "reasons": [{"code": "revoked", "zh": "注销", "en": "Revoked by the issuer"}]},
             "typeName": {"zh": "结婚证", "en": "Marriage certificate"}, "holderName": "张*",
             "fields": [
                 {"name": "sex", "title": "性别 Sex", "value": "女"},

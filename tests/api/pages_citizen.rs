@@ -170,10 +170,15 @@ async fn dates_and_statuses_read_as_a_citizen_reads_them(app: TestApp) {
         "the scan is listed with its result"
     );
     assert!(holder.contains("扫码出示 <span class=\"en\" lang=\"en\">QR code scan</span>"));
+    // A revoked licence is not offered for presenting, by QR code or offline.
     assert!(
-        holder.contains("href=\"/holder/licences/"),
-        "the offline code opens with the session"
+        !holder.contains("action=\"/holder/presentations\""),
+        "{holder}"
     );
+    assert!(!holder.contains("href=\"/holder/licences/"));
+    assert!(holder.contains(
+        "<p data-not-presentable>此证照已注销，不能出示。<span lang=\"en\">This licence is revoked and cannot be presented.</span></p>"
+    ));
 }
 
 async fn the_type_page_translates_its_status_and_titles(app: TestApp) {

@@ -187,7 +187,7 @@ async fn a_revoked_licence_is_not_valid(app: TestApp) {
         html.contains("data-verdict=\"invalid\"") && html.contains("无效"),
         "{html}"
     );
-    assert!(html.contains("revoked by the issuer"));
+    assert!(html.contains("Revoked by the issuer"));
     let body = json_with_status(get_json(&app, &path(&created)).await, 200).await;
     assert_eq!(body["verdict"]["valid"], false);
     assert_eq!(body["verdict"]["reasons"][0]["code"], "revoked");
