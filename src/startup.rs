@@ -3,7 +3,7 @@
 
 use std::net::TcpListener;
 use std::num::NonZeroU32;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
@@ -196,25 +196,36 @@ async fn intake(
 /// The operator token's hash: from configuration, or from `data_dir/admin-token`, created with
 /// a fresh random value on first start. The token is never logged; only its file path is.
 fn admin_token_hash(settings: &Settings) -> anyhow::Result<[u8; 32]> {
+    let (hash, ignored) = admin_token(settings)?;
+    if let Some(ignored) = ignored {
+        // A walk-through that read the generated file earlier would now get 401s.
+        tracing::warn!(file = %ignored.display(), "ELICENCE_ADMIN_TOKEN is set: the token in this file is ignored");
+        eprintln!("{}", ignored_token_warning(&ignored));
+    }
+    Ok(hash)
+}
+
+/// The operator token's hash, and the generated token file that configuration overrides, if
+/// an earlier start left one.
+fn admin_token(settings: &Settings) -> anyhow::Result<([u8; 32], Option<PathBuf>)> {
+    let path = settings.data_dir.join("admin-token");
     if let Some(token) = &settings.admin_token {
         anyhow::ensure!(
             token.expose_secret().len() >= 16,
             "ELICENCE_ADMIN_TOKEN must be at least 16 characters"
         );
-        let ignored = settings.data_dir.join("admin-token");
-        if ignored.exists() {
-            // A walk-through that read the generated file earlier would now get 401s.
-            tracing::warn!(file = %ignored.display(), "ELICENCE_ADMIN_TOKEN is set: the token in this file is ignored");
-            eprintln!(
-                "elicence: ELICENCE_ADMIN_TOKEN is set, so the operator token in {} no longer works",
-                ignored.display()
-            );
-        }
-        return Ok(sha256(token.expose_secret().as_bytes()));
+        let ignored = path.exists().then_some(path);
+        return Ok((sha256(token.expose_secret().as_bytes()), ignored));
     }
-    let path = settings.data_dir.join("admin-token");
     let token = read_or_create_token(&path)?;
-    Ok(sha256(token.as_bytes()))
+    Ok((sha256(token.as_bytes()), None))
+}
+
+fn ignored_token_warning(file: &Path) -> String {
+    format!(
+        "elicence: ELICENCE_ADMIN_TOKEN is set, so the operator token in {} no longer works",
+        file.display()
+    )
 }
 
 /// The VC-API client token's hash, when one is configured. The token is never logged.
@@ -268,4 +279,42 @@ pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     file.write_all(contents.as_bytes())?;
     file.write_all(b"\n")?;
     file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::*;
+
+    #[test]
+    fn a_configured_operator_token_says_which_file_it_overrides() {
+        let dir = tempfile::tempdir().expect("scratch");
+        let mut settings = Settings::load(None).expect("defaults load");
+        settings.data_dir = dir.path().to_path_buf();
+        settings.admin_token = None;
+        // First start: the token is generated into the data directory.
+        let (generated, ignored) = admin_token(&settings).expect("created");
+        let file = dir.path().join("admin-token");
+        let written = std::fs::read_to_string(&file).expect("written");
+        assert_eq!(generated, sha256(written.trim().as_bytes()));
+        assert_eq!(ignored, None);
+        // Then configured: that token wins, and the file it makes useless is named.
+        settings.admin_token = Some(SecretString::from("configured-operator-token"));
+        let (hash, ignored) = admin_token(&settings).expect("configured");
+        assert_eq!(hash, sha256(b"configured-operator-token"));
+        assert_eq!(ignored.as_deref(), Some(file.as_path()));
+        let warning = ignored_token_warning(&file);
+        assert!(
+            warning.contains(&file.display().to_string()) && warning.contains("no longer works")
+        );
+        assert!(
+            !warning.contains("configured-operator-token") && !warning.contains(written.trim())
+        );
+        // Configured on a fresh data directory: nothing to warn about.
+        std::fs::remove_file(&file).expect("removed");
+        assert_eq!(admin_token(&settings).expect("configured").1, None);
+        settings.admin_token = Some(SecretString::from("short"));
+        assert!(admin_token(&settings).is_err(), "too short");
+    }
 }
