@@ -144,6 +144,17 @@ pub async fn withdraw(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let consent = withdraw_as(&state, &holder.id, &id).await?;
+    Ok(HttpResponse::Ok().json(present(&consent, Utc::now())))
+}
+
+/// Withdraws consent `id` of `holder` (the API's and the holder page's one way): 404 for
+/// another holder's consent as for none, 409 `consent_withdrawn` when it already is.
+pub async fn withdraw_as(
+    state: &AppState,
+    holder: &crate::domain::identifiers::HolderId,
+    id: &str,
+) -> Result<Consent, ApiError> {
     let not_found = || {
         ApiError::not_found(
             "consent_not_found",
@@ -152,14 +163,13 @@ pub async fn withdraw(
     };
     let consent = state
         .store
-        .consent(&id)
+        .consent(id)
         .await?
-        .filter(|c| c.holder == holder.id)
+        .filter(|c| c.holder == *holder)
         .ok_or_else(not_found)?;
-    let now = Utc::now();
     state
         .store
-        .withdraw_consent(&consent.id, now)
+        .withdraw_consent(&consent.id, Utc::now())
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => {
@@ -167,8 +177,7 @@ pub async fn withdraw(
             }
             other => other.into(),
         })?;
-    let consent = state.store.consent(&id).await?.ok_or_else(not_found)?;
-    Ok(HttpResponse::Ok().json(present(&consent, now)))
+    state.store.consent(id).await?.ok_or_else(not_found)
 }
 
 /// An agency reads a licence under a consent in force (scope `read`).

@@ -1,5 +1,6 @@
 //! The holder's page, applications: the forms that approve (with the licences ticked) or
-//! decline an agency's pending application and withdraw an approved one. They act through the
+//! decline an agency's pending application and withdraw an approved one, and withdraw a
+//! consent. They act through the
 //! same code as `/v1/holder/applications`, signed in by the page's session and its CSRF token
 //! (`holder_session`), and come back to `/holder`.
 
@@ -15,7 +16,25 @@ use super::holder_session::signed_in_form;
 use super::message;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/holder/applications/{id}/{action}", web::post().to(decide));
+    cfg.route("/holder/applications/{id}/{action}", web::post().to(decide))
+        .route(
+            "/holder/consents/{id}/withdraw",
+            web::post().to(withdraw_consent),
+        );
+}
+
+/// Withdraws one of the holder's consents, as `DELETE /v1/consents/{id}` does.
+async fn withdraw_consent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(holder) = signed_in_form(&req, &state, &form).await?.map(|s| s.holder) else {
+        return super::holder::refused_form(&state);
+    };
+    let done = crate::routes::consents::withdraw_as(&state, &holder, &id).await;
+    back_or_say(done.map(|_| ()))
 }
 
 /// `action` is `approve` (form field `licence`, repeated: the licences chosen), `decline` or
@@ -41,6 +60,11 @@ async fn decide(
         "withdraw" => withdraw_as(&state, &holder, &id).await,
         _ => Err(ApiError::not_found("not_found", "no such action")),
     };
+    back_or_say(done.map(|_| ()))
+}
+
+/// Back to `/holder` when done; a refusal as a page that says why.
+fn back_or_say(done: Result<(), ApiError>) -> Result<HttpResponse, ApiError> {
     match done {
         Ok(_) => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/holder"))

@@ -8,6 +8,7 @@ on_both_backends!(
     catalogue_search_and_detail,
     holder_page_signs_in_lists_and_presents,
     holder_page_approves_declines_and_withdraws_applications,
+    holder_page_withdraws_a_consent,
 );
 
 async fn html(app: &TestApp, path: &str, status: u16) -> String {
@@ -277,4 +278,85 @@ async fn holder_page_approves_declines_and_withdraws_applications(app: TestApp) 
         .header("Cookie", &cookie)
         .form(&[("x", "y")]);
     assert_eq!(cross_site.send().await.unwrap().status(), 403);
+}
+
+async fn holder_page_withdraws_a_consent(app: TestApp) {
+    use serde_json::json;
+    let (_issuer, current) = crate::support::people::issuer_with_licence(&app).await;
+    let (agency, _key) = crate::support::people::agency(&app, "11220000MB0000002", &["read"]).await;
+    let token = crate::support::people::holder_token(&app, crate::support::people::CITIZEN).await;
+    let until = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let body = json!({"agency": agency, "licences": [current["id"]], "purpose": "公积金提取", "until": until});
+    let consent = app
+        .call("POST", "/v1/consents", Some(&token), Some(&body))
+        .await;
+    assert_eq!(consent.status(), 201);
+    let consent: serde_json::Value = consent.json().await.unwrap();
+    let action = format!(
+        "/holder/consents/{}/withdraw",
+        consent["id"].as_str().unwrap()
+    );
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cookie = sign_in(&app, &client, crate::support::people::CITIZEN).await;
+    let page = |cookie: String| {
+        let request = client.get(app.url("/holder")).header("Cookie", cookie);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let before = page(cookie.clone()).await;
+    assert!(before.contains(&format!("action=\"{action}\"")), "{before}");
+    let post = |fields: Vec<(&'static str, String)>| {
+        let request = client
+            .post(app.url(&action))
+            .header("Cookie", cookie.clone())
+            .form(&fields);
+        async move { request.send().await.unwrap() }
+    };
+    // Without the page's CSRF token: refused, and the consent stands.
+    assert_eq!(post(vec![]).await.status(), 403);
+    let listed = app
+        .call("GET", "/v1/holder/consents", Some(&token), None)
+        .await;
+    let listed: serde_json::Value = listed.json().await.unwrap();
+    assert_eq!(listed["consents"][0]["state"], "active");
+
+    let done = post(vec![("csrf", csrf_in(&before))]).await;
+    assert_eq!(done.status(), 303);
+    assert_eq!(done.headers()["location"], "/holder");
+    let after = page(cookie.clone()).await;
+    assert!(after.contains("data-state=\"withdrawn\""), "{after}");
+    assert!(
+        !after.contains(&format!("action=\"{action}\"")),
+        "no second withdrawal offered"
+    );
+    let listed = app
+        .call("GET", "/v1/holder/consents", Some(&token), None)
+        .await;
+    let listed: serde_json::Value = listed.json().await.unwrap();
+    assert_eq!(listed["consents"][0]["state"], "withdrawn");
+    // Again: a page that says why, not a second withdrawal.
+    let again = post(vec![("csrf", csrf_in(&after))]).await;
+    assert_eq!(again.status(), 409);
+    // Another holder's consent is not found from this page.
+    let other = sign_in(&app, &client, crate::support::people::OTHER).await;
+    let stranger = client
+        .get(app.url("/holder"))
+        .header("Cookie", other.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let theirs = client
+        .post(app.url(&action))
+        .header("Cookie", other)
+        .form(&[("csrf", csrf_in(&stranger))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), 404);
 }
