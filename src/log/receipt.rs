@@ -8,6 +8,8 @@
 //! signed note for `treeSize`; `leafHash` and the proof's hashes are standard base64; each item's
 //! proof leads from its leaf hash to the checkpoint's root. A licence item also carries its
 //! [`super::registration`] receipt (base64url), which the holder keeps with the licence.
+//! The store keeps each receipt without its items' inclusion proofs ([`Sealed::stored`]); an
+//! envelope sent again gets them back from the tree (`submissions::repeat`).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -160,7 +162,7 @@ pub fn restore_proofs(stored: &mut Value, proofs: &[Vec<super::merkle::Hash>]) {
     let missing = items
         .iter_mut()
         .filter_map(Value::as_object_mut)
-        .filter(|item| !item.contains_key("inclusionProof"));
+        .filter(|item| !item.contains_key("inclusionProof") && item.contains_key("leafIndex"));
     for (item, proof) in missing.zip(proofs) {
         let encoded: Vec<Value> = proof.iter().map(|h| STANDARD.encode(h).into()).collect();
         let at = item
@@ -190,4 +192,38 @@ pub fn leaf_data(env: &PendingEnvelope, item: &PendingItem, accepted_at: DateTim
 /// RFC 3339 in UTC with microseconds, the precision both stores keep.
 pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_receipt_gets_its_proofs_back_in_place() {
+        let hash = |b: u8| [b; 32];
+        let encoded = |h: [u8; 32]| STANDARD.encode(h);
+        let proofs = vec![vec![hash(1), hash(2)], vec![hash(3)]];
+        let receipt = json!({
+            "envelope": "uEiX", "treeSize": 9,
+            "items": [
+                {"index": 0, "kind": "licence", "leafIndex": 7, "leafHash": encoded(hash(9)),
+                 "inclusionProof": [encoded(hash(1)), encoded(hash(2))], "registration": "AQ"},
+                {"index": 1, "kind": "status", "leafIndex": 8, "leafHash": encoded(hash(8)),
+                 "inclusionProof": [encoded(hash(3))]},
+            ],
+            "proof": {"proofValue": "z1"},
+        });
+        let stored = stored_form(receipt.clone());
+        assert!(!stored.contains("inclusionProof"));
+        let mut back: Value = serde_json::from_str(&stored).expect("JSON");
+        assert_eq!(missing_proofs(&back), Some((9, vec![7, 8])));
+        restore_proofs(&mut back, &proofs);
+        assert_eq!(
+            back.to_string(),
+            receipt.to_string(),
+            "byte for byte, keys in place"
+        );
+        // A receipt stored whole needs nothing.
+        assert_eq!(missing_proofs(&receipt), None);
+    }
 }
