@@ -133,9 +133,9 @@ def present(b, licence, fields, use="single"):
     return b.js("document.getElementById('presentation-url').href")
 
 
-def present_by_api(licence, seconds):
+def present_by_api(licence, seconds, single_use=False):
     """A presentation made as a phone app makes it (POST /v1/presentations), `seconds` long."""
-    body = json.dumps({"licence": licence, "lifetimeSeconds": seconds, "singleUse": False}).encode()
+    body = json.dumps({"licence": licence, "lifetimeSeconds": seconds, "singleUse": single_use}).encode()
     request = urllib.request.Request(f"{BASE}/v1/presentations", data=body, headers={
         "Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
     with urllib.request.urlopen(request) as answer:
@@ -189,8 +189,10 @@ def main():
         assert state == "valid" and "VALID" in text and "有效" not in text, text
         b.shot("08-scan-valid-en.png")
 
-        print("the revoked licence, then the same single-use code again")
-        url = present(b, REVOKED, [])
+        print("the revoked licence: not offered on /holder; a phone app's code, scanned twice")
+        b.go(f"{BASE}/holder")
+        assert "此证照已注销，不能出示" in b.js("document.body.innerText")
+        url = present_by_api(REVOKED, 300, single_use=True)
         b.go(url)
         state, text = verdict(b)
         assert state == "invalid" and "无效" in text and "注销" in text, f"got {state}: {text}"
@@ -200,8 +202,8 @@ def main():
         assert "二维码已使用" in b.js("document.body.innerText")
         b.shot("10-scan-used.png")
 
-        print("a licence past its validity")
-        url = present(b, EXPIRED, [])
+        print("a licence past its validity (a phone app's code: /holder does not offer it)")
+        url = present_by_api(EXPIRED, 300)
         b.go(url)
         state, text = verdict(b)
         assert state == "invalid" and "已超过有效期" in text, f"got {state}: {text}"
