@@ -18,19 +18,24 @@ pub struct Sample {
 }
 
 pub fn sample(pid: u32, start: Instant) -> anyhow::Result<Sample> {
-    let status =
-        std::fs::read_to_string(format!("/proc/{pid}/status")).context("the service is gone")?;
-    let rss_kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("no VmRSS")?;
+    let rss_kb = status_kb(pid, "VmRSS")?;
     let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))?.count() as u64;
     Ok(Sample {
         at: start.elapsed().as_secs_f64(),
         rss_kb,
         fds,
     })
+}
+
+/// A kB field of a process's `/proc/<pid>/status` (`VmRSS`, `VmHWM`…).
+pub fn status_kb(pid: u32, field: &str) -> anyhow::Result<u64> {
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).context("the service is gone")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .with_context(|| format!("no {field} in /proc/{pid}/status"))
 }
 
 pub fn dir_size(path: &std::path::Path) -> u64 {

@@ -162,14 +162,9 @@ fn percentile(times: &mut [Duration], p: usize) -> Duration {
 
 /// A process's resident and peak resident memory, bytes (Linux `/proc`).
 fn memory(pid: u32) -> anyhow::Result<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map(|kb| kb * 1024)
-            .with_context(|| format!("{name} in /proc/{pid}/status"))
-    };
-    Ok((field("VmRSS:")?, field("VmHWM:")?))
+    use crate::cli::bench::soak_report::status_kb;
+    Ok((
+        status_kb(pid, "VmRSS")? * 1024,
+        status_kb(pid, "VmHWM")? * 1024,
+    ))
 }
