@@ -4,7 +4,7 @@
 # directory, register an issuer and a 律师执业证 for the test citizen, and drive headless
 # Chromium (.ci/e2e_oidc_drive.py) through the provider's own login page, /holder, a
 # presentation and its /p/ scan page, and signing out. Screenshots go to target/e2e-oidc/.
-# Run from the repository root: bash .ci/e2e-oidc.sh
+# Run from the repository root: bash .ci/e2e-oidc.sh [binary] (default: the release build, else debug)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 START=$(date +%s)
@@ -13,7 +13,7 @@ command -v chromium >/dev/null || { echo "installing Debian's chromium"; apt-get
 command -v python3 >/dev/null || { echo "python3 is needed to drive Chromium"; exit 1; }
 command -v node >/dev/null || { echo "node (20.19 or later) is needed for the test provider"; exit 1; }
 [ -d tests/oidc/node_modules/oidc-provider ] || npm ci --prefix tests/oidc --no-audit --no-fund
-BIN=target/release/elicence
+BIN=${1:-target/release/elicence}
 [ -x "$BIN" ] || BIN=target/debug/elicence
 [ -x "$BIN" ] || cargo build
 echo "service binary: $BIN"

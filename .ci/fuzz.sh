@@ -8,10 +8,14 @@
 # catch memory growth, and debug assertions and overflow checks are on.
 #
 #   .ci/fuzz.sh [seconds per target, default 12]
+#   FUZZ_BUILD=--dev .ci/fuzz.sh 10     # CI: unoptimised build (RELIABILITY.md, "Fuzzing")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-12}
-export RUSTC_BOOTSTRAP=1
+# -O (the default): fuzz/Cargo.toml's release profile, opt-level 1, for long runs. --dev builds
+# without optimisation in about half the CPU time, enough for a bounded pass.
+build=${FUZZ_BUILD:--O}
+export RUSTC_BOOTSTRAP=1 FUZZ_BUILD="$build"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked --version '^0.13'
@@ -19,7 +23,7 @@ fi
 
 targets=(strict_json jcs envelope licence proof qr checkpoint keys identifiers)
 cd fuzz
-cargo fuzz build -O -s none
+cargo fuzz build "$build" -s none
 ./seed.sh >/dev/null
 
 for target in "${targets[@]}"; do
@@ -27,7 +31,7 @@ for target in "${targets[@]}"; do
   # leaves the tree as it was.
   scratch=$(mktemp -d)
   echo "== $target (${seconds}s)"
-  if ! nice -n 10 cargo fuzz run -O -s none "$target" "$scratch" "corpus/$target" -- \
+  if ! nice -n 10 cargo fuzz run "$build" -s none "$target" "$scratch" "corpus/$target" -- \
       -max_total_time="$seconds" -timeout=5 -rss_limit_mb=512 -malloc_limit_mb=256 \
       -max_len=65536 -print_final_stats=1 2>"$scratch.log"; then
     tail -n 60 "$scratch.log"

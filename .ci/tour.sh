@@ -6,7 +6,7 @@
 # A documented command that breaks fails this script. Run from anywhere: bash .ci/tour.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN="${ELICENCE_TOUR_BIN:-$ROOT/target/release/elicence}"   # CI: the release build `cargo test --release` made
+BIN="${ELICENCE_TOUR_BIN:-$ROOT/target/release/elicence}"   # CI: the debug build `cargo test` made
 [ -x "$BIN" ] || cargo build --release --manifest-path "$ROOT/Cargo.toml"
 
 WORK=$(mktemp -d)

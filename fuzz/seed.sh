@@ -12,9 +12,13 @@ if [[ "${1:-}" == "--clean" ]]; then
   rm -rf corpus
 fi
 # Built by cargo-fuzz with the targets' flags, so it shares their build of elicence.
-RUSTC_BOOTSTRAP=1 cargo fuzz build -O -s none seed >&2
+# FUZZ_BUILD=--dev (as .ci/fuzz.sh passes it) uses the unoptimised build.
+build=${FUZZ_BUILD:--O}
+RUSTC_BOOTSTRAP=1 cargo fuzz build "$build" -s none seed >&2
 target=$(rustc -vV | sed -n 's/^host: //p')
-"target/$target/release/seed" "$root" corpus
+profile=release
+[[ "$build" == "--dev" || "$build" == "-D" ]] && profile=debug
+"target/$target/$profile/seed" "$root" corpus
 for dir in corpus/*/; do
   echo "$(ls "$dir" | wc -l) seeds in $dir"
 done
