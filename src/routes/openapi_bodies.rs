@@ -112,8 +112,11 @@ pub struct VerifyDoc {
 #[derive(ToSchema)]
 #[schema(as = VerifyBatch)]
 pub struct VerifyBatchDoc {
-    #[schema(max_items = 1000)]
-    items: Vec<VerifyDoc>,
+    /// `POST /v1/verify` requests (`VerifyRequest`). Each is answered in its place in `results`:
+    /// its verdict, or `{"error": {status, code, detail}}` for an item that is not a valid
+    /// request (an unknown member, a malformed `at`…); the batch itself is still answered 200.
+    #[schema(max_items = 1000, value_type = Vec<Value>)]
+    items: Vec<Value>,
     #[schema(format = DateTime)]
     at: Option<String>,
 }
