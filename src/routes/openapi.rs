@@ -1,16 +1,18 @@
 //! The API document, generated from the handlers' annotations.
 
+use std::sync::OnceLock;
+
 use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::openapi_contract::Contract;
-
 use super::{
     agencies, applications, authorisations, bundle, catalogue, consents, did, health, holder,
     holder_applications, issuers, licence_types, licences, log, matters, presentations, stats,
     status_lists, submissions, vcapi, verify,
 };
+use crate::error::ApiError;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -81,6 +83,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "service", responses((status = 200, description = "OpenAPI 3.1 document")))]
-pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+pub async fn openapi() -> Result<HttpResponse, ApiError> {
+    // Built once: the document is fixed for the life of the process, and building it (the
+    // shared contract, the answers' bodies) is not work to repeat for every anonymous caller.
+    static DOCUMENT: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
+    let body = DOCUMENT
+        .get_or_init(|| serde_json::to_vec(&ApiDoc::openapi()).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("the API document: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.as_slice()))
 }

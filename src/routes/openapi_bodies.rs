@@ -115,7 +115,8 @@ pub struct VerifyBatchDoc {
     /// `POST /v1/verify` requests (`VerifyRequest`). Each is answered in its place in `results`:
     /// its verdict, or `{"error": {status, code, detail}}` for an item that is not a valid
     /// request (an unknown member, a malformed `at`…); the batch itself is still answered 200.
-    #[schema(max_items = 1000, value_type = Vec<Value>)]
+    /// At most 1,000 (a larger batch is refused with 400; utoipa writes no `maxItems` for an
+    /// array of arbitrary values).
     items: Vec<Value>,
     #[schema(format = DateTime)]
     at: Option<String>,

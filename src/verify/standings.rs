@@ -189,9 +189,13 @@ mod tests {
     }
 
     fn id() -> LicenceId {
+        id_numbered("2430599")
+    }
+
+    fn id_numbered(serial: &str) -> LicenceId {
         let type_code = "11100000000013338W032".parse().unwrap();
         let issuer = "11220000013544541J".parse().unwrap();
-        LicenceId::build(&type_code, &issuer, "2430599", 1).unwrap()
+        LicenceId::build(&type_code, &issuer, serial, 1).unwrap()
     }
 
     #[test]
@@ -221,14 +225,7 @@ mod tests {
     #[test]
     fn the_cache_keeps_what_was_used_last_and_no_more() {
         let cache = LicenceCache::new(2, 2);
-        let ids: Vec<LicenceId> = ["2430599", "2430600", "2430601"]
-            .iter()
-            .map(|serial| {
-                let type_code = "11100000000013338W032".parse().unwrap();
-                let issuer = "11220000013544541J".parse().unwrap();
-                LicenceId::build(&type_code, &issuer, serial, 1).unwrap()
-            })
-            .collect();
+        let ids: Vec<LicenceId> = ["2430599", "2430600", "2430601"].map(id_numbered).to_vec();
         let fill =
             |id: &LicenceId| cache.fill(cache.epoch(), [&standing(id, LicenceState::Active)]);
         fill(&ids[0]);
