@@ -171,13 +171,17 @@ impl PreparedProof {
     /// registry records as a licence's digest ([`crate::crypto::digest::digest_value`]), from
     /// the form already written for the signature.
     pub fn document_digest(&self) -> String {
+        multibase_of(&self.document_sha256())
+    }
+
+    /// The SHA-256 inside [`Self::document_digest`].
+    pub fn document_sha256(&self) -> [u8; 32] {
         let (hashed, len) = &self.before_proof;
-        let digest: [u8; 32] = hashed
+        hashed
             .clone()
             .chain_update(&self.canonical[*len..])
             .finalize()
-            .into();
-        multibase_of(&digest)
+            .into()
     }
 
     /// Checks the signature with `key` using strict Ed25519 verification.

@@ -141,12 +141,26 @@ impl Registration {
         origin: &str,
         digest: &[u8; 32],
     ) -> Result<(), RegistrationError> {
+        let (message, signature) = self.signed_parts(key, origin, digest)?;
+        key.verify_strict(&message, &signature)
+            .map_err(|_| RegistrationError::Signature)
+    }
+
+    /// The message and signature [`Self::verify`] checks, for a caller that checks the
+    /// signature in one Ed25519 batch with others; the key hash is checked here.
+    pub fn signed_parts(
+        &self,
+        key: &VerifyingKey,
+        origin: &str,
+        digest: &[u8; 32],
+    ) -> Result<(Vec<u8>, Signature), RegistrationError> {
         if self.key_hash != key_hash(origin, key) {
             return Err(RegistrationError::KeyHash);
         }
-        let signature = Signature::from_bytes(&self.signature);
-        key.verify_strict(&self.message(origin, digest), &signature)
-            .map_err(|_| RegistrationError::Signature)
+        Ok((
+            self.message(origin, digest),
+            Signature::from_bytes(&self.signature),
+        ))
     }
 
     fn header(&self) -> [u8; HEADER] {

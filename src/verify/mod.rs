@@ -141,6 +141,10 @@ pub struct ReceiptToCheck<'a> {
     pub key: &'a VerifyingKey,
     /// The log's origin.
     pub origin: &'a str,
+    /// The credential digest for which the receipt's signature already verified, in one
+    /// Ed25519 batch with the credential's own ([`offline::verify_offline`]); the check then
+    /// only compares digests.
+    pub verified_for: Option<[u8; 32]>,
 }
 
 /// What the registry holds about a registered licence version and its licence, borrowed from
@@ -373,8 +377,9 @@ pub async fn verify_coalesced(
         .collect()
 }
 
-/// Verifies one credential against `view` at `at`, its signature checked on its own (no batch):
-/// what the offline verifier runs.
+/// Verifies one credential against `view` at `at`, its signature checked on its own (no batch).
+/// The offline verifier runs the same steps, with the signature step batched with the
+/// licence's registration receipt ([`offline::verify_offline`]).
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn verify_one(credential: &Value, view: &dyn RegistryView, at: DateTime<Utc>) -> Verification {
     let prepared = prepare(credential, view);

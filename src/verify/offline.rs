@@ -14,12 +14,14 @@ use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::checks::state_code;
+use super::checks::{self, state_code};
+use super::signature::{prepare, Prepared, SignatureFailure};
 use super::{
-    time, verify_one, Check, FastMap, LicenceLookup, ReceiptToCheck, RegistryView, SchemaLookup,
-    TypeFacts, Verification,
+    time, Check, FastMap, LicenceLookup, ReceiptToCheck, RegistryView, SchemaLookup, TypeFacts,
+    Verification,
 };
 use crate::bundle::{BundleType, TrustedBundle};
+use crate::crypto::batch;
 use crate::crypto::digest::{multibase_sha256, parse_multibase_sha256};
 use crate::crypto::jcs::canonicalize;
 use crate::crypto::strict_json::Member as _;
@@ -174,6 +176,8 @@ struct OfflineView<'a> {
     state: Option<LicenceState>,
     superseded: Option<bool>,
     receipt: Option<Registration>,
+    /// The digest the receipt's signature verified for in a batch, if it did.
+    receipt_verified_for: Option<[u8; 32]>,
 }
 
 impl RegistryView for OfflineView<'_> {
@@ -225,6 +229,7 @@ impl RegistryView for OfflineView<'_> {
                 receipt,
                 key: &self.registry.key,
                 origin: &self.registry.origin,
+                verified_for: self.receipt_verified_for,
             }),
             as_of: self.registry.issued_at,
         }
@@ -255,7 +260,10 @@ impl Facts<'_> {
             (None, _) => Check::new("registered", false, "not_registered").with(json!({
                 "asOf": as_of, "reason": "the licence came without a registration receipt",
             })),
-            (Some(r), Some(raw)) if r.receipt.verify(r.key, r.origin, &raw).is_ok() => {
+            (Some(r), Some(raw))
+                if r.verified_for == Some(raw)
+                    || r.receipt.verify(r.key, r.origin, &raw).is_ok() =>
+            {
                 Check::new("registered", true, "registered").with(json!({
                     "asOf": as_of, "leafIndex": r.receipt.leaf_index,
                     "acceptedAt": r.receipt.accepted_at().map(time),
@@ -275,6 +283,42 @@ impl Facts<'_> {
             registered,
             chain.with(json!({"asOf": as_of})),
         ]
+    }
+}
+
+/// The credential's signature and its receipt's, checked in one Ed25519 batch (an offline
+/// answer checks both; apart, they cost two verifications where an online answer costs one).
+/// When the batch passes, both signatures verify (as [`batch::verify`] vouches) and the digest
+/// the receipt was checked for is returned; otherwise the credential's signature is checked
+/// alone and strictly, and the receipt's later in its own check, each telling its own failure.
+fn signatures(
+    prepared: &Prepared<'_>,
+    receipt: Option<&Registration>,
+    registry: &OfflineRegistry,
+) -> (Result<(), SignatureFailure>, Option<[u8; 32]>) {
+    let batched = || {
+        let (message, signature, key) = prepared.signature_input()?;
+        let digest = prepared.proof()?.document_sha256();
+        let (receipt_message, receipt_signature) = receipt?
+            .signed_parts(&registry.key, &registry.origin, &digest)
+            .ok()?;
+        let items = [
+            batch::Item {
+                message: &message,
+                signature: &signature,
+                key: &key,
+            },
+            batch::Item {
+                message: &receipt_message,
+                signature: &receipt_signature,
+                key: &registry.key,
+            },
+        ];
+        batch::verify(&items).then_some(digest)
+    };
+    match batched() {
+        Some(digest) => (prepared.outcome(true), Some(digest)),
+        None => (prepared.check_single(), None),
     }
 }
 
@@ -312,13 +356,17 @@ pub fn verify_offline(
     at: DateTime<Utc>,
 ) -> OfflineResult {
     let (state, superseded) = registry.status_of(credential);
-    let view = OfflineView {
+    let mut view = OfflineView {
         registry,
         state,
         superseded,
         receipt: receipt.copied(),
+        receipt_verified_for: None,
     };
-    let verification = verify_one(credential, &view, at);
+    let prepared = prepare(credential, &view);
+    let (signature, verified_for) = signatures(&prepared, receipt, registry);
+    view.receipt_verified_for = verified_for;
+    let verification = checks::run(prepared, signature, &view, at);
     let mut warnings = Vec::new();
     // A bundle cannot vouch for registry state past nextUpdate, whether that is now or the
     // time asked about.

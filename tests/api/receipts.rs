@@ -176,6 +176,26 @@ async fn a_receipt_proves_registration_after_the_bundle(app: TestApp) {
         );
         assert_eq!(failed, pair);
     }
+
+    // A receipt the registry did sign, for a credential whose own signature is broken: the
+    // offline answer checks both signatures in one batch, and a failed batch must still name
+    // the signature that failed, not the receipt.
+    let mut tampered = later.clone();
+    tampered["credentialSubject"]["lawFirm"] = json!("另一律师事务所");
+    let tampered_digest =
+        elicence::crypto::digest::sha256(&elicence::crypto::jcs::canonicalize(&tampered));
+    let honest = Registration::sign(
+        app.state.registry_key.signing_key(),
+        &origin,
+        &tampered_digest,
+        receipt.leaf_index,
+        at,
+    );
+    let failed = failures(&tampered, Some(&honest), &registry, Utc::now());
+    assert_eq!(
+        failed,
+        vec![("signature".to_owned(), "signature_invalid".to_owned())]
+    );
 }
 
 async fn the_holder_gets_the_receipt_the_issuer_got(app: TestApp) {
