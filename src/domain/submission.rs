@@ -5,6 +5,7 @@
 //! facts (issuer, types, chain state) and passes them in.
 
 use chrono::{DateTime, Duration, Utc};
+use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -212,6 +213,34 @@ pub fn check_issuer_proof(
     issuer: &Issuer,
     now: DateTime<Utc>,
 ) -> Result<Signed, ItemError> {
+    check_issuer_proof_with(document, did, issuer, now, &mut DecodedKeys::default())
+}
+
+/// An issuer's keys as curve points, decoded from their Multikey (a point decompression each)
+/// once per envelope rather than once per licence. Holds only keys the issuer has, so no more
+/// entries than its key list.
+#[derive(Debug, Default)]
+pub struct DecodedKeys(Vec<(String, VerifyingKey)>);
+
+impl DecodedKeys {
+    fn get(&mut self, multikey: &str) -> Option<VerifyingKey> {
+        if let Some((_, key)) = self.0.iter().find(|(m, _)| m == multikey) {
+            return Some(*key);
+        }
+        let key = multikey::decode(multikey).ok()?;
+        self.0.push((multikey.to_owned(), key));
+        Some(key)
+    }
+}
+
+/// [`check_issuer_proof`], with the keys already decoded for earlier items of the envelope.
+pub fn check_issuer_proof_with(
+    document: &Value,
+    did: &str,
+    issuer: &Issuer,
+    now: DateTime<Utc>,
+    keys: &mut DecodedKeys,
+) -> Result<Signed, ItemError> {
     let prepared = proof::prepare(document).map_err(|e| ItemError::new(e.code(), e.to_string()))?;
     if prepared.proof_purpose != "assertionMethod" {
         return Err(ItemError::new(
@@ -242,8 +271,9 @@ pub fn check_issuer_proof(
         key.usable_at(at)
             .map_err(|e| ItemError::new(e.code(), e.to_string()))?;
     }
-    let public = multikey::decode(fragment)
-        .map_err(|_| ItemError::new("key_unknown", "the issuer key is not a Multikey"))?;
+    let public = keys
+        .get(fragment)
+        .ok_or_else(|| ItemError::new("key_unknown", "the issuer key is not a Multikey"))?;
     // The digest is over the canonical form the signature check needs anyway.
     let digest = prepared.document_digest();
     prepared

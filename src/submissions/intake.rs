@@ -27,7 +27,8 @@ use crate::domain::status_list::StatusSlot;
 use crate::domain::submission::licence::{self, LicenceClaims, Submitter};
 use crate::domain::submission::status::{self, StatusClaims};
 use crate::domain::submission::{
-    check_issuer_proof, item_kind, Envelope, EnvelopeError, ItemError, Signed, SigningWindow,
+    check_issuer_proof, check_issuer_proof_with, item_kind, DecodedKeys, Envelope, EnvelopeError,
+    ItemError, Signed, SigningWindow,
 };
 use crate::log::batch::{
     ChainHead, LicenceChain, NewLicence, Outcome, PendingEnvelope, PendingItem,

@@ -81,6 +81,27 @@ fn envelope_shape() {
 }
 
 #[test]
+fn keys_decoded_once_serve_every_item_and_vouch_for_no_signature() {
+    let key = KeyPair::generate();
+    let issuer = issuer_with(&key, None);
+    let now = at(2026);
+    let mut keys = DecodedKeys::default();
+    for n in 0..3 {
+        let doc = signed(&key, &json!({"n": n}), at(2024));
+        let checked = check_issuer_proof_with(&doc, DID, &issuer, now, &mut keys);
+        assert_eq!(checked, check_issuer_proof(&doc, DID, &issuer, now));
+        assert!(checked.is_ok());
+    }
+    assert_eq!(keys.0.len(), 1, "one key, decoded once");
+    // A key already decoded checks the next signature as strictly as a fresh one.
+    let mut tampered = signed(&key, &json!({"n": 9}), at(2024));
+    tampered["n"] = json!(10);
+    let err =
+        check_issuer_proof_with(&tampered, DID, &issuer, now, &mut keys).expect_err("tampered");
+    assert_eq!(err.code, "signature_invalid");
+}
+
+#[test]
 fn issuer_proofs_need_a_key_usable_then_and_now() {
     let key = KeyPair::generate();
     let doc = signed(&key, &json!({"a": 1}), at(2024));

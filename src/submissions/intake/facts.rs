@@ -13,7 +13,7 @@ use crate::domain::issuer::Issuer;
 use crate::domain::licence_type::LicenceType;
 use crate::domain::schema::CompiledSchema;
 use crate::domain::submission::status::{self, StatusClaims};
-use crate::domain::submission::ItemError;
+use crate::domain::submission::{DecodedKeys, ItemError};
 use crate::log::batch::{LicenceChain, NewStatusEvent, PendingItem};
 
 /// What the store holds about an envelope's items, overlaid with the earlier items' effects.
@@ -28,6 +28,8 @@ pub(super) struct Facts {
     pub(super) schemas: HashMap<(TypeCode, u32), Option<Arc<CompiledSchema>>>,
     /// Bases whose chain this envelope changes, in first-touch order.
     pub(super) touched: Vec<String>,
+    /// The issuer's keys decoded for the licences checked so far.
+    pub(super) keys: DecodedKeys,
 }
 
 impl Facts {

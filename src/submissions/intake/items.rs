@@ -21,7 +21,13 @@ impl Intake {
         for (index, item) in parsed.into_iter().enumerate() {
             let checked = item.and_then(|p| match p {
                 Parsed::Licence(claims, body) => {
-                    let signed = check_issuer_proof(body, by.issuer_did, &facts.issuer, now)?;
+                    let signed = check_issuer_proof_with(
+                        body,
+                        by.issuer_did,
+                        &facts.issuer,
+                        now,
+                        &mut facts.keys,
+                    )?;
                     self.window.check(signed.created, now)?;
                     self.check_licence(claims, body, facts, by, signed.created)
                 }
@@ -81,6 +87,7 @@ impl Intake {
             types,
             schemas,
             touched: Vec::new(),
+            keys: DecodedKeys::default(),
         })
     }
 
