@@ -266,9 +266,11 @@ fn fail(record: &Shared, why: String) {
 fn progress(sample: &Sample, record: &Shared) {
     let record = record.lock().expect("record lock");
     eprintln!(
-        "t={:>5.0} s  RSS {:>7} kB  fds {:>4}  submissions {}  verifications {}  failures {}",
+        "t={:>5.0} s  RSS {:>7} kB (anon {}, file {})  fds {:>4}  submissions {}  verifications {}  failures {}",
         sample.at,
         sample.rss_kb,
+        sample.anon_kb,
+        sample.file_kb,
         sample.fds,
         record.submits.len(),
         record.verifies.len(),

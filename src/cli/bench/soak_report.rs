@@ -9,20 +9,28 @@ use serde_json::{json, Value};
 use super::percentiles;
 use super::soak::{Point, Record, Soak};
 
-/// Resident memory (kB) and open descriptors of the service at one moment.
+/// Resident memory (kB) and open descriptors of the service at one moment. `VmRSS` is what the
+/// verdict judges; its anonymous part (the heap) and its file-backed and shared part (SQLite's
+/// WAL index and anything else mapped) are kept apart to tell which one moved.
 #[derive(Clone, Copy)]
 pub struct Sample {
     pub at: f64,
     pub rss_kb: u64,
+    pub anon_kb: u64,
+    pub file_kb: u64,
     pub fds: u64,
 }
 
 pub fn sample(pid: u32, start: Instant) -> anyhow::Result<Sample> {
     let rss_kb = status_kb(pid, "VmRSS")?;
+    let anon_kb = status_kb(pid, "RssAnon")?;
+    let file_kb = status_kb(pid, "RssFile")? + status_kb(pid, "RssShmem")?;
     let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))?.count() as u64;
     Ok(Sample {
         at: start.elapsed().as_secs_f64(),
         rss_kb,
+        anon_kb,
+        file_kb,
         fds,
     })
 }
@@ -123,7 +131,11 @@ pub fn verdict(args: &Soak, record: &Record, samples: &[Sample], bytes: u64) -> 
         "licencesPerEnvelope": args.licences_per_envelope, "issuers": args.issuers,
         "targetVerificationsPerSecond": args.verify_rate, "dataBytes": bytes,
         "windows": per_window,
-        "samples": samples.iter().map(|s| json!([s.at.round(), s.rss_kb, s.fds])).collect::<Vec<_>>(),
+        // [seconds, VmRSS, of which anonymous, of which file-backed or shared, descriptors]
+        "samples": samples
+            .iter()
+            .map(|s| json!([s.at.round(), s.rss_kb, s.anon_kb, s.file_kb, s.fds]))
+            .collect::<Vec<_>>(),
         "problems": problems,
     });
     println!("{report}");
