@@ -27,8 +27,8 @@ use crate::domain::status_list::StatusSlot;
 use crate::domain::submission::licence::{self, LicenceClaims, Submitter};
 use crate::domain::submission::status::{self, StatusClaims};
 use crate::domain::submission::{
-    check_issuer_proof, check_issuer_proof_with, item_kind, DecodedKeys, Envelope, EnvelopeError,
-    ItemError, Signed, SigningWindow,
+    check_issuer_proof_with, item_kind, DecodedKeys, Envelope, EnvelopeError, ItemError, Signed,
+    SigningWindow,
 };
 use crate::log::batch::{
     ChainHead, LicenceChain, NewLicence, Outcome, PendingEnvelope, PendingItem,
@@ -160,12 +160,20 @@ impl Intake {
         if issuer.status != IssuerStatus::Active {
             return Err(IntakeError::IssuerSuspended);
         }
-        let signed = check_issuer_proof(&envelope.value, &envelope.issuer_did, &issuer, now)
-            .map_err(IntakeError::Signature)?;
+        let mut keys = DecodedKeys::default();
+        let signed = check_issuer_proof_with(
+            &envelope.value,
+            &envelope.issuer_did,
+            &issuer,
+            now,
+            &mut keys,
+        )
+        .map_err(IntakeError::Signature)?;
         Ok(Authenticated {
             envelope,
             issuer,
             signed,
+            keys,
         })
     }
 
@@ -184,6 +192,7 @@ impl Intake {
             envelope,
             issuer,
             signed,
+            keys,
         } = authenticated;
         let submitter = Submitter {
             issuer: &envelope.issuer,
@@ -219,7 +228,7 @@ impl Intake {
         if reads.head != expected {
             return Err(IntakeError::HeadMismatch(reads.head));
         }
-        let mut facts = self.facts(&parsed, issuer, reads).await?;
+        let mut facts = self.facts(&parsed, (issuer, keys), reads).await?;
         let items = self.check_items(parsed, &mut facts, &submitter, (signed.created, now))?;
         let chains = facts
             .touched
@@ -269,4 +278,6 @@ pub struct Authenticated {
     envelope: Envelope,
     issuer: Issuer,
     signed: Signed,
+    /// The issuer key the envelope's proof used, decoded: its licences are mostly signed by it.
+    keys: DecodedKeys,
 }

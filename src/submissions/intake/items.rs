@@ -51,7 +51,7 @@ impl Intake {
     pub(super) async fn facts(
         &self,
         parsed: &[Result<Parsed<'_>, ItemError>],
-        issuer: Issuer,
+        (issuer, keys): (Issuer, DecodedKeys),
         reads: IntakeReads,
     ) -> Result<Facts, IntakeError> {
         let mut codes = HashSet::new();
@@ -87,7 +87,7 @@ impl Intake {
             types,
             schemas,
             touched: Vec::new(),
-            keys: DecodedKeys::default(),
+            keys,
         })
     }
 
