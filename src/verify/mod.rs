@@ -57,6 +57,7 @@ pub use details::Details;
 pub use signature::{prepare, verify_signatures, Prepared};
 
 use details::AttachedProof;
+pub use offline::ReceiptToCheck;
 
 /// What the checks need to know about the registry. Implemented online over the registry
 /// cache, and offline over a signed trust bundle.
@@ -130,21 +131,6 @@ pub enum LicenceLookup<'a> {
         receipt: Option<ReceiptToCheck<'a>>,
         as_of: DateTime<Utc>,
     },
-}
-
-/// A registration receipt to check against the credential's digest
-/// (`docs/offline.md`, "Registration receipts").
-#[derive(Debug, Clone, Copy)]
-pub struct ReceiptToCheck<'a> {
-    pub receipt: crate::log::registration::Registration,
-    /// The pinned registry key.
-    pub key: &'a VerifyingKey,
-    /// The log's origin.
-    pub origin: &'a str,
-    /// The credential digest for which the receipt's signature already verified, in one
-    /// Ed25519 batch with the credential's own ([`offline::verify_offline`]); the check then
-    /// only compares digests.
-    pub verified_for: Option<[u8; 32]>,
 }
 
 /// What the registry holds about a registered licence version and its licence, borrowed from

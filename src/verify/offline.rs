@@ -14,15 +14,14 @@ use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::checks::{self, state_code};
+use super::checks;
 use super::signature::{prepare, Prepared, SignatureFailure};
 use super::{
-    time, Check, FastMap, LicenceLookup, ReceiptToCheck, RegistryView, SchemaLookup, TypeFacts,
-    Verification,
+    time, Check, FastMap, LicenceLookup, RegistryView, SchemaLookup, TypeFacts, Verification,
 };
 use crate::bundle::{BundleType, TrustedBundle};
 use crate::crypto::batch;
-use crate::crypto::digest::{multibase_sha256, parse_multibase_sha256};
+use crate::crypto::digest::multibase_sha256;
 use crate::crypto::jcs::canonicalize;
 use crate::crypto::strict_json::Member as _;
 use crate::domain::authorisation::Authorisation;
@@ -33,7 +32,11 @@ use crate::domain::schema::CompiledSchema;
 use crate::domain::status_list::{bit, parse_entries, StatusPurpose};
 use crate::log::registration::Registration;
 
+mod facts;
 mod lists;
+
+pub(super) use facts::Facts;
+pub use facts::ReceiptToCheck;
 
 pub use lists::{ListKey, LoadedLists};
 
@@ -233,56 +236,6 @@ impl RegistryView for OfflineView<'_> {
             }),
             as_of: self.registry.issued_at,
         }
-    }
-}
-
-/// What the lists and the receipt say about one credential, turned into the `status`,
-/// `registered` and `chain` checks (called by the engine for [`LicenceLookup::AsOf`]).
-pub(super) struct Facts<'a> {
-    pub state: Option<LicenceState>,
-    pub superseded: Option<bool>,
-    pub receipt: Option<ReceiptToCheck<'a>>,
-    pub as_of: DateTime<Utc>,
-}
-
-impl Facts<'_> {
-    /// `digest` is the credential's multibase digest, which a receipt must be signed for.
-    pub(super) fn checks(&self, digest: &str) -> Vec<Check> {
-        let as_of = time(self.as_of);
-        let status = match (self.state, self.superseded) {
-            (None, _) => Check::new("status", false, "status_unknown"),
-            (Some(LicenceState::Active), Some(true)) => Check::new("status", false, "superseded"),
-            (Some(LicenceState::Active), _) => Check::new("status", true, "active"),
-            (Some(other), _) => Check::new("status", false, state_code(other)),
-        };
-        let raw = parse_multibase_sha256(digest).ok();
-        let registered = match (&self.receipt, raw) {
-            (None, _) => Check::new("registered", false, "not_registered").with(json!({
-                "asOf": as_of, "reason": "the licence came without a registration receipt",
-            })),
-            (Some(r), Some(raw))
-                if r.verified_for == Some(raw)
-                    || r.receipt.verify(r.key, r.origin, &raw).is_ok() =>
-            {
-                Check::new("registered", true, "registered").with(json!({
-                    "asOf": as_of, "leafIndex": r.receipt.leaf_index,
-                    "acceptedAt": r.receipt.accepted_at().map(time),
-                }))
-            }
-            (Some(_), _) => {
-                Check::new("registered", false, "receipt_invalid").with(json!({"asOf": as_of}))
-            }
-        };
-        let chain = match self.superseded {
-            Some(false) => Check::new("chain", true, "head"),
-            Some(true) => Check::new("chain", false, "superseded"),
-            None => Check::new("chain", true, "unknown_as_of_bundle"),
-        };
-        vec![
-            status.with(json!({"asOf": as_of})),
-            registered,
-            chain.with(json!({"asOf": as_of})),
-        ]
     }
 }
 
