@@ -100,9 +100,15 @@ pub struct OfflinePayload {
     pub registration: Option<Registration>,
 }
 
-/// Raw DEFLATE (RFC 1951, no zlib header) with the preset dictionary.
+/// Raw DEFLATE (RFC 1951, no zlib header) with the preset dictionary, as small as it gets.
 fn deflate(bytes: &[u8]) -> Vec<u8> {
-    let mut compress = Compress::new(Compression::best(), false);
+    deflate_at(bytes, Compression::best())
+}
+
+/// Raw DEFLATE with the preset dictionary at `level` (also the stored form of signed
+/// documents, [`crate::log::packed`]).
+pub(crate) fn deflate_at(bytes: &[u8], level: Compression) -> Vec<u8> {
+    let mut compress = Compress::new(level, false);
     // Invariant: a fresh raw stream accepts a dictionary, and writing to a Vec cannot fail.
     compress
         .set_dictionary(DICTIONARY)
@@ -161,7 +167,7 @@ fn parse_licence(compressed: &[u8], max_inflated: usize) -> Result<Value, QrErro
 }
 
 /// Inflates raw DEFLATE with the preset dictionary, reading at most one byte past `max`.
-fn inflate(compressed: &[u8], max: usize) -> Result<Vec<u8>, QrError> {
+pub(crate) fn inflate(compressed: &[u8], max: usize) -> Result<Vec<u8>, QrError> {
     let mut decompress = Decompress::new(false);
     decompress
         .set_dictionary(DICTIONARY)

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::merkle::Hash;
+pub use super::packed::Packed;
 use crate::domain::identifiers::{LicenceId, Uscc};
 pub use crate::domain::licence::LicenceChain;
 use crate::domain::licence::StatusAction;
@@ -37,8 +38,9 @@ pub struct NewLicence {
     pub digest: String,
     /// The status list slots its `credentialStatus` takes.
     pub status: Vec<StatusSlot>,
-    /// The signed credential, serialised from the parsed value (same JCS, so same digest).
-    pub document: String,
+    /// The signed credential, serialised from the parsed value (same JCS, so same digest),
+    /// packed for storage.
+    pub document: Packed,
 }
 
 /// A validated status change, ready to store.
@@ -51,7 +53,8 @@ pub struct NewStatusEvent {
     pub effective_from: DateTime<Utc>,
     pub digest: String,
     pub previous: String,
-    pub document: String,
+    /// The signed status event, packed for storage.
+    pub document: Packed,
 }
 
 /// One item of an envelope.

@@ -9,7 +9,8 @@
 //! pairs that [`merkle::CompactRange::append`] returns and answers the node lists that
 //! [`merkle::ProofPlan::nodes`] asks for. [`batch`] and [`plan`] are what one append is: the
 //! sealed batch's data, each envelope's fate under the lock, the nodes and proofs it adds;
-//! [`envelope`] the stored form of an envelope (its items stored once, in their own rows);
+//! [`envelope`] the stored form of an envelope (its items stored once, in their own rows), and
+//! [`packed`] the compressed form those items' signed text is stored in;
 //! [`receipt`] the registry-signed answers (stored without their inclusion proofs), [`registration`] the compact per-licence receipts
 //! an offline verifier checks. The write path that feeds them (intake and the
 //! sequencer) is [`crate::submissions`], above storage.
@@ -18,6 +19,7 @@ pub mod batch;
 pub mod checkpoint;
 pub mod envelope;
 pub mod merkle;
+pub mod packed;
 pub mod plan;
 pub mod receipt;
 pub mod registration;

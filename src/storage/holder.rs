@@ -69,7 +69,7 @@ pub(crate) type LicenceRow = (
     i64,
     DateTime<Utc>,
     DateTime<Utc>,
-    String,
+    Vec<u8>,
     String,
     String,
 );
@@ -85,7 +85,10 @@ pub(crate) fn decode_licence(row: LicenceRow) -> Result<LicenceRecord, StoreErro
         schema_version: u32::try_from(schema_version).map_err(StoreError::corrupt)?,
         valid_from,
         valid_until,
-        document: serde_json::from_str(&document).map_err(StoreError::corrupt)?,
+        document: serde_json::from_str(
+            &crate::log::packed::unpack(document).map_err(StoreError::corrupt)?,
+        )
+        .map_err(StoreError::corrupt)?,
         head: stored(&head)?,
         state: LicenceState::parse(&status)
             .ok_or_else(|| StoreError::corrupt(format!("licence status {status:?}")))?,

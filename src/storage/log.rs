@@ -7,9 +7,12 @@
 //! table (`write.rs`), on PostgreSQL in one statement (`pg.rs`). Nothing is ever rebuilt:
 //! proofs read O(log n) stored nodes in one query.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::StoreError;
 use crate::domain::identifiers::{HolderId, LicenceId};
 use crate::domain::licence::{LicenceState, StatusAction};
 use crate::log::merkle::Hash;
@@ -78,6 +81,18 @@ impl LicenceHistory {
         self.events.retain(|e| kept.contains(&&e.licence));
         self
     }
+}
+
+/// Unpacks `(digest, stored document)` rows into `documents`, by digest.
+pub(crate) fn unpack_into(
+    rows: Vec<(String, Vec<u8>)>,
+    documents: &mut HashMap<String, String>,
+) -> Result<(), StoreError> {
+    for (digest, stored) in rows {
+        let text = crate::log::packed::unpack(stored).map_err(StoreError::corrupt)?;
+        documents.insert(digest, text);
+    }
+    Ok(())
 }
 
 /// Whether a stored credential's subject is `holder`.
@@ -278,33 +293,22 @@ macro_rules! log_store {
                     let wanted = $crate::log::envelope::item_digests(&stored);
                     let mut documents = HashMap::with_capacity(wanted.len());
                     if !wanted.is_empty() {
-                        // The items are the envelope's leaves: its licences by their digests
-                        // (indexed), its status events by their leaf range.
+                        // The items are the envelope's leaves, one contiguous range from its
+                        // first: its licences and status events are read by that range (both
+                        // tables are indexed by leaf).
                         let end = first.saturating_add(i64::try_from(wanted.len()).unwrap_or(i64::MAX));
-                        for chunk in wanted.chunks($crate::storage::log::INSERT_CHUNK) {
-                            let mut q = sqlx::QueryBuilder::new(
-                                "SELECT digest, document FROM licences WHERE envelope = ",
-                            );
-                            q.push_bind(digest).push(" AND digest IN (");
-                            let mut list = q.separated(", ");
-                            for d in chunk {
-                                list.push_bind(*d);
-                            }
-                            q.push(")");
-                            let rows: Vec<(String, String)> =
-                                q.build_query_as().persistent(false).fetch_all(&self.pool).await?;
-                            documents.extend(rows);
+                        for table in ["licences", "status_events"] {
+                            let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(&format!(
+                                "SELECT digest, document FROM {table} \
+                                 WHERE leaf_index >= $1 AND leaf_index < $2 AND envelope = $3"
+                            ))
+                            .bind(first)
+                            .bind(end)
+                            .bind(digest)
+                            .fetch_all(&self.pool)
+                            .await?;
+                            $crate::storage::log::unpack_into(rows, &mut documents)?;
                         }
-                        let events: Vec<(String, String)> = sqlx::query_as(
-                            "SELECT digest, document FROM status_events \
-                             WHERE leaf_index >= $1 AND leaf_index < $2 AND envelope = $3",
-                        )
-                        .bind(first)
-                        .bind(end)
-                        .bind(digest)
-                        .fetch_all(&self.pool)
-                        .await?;
-                        documents.extend(events);
                     }
                     $crate::log::envelope::reassemble(stored, &documents)
                         .map(Some)

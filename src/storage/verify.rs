@@ -78,13 +78,16 @@ macro_rules! verify_store {
 
                 #[tracing::instrument(level = "debug", skip_all)]
             async fn licence_document(&self, id: &LicenceId) -> Result<Option<Value>, StoreError> {
-                let document: Option<String> =
+                let document: Option<Vec<u8>> =
                     sqlx::query_scalar("SELECT document FROM licences WHERE id = $1")
                         .bind(id.as_str())
                         .fetch_optional(&self.pool)
                         .await?;
                 document
-                    .map(|d| serde_json::from_str(&d).map_err(StoreError::corrupt))
+                    .map(|d| {
+                        let text = $crate::log::packed::unpack(d).map_err(StoreError::corrupt)?;
+                        serde_json::from_str(&text).map_err(StoreError::corrupt)
+                    })
                     .transpose()
             }
         }

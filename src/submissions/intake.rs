@@ -31,7 +31,7 @@ use crate::domain::submission::{
     SigningWindow,
 };
 use crate::log::batch::{
-    ChainHead, LicenceChain, NewLicence, Outcome, PendingEnvelope, PendingItem,
+    ChainHead, LicenceChain, NewLicence, Outcome, Packed, PendingEnvelope, PendingItem,
 };
 use crate::log::envelope::stored_document;
 use crate::status_list::StatusListCache;

@@ -100,7 +100,7 @@ WITH envelope_rows AS (
                           leaf_index, accepted_at)
     SELECT *, $8::timestamptz FROM UNNEST($12::text[], $13::text[], $14::bigint[], $15::text[], $16::text[],
                              $17::bigint[], $18::text[], $19::text[], $20::timestamptz[],
-                             $21::timestamptz[], $22::text[], $23::text[], $24::text[],
+                             $21::timestamptz[], $22::text[], $23::bytea[], $24::text[],
                              $25::bigint[])
 ), chain_rows AS (
     INSERT INTO licence_heads (base, id, digest, status, last_event)
@@ -111,7 +111,7 @@ WITH envelope_rows AS (
     INSERT INTO status_events (base, licence, action, reason, effective_from, digest, previous,
                                document, envelope, leaf_index, accepted_at)
     SELECT *, $8::timestamptz FROM UNNEST($31::text[], $32::text[], $33::text[], $34::text[],
-                             $35::timestamptz[], $36::text[], $37::text[], $38::text[],
+                             $35::timestamptz[], $36::text[], $37::text[], $38::bytea[],
                              $39::text[], $40::bigint[])
 ), leaf_rows AS (
     INSERT INTO log_leaves (idx, leaf_hash, data)

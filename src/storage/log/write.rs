@@ -60,7 +60,8 @@ macro_rules! log_helpers {
         }
 
         fn decode_licence(row: &$row) -> Result<StoredLicence, StoreError> {
-            let document: String = row.try_get("document")?;
+            let document = $crate::log::packed::unpack(row.try_get("document")?)
+                .map_err(StoreError::corrupt)?;
             Ok(StoredLicence {
                 id: row
                     .try_get::<String, _>("id")?
@@ -269,7 +270,7 @@ macro_rules! multirow_writes {
                         .push_bind(l.valid_from)
                         .push_bind(l.valid_until)
                         .push_bind(l.digest.as_str())
-                        .push_bind(l.document.as_str())
+                        .push_bind(l.document.as_bytes())
                         .push_bind(env.digest.as_str())
                         .push_bind(*leaf)
                         .push_bind(batch.accepted_at);
@@ -307,7 +308,7 @@ macro_rules! multirow_writes {
                         .push_bind(s.effective_from)
                         .push_bind(s.digest.as_str())
                         .push_bind(s.previous.as_str())
-                        .push_bind(s.document.as_str())
+                        .push_bind(s.document.as_bytes())
                         .push_bind(env.digest.as_str())
                         .push_bind(*leaf)
                         .push_bind(batch.accepted_at);

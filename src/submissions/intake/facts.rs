@@ -14,7 +14,7 @@ use crate::domain::licence_type::LicenceType;
 use crate::domain::schema::CompiledSchema;
 use crate::domain::submission::status::{self, StatusClaims};
 use crate::domain::submission::{DecodedKeys, ItemError};
-use crate::log::batch::{LicenceChain, NewStatusEvent, PendingItem};
+use crate::log::batch::{LicenceChain, NewStatusEvent, Packed, PendingItem};
 
 /// What the store holds about an envelope's items, overlaid with the earlier items' effects.
 pub(super) struct Facts {
@@ -73,7 +73,7 @@ impl Facts {
             effective_from: claims.effective_from,
             digest: claims.digest,
             previous: claims.previous,
-            document: body.to_string(),
+            document: Packed::pack(&body.to_string()),
         }))
     }
 }

@@ -159,7 +159,7 @@ impl Intake {
             valid_until: claims.valid_until,
             digest: claims.digest,
             status: claims.status,
-            document: body.to_string(),
+            document: Packed::pack(&body.to_string()),
         }))
     }
 }

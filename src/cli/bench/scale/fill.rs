@@ -22,7 +22,7 @@ use crate::domain::licence::{LicenceState, StatusAction};
 use crate::domain::status_list::{StatusPurpose, StatusSlot};
 use crate::issuer::{add_status, sign_licence};
 use crate::log::batch::{
-    Batch, LicenceChain, NewLicence, NewStatusEvent, Outcome, PendingEnvelope, PendingItem,
+    Batch, LicenceChain, NewLicence, NewStatusEvent, Outcome, Packed, PendingEnvelope, PendingItem,
 };
 use crate::log::envelope::stored_document;
 use crate::log::receipt::{leaf_data, Signer};
@@ -207,7 +207,7 @@ pub fn licence(
         valid_until: from + Duration::days(3650),
         digest,
         status: slots(n),
-        document: text,
+        document: Packed::pack(&text),
         id,
     });
     (item, chain)
@@ -236,11 +236,13 @@ pub fn status(
         effective_from: Utc::now(),
         digest,
         previous: head.to_owned(),
-        document: json!({
-            "licence": urn, "action": action.as_str(), "reason": "bench",
-            "effectiveFrom": "2026-06-01T00:00:00Z", "previous": head,
-        })
-        .to_string(),
+        document: Packed::pack(
+            &json!({
+                "licence": urn, "action": action.as_str(), "reason": "bench",
+                "effectiveFrom": "2026-06-01T00:00:00Z", "previous": head,
+            })
+            .to_string(),
+        ),
     });
     (item, chain)
 }

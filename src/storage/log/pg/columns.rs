@@ -154,7 +154,7 @@ struct LicenceColumns<'a> {
     valid_from: Vec<DateTime<Utc>>,
     valid_until: Vec<DateTime<Utc>>,
     digest: Vec<&'a str>,
-    document: Vec<&'a str>,
+    document: Vec<&'a [u8]>,
     envelope: Vec<&'a str>,
     leaf_index: Vec<i64>,
 }
@@ -172,7 +172,7 @@ impl<'a> LicenceColumns<'a> {
         self.valid_from.push(l.valid_from);
         self.valid_until.push(l.valid_until);
         self.digest.push(&l.digest);
-        self.document.push(&l.document);
+        self.document.push(l.document.as_bytes());
         self.envelope.push(envelope);
         self.leaf_index.push(leaf);
     }
@@ -240,7 +240,7 @@ struct EventColumns<'a> {
     effective_from: Vec<DateTime<Utc>>,
     digest: Vec<&'a str>,
     previous: Vec<&'a str>,
-    document: Vec<&'a str>,
+    document: Vec<&'a [u8]>,
     envelope: Vec<&'a str>,
     leaf_index: Vec<i64>,
 }
@@ -254,7 +254,7 @@ impl<'a> EventColumns<'a> {
         self.effective_from.push(s.effective_from);
         self.digest.push(&s.digest);
         self.previous.push(&s.previous);
-        self.document.push(&s.document);
+        self.document.push(s.document.as_bytes());
         self.envelope.push(envelope);
         self.leaf_index.push(leaf);
     }
