@@ -102,19 +102,19 @@ pub struct OfflinePayload {
 
 /// Raw DEFLATE (RFC 1951, no zlib header) with the preset dictionary, as small as it gets.
 fn deflate(bytes: &[u8]) -> Vec<u8> {
-    deflate_at(bytes, Compression::best())
+    deflate_after(Vec::with_capacity(bytes.len()), bytes, Compression::best())
 }
 
-/// Raw DEFLATE with the preset dictionary at `level` (also the stored form of signed
-/// documents, [`crate::log::packed`]).
-pub(crate) fn deflate_at(bytes: &[u8], level: Compression) -> Vec<u8> {
+/// `out` followed by the raw DEFLATE of `bytes` with the preset dictionary at `level` (also the
+/// stored form of signed documents, [`crate::log::packed`], whose tag byte comes first).
+pub(crate) fn deflate_after(out: Vec<u8>, bytes: &[u8], level: Compression) -> Vec<u8> {
     let mut compress = Compress::new(level, false);
     // Invariant: a fresh raw stream accepts a dictionary, and writing to a Vec cannot fail.
     compress
         .set_dictionary(DICTIONARY)
         .expect("a fresh stream takes a dictionary");
     // `ZlibEncoder` only drives the stream; without a zlib header it writes raw DEFLATE.
-    let mut encoder = ZlibEncoder::new_with_compress(Vec::with_capacity(bytes.len()), compress);
+    let mut encoder = ZlibEncoder::new_with_compress(out, compress);
     encoder.write_all(bytes).expect("deflate into memory");
     encoder.finish().expect("deflate into memory")
 }

@@ -27,11 +27,13 @@ pub struct Packed(Vec<u8>);
 impl Packed {
     /// The stored form of `text`.
     pub fn pack(text: &str) -> Self {
-        let compressed = crate::qr::deflate_at(text.as_bytes(), Compression::new(LEVEL));
-        let mut stored = Vec::with_capacity(1 + compressed.len());
+        let mut stored = Vec::with_capacity(1 + text.len() / 2);
         stored.push(DEFLATE_V1);
-        stored.extend_from_slice(&compressed);
-        Self(stored)
+        Self(crate::qr::deflate_after(
+            stored,
+            text.as_bytes(),
+            Compression::new(LEVEL),
+        ))
     }
 
     /// The bytes to store.

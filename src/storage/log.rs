@@ -107,6 +107,18 @@ pub(crate) fn hash_from(bytes: Vec<u8>) -> Result<Hash, super::StoreError> {
     Hash::try_from(bytes).map_err(|_| super::StoreError::corrupt("a stored hash is not 32 bytes"))
 }
 
+/// A `checkpoints` row (size, root, note, created_at) as a [`StoredCheckpoint`].
+pub(crate) fn checkpoint_row(
+    (size, root, note, created_at): (i64, Vec<u8>, String, DateTime<Utc>),
+) -> Result<StoredCheckpoint, super::StoreError> {
+    Ok(StoredCheckpoint {
+        size: to_u64(size)?,
+        root: hash_from(root)?,
+        note,
+        created_at,
+    })
+}
+
 pub(crate) fn to_u64(value: i64) -> Result<u64, super::StoreError> {
     u64::try_from(value).map_err(super::StoreError::corrupt)
 }
@@ -209,15 +221,18 @@ macro_rules! log_store {
                     )
                     .fetch_optional(&self.pool)
                     .await?;
-                    row.map(|(size, root, note, created_at)| {
-                        Ok(StoredCheckpoint {
-                            size: $crate::storage::log::to_u64(size)?,
-                            root: $crate::storage::log::hash_from(root)?,
-                            note,
-                            created_at,
-                        })
-                    })
-                    .transpose()
+                    row.map($crate::storage::log::checkpoint_row).transpose()
+                }
+
+                #[tracing::instrument(level = "debug", skip_all)]
+                async fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError> {
+                    let row: Option<(i64, Vec<u8>, String, DateTime<Utc>)> = sqlx::query_as(
+                        "SELECT size, root, note, created_at FROM checkpoints WHERE size = $1",
+                    )
+                    .bind($crate::storage::log::to_i64(size)?)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    row.map($crate::storage::log::checkpoint_row).transpose()
                 }
 
                 #[tracing::instrument(level = "debug", skip_all)]
@@ -297,16 +312,19 @@ macro_rules! log_store {
                         // first: its licences and status events are read by that range (both
                         // tables are indexed by leaf).
                         let end = first.saturating_add(i64::try_from(wanted.len()).unwrap_or(i64::MAX));
-                        for table in ["licences", "status_events"] {
-                            let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(&format!(
-                                "SELECT digest, document FROM {table} \
-                                 WHERE leaf_index >= $1 AND leaf_index < $2 AND envelope = $3"
-                            ))
-                            .bind(first)
-                            .bind(end)
-                            .bind(digest)
-                            .fetch_all(&self.pool)
-                            .await?;
+                        const BY_LEAF: [&str; 2] = [
+                            "SELECT digest, document FROM licences \
+                             WHERE leaf_index >= $1 AND leaf_index < $2 AND envelope = $3",
+                            "SELECT digest, document FROM status_events \
+                             WHERE leaf_index >= $1 AND leaf_index < $2 AND envelope = $3",
+                        ];
+                        for query in BY_LEAF {
+                            let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(query)
+                                .bind(first)
+                                .bind(end)
+                                .bind(digest)
+                                .fetch_all(&self.pool)
+                                .await?;
                             $crate::storage::log::unpack_into(rows, &mut documents)?;
                         }
                     }

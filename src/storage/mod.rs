@@ -277,6 +277,8 @@ pub trait LogStore: Send + Sync + 'static {
     async fn log_size(&self) -> Result<u64, StoreError>;
     /// The newest signed checkpoint, if anything was ever appended.
     async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
+    /// The checkpoint signed at exactly `size` leaves (every batch signs one), if any.
+    async fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError>;
     /// The stored hashes of these nodes, in one query (missing ones are left out).
     async fn log_nodes(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>, StoreError>;
     /// Leaves `[start, start + count)` that exist.

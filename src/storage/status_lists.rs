@@ -28,23 +28,29 @@ pub trait StatusListStore: Send + Sync + 'static {
 
 /// The SQL of the set bits of a list of `purpose` (`$1` issuer, `$2` list): the slots of the
 /// versions of revoked (suspended) licences; for supersession, the revocation slots of versions
-/// that are no longer their licence's head.
+/// that are no longer their licence's head. A slot names its version by leaf index.
 pub(crate) fn bits_query(purpose: StatusPurpose) -> &'static str {
     match purpose {
         StatusPurpose::Revocation => {
-            "SELECT e.idx FROM status_entries e JOIN licence_heads h ON h.base = e.base \
+            "SELECT e.idx FROM status_entries e \
+             JOIN licences l ON l.leaf_index = e.leaf_index \
+             JOIN licence_heads h ON h.base = l.base \
              WHERE e.issuer = $1 AND e.purpose = 'revocation' AND e.list = $2 \
              AND h.status = 'revoked' ORDER BY e.idx"
         }
         StatusPurpose::Suspension => {
-            "SELECT e.idx FROM status_entries e JOIN licence_heads h ON h.base = e.base \
+            "SELECT e.idx FROM status_entries e \
+             JOIN licences l ON l.leaf_index = e.leaf_index \
+             JOIN licence_heads h ON h.base = l.base \
              WHERE e.issuer = $1 AND e.purpose = 'suspension' AND e.list = $2 \
              AND h.status = 'suspended' ORDER BY e.idx"
         }
         StatusPurpose::Supersession => {
-            "SELECT e.idx FROM status_entries e JOIN licence_heads h ON h.base = e.base \
+            "SELECT e.idx FROM status_entries e \
+             JOIN licences l ON l.leaf_index = e.leaf_index \
+             JOIN licence_heads h ON h.base = l.base \
              WHERE e.issuer = $1 AND e.purpose = 'revocation' AND e.list = $2 \
-             AND h.id <> e.licence ORDER BY e.idx"
+             AND h.id <> l.id ORDER BY e.idx"
         }
     }
 }
@@ -155,24 +161,24 @@ macro_rules! status_list_store {
             appended: &$crate::log::batch::Appended,
         ) -> Result<(), StoreError> {
             let mut rows = Vec::new();
-            for (i, _) in &appended.envelopes {
-                for item in &batch.envelopes[*i].items {
+            for (i, leaves) in &appended.envelopes {
+                for (item, leaf) in batch.envelopes[*i].items.iter().zip(leaves) {
                     if let $crate::log::batch::PendingItem::Licence(l) = item {
-                        rows.extend(l.status.iter().map(move |slot| (l, slot)));
+                        let leaf = $crate::storage::log::to_i64(leaf.index)?;
+                        rows.extend(l.status.iter().map(|slot| (l, slot, leaf)));
                     }
                 }
             }
             for chunk in rows.chunks($crate::storage::log::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO status_entries (issuer, purpose, list, idx, licence, base) ",
+                    "INSERT INTO status_entries (issuer, purpose, list, idx, leaf_index) ",
                 );
-                q.push_values(chunk, |mut b, (l, slot)| {
+                q.push_values(chunk, |mut b, (l, slot, leaf)| {
                     b.push_bind(l.id.issuer().as_str())
                         .push_bind(slot.purpose.as_str())
                         .push_bind(i64::from(slot.list))
                         .push_bind(i64::from(slot.index))
-                        .push_bind(l.id.as_str())
-                        .push_bind(l.id.base());
+                        .push_bind(*leaf);
                 });
                 q.build().persistent(false).execute(&mut *conn).await?;
             }

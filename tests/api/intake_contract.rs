@@ -48,9 +48,12 @@ async fn intake_reads_contract(app: TestApp) {
     let head = after.head.expect("head after the first envelope");
     assert_eq!(head.sequence, 1);
     assert_eq!(Some(head.digest), issuer.head);
-    // Stored without its inclusion proofs; put back, it is the receipt answered.
+    // Stored without its checkpoint, inclusion proofs, leaf hashes, identifiers and digests;
+    // put back, it is the receipt answered.
     let stored_receipt = after.receipt.expect("the earlier receipt");
-    assert!(!stored_receipt.contains("inclusionProof"));
+    for gone in ["checkpoint", "inclusionProof", "leafHash", stored.as_str()] {
+        assert!(!stored_receipt.contains(gone), "{gone} is not stored");
+    }
     let original = elicence::submissions::repeat::original_receipt(store, stored_receipt)
         .await
         .expect("proofs from the tree");
