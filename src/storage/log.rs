@@ -199,6 +199,8 @@ macro_rules! log_store {
                         slot.0 = i;
                     }
                     let sealed = seal(&appended);
+                    // Level 0 is each leaf's hash, stored once with the leaf (`log_leaves`).
+                    let nodes: Vec<_> = nodes.into_iter().filter(|(id, _)| id.level > 0).collect();
                     write_batch(&mut *tx, batch, &appended, &nodes, &sealed).await?;
                     write_status_entries(&mut *tx, batch, &appended).await?;
                     tx.commit().await?;

@@ -58,6 +58,11 @@ async fn intake_reads_contract(app: TestApp) {
         .await
         .expect("proofs from the tree");
     assert_eq!(original, receipt, "byte for byte");
+    // The tree's level 0 is the leaf hash, read from the leaf (not stored twice).
+    let leaf = store.log_entries(0, 1).await.expect("read").remove(0);
+    let level0 = elicence::log::merkle::NodeId { level: 0, index: 0 };
+    let nodes = store.log_nodes(&[level0]).await.expect("read");
+    assert_eq!(nodes.get(&level0), Some(&leaf.leaf_hash));
     assert_eq!(after.chains.len(), 1);
     assert_eq!(after.chains[&stored.base()].head, stored);
     assert_eq!(after.existing.into_iter().collect::<Vec<_>>(), vec![stored]);

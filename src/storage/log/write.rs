@@ -18,7 +18,29 @@ macro_rules! log_helpers {
             ids: &[NodeId],
         ) -> Result<HashMap<NodeId, Hash>, StoreError> {
             let mut nodes = HashMap::with_capacity(ids.len());
-            for chunk in ids.chunks(super::log::INSERT_CHUNK) {
+            // Level 0 is the leaf hash, kept once, in `log_leaves` (a proof or the frontier
+            // needs at most one or two of them).
+            let (leaves, inner): (Vec<&NodeId>, Vec<&NodeId>) =
+                ids.iter().partition(|id| id.level == 0);
+            for chunk in leaves.chunks(super::log::INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT idx, leaf_hash FROM log_leaves WHERE idx IN (",
+                );
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(i64::try_from(id.index).unwrap_or(i64::MAX));
+                }
+                q.push(")");
+                let keep = chunk.len() <= 2;
+                for row in q.build().persistent(keep).fetch_all(&mut *conn).await? {
+                    let id = NodeId {
+                        level: 0,
+                        index: super::log::to_u64(row.try_get("idx")?)?,
+                    };
+                    nodes.insert(id, super::log::hash_from(row.try_get("leaf_hash")?)?);
+                }
+            }
+            for chunk in inner.chunks(super::log::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "SELECT level, idx, hash FROM log_nodes WHERE (level, idx) IN ",
                 );
