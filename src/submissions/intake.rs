@@ -18,7 +18,7 @@ use super::gate::AuthGate;
 use super::repeat::original_receipt;
 use super::sequencer::{Sequencer, SequencerError};
 use crate::domain::authorisation::covering;
-use crate::domain::identifiers::{LicenceId, TypeCode};
+use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::issuer::{Issuer, IssuerStatus};
 use crate::domain::licence::LicenceState;
 use crate::domain::licence_type::LicenceType;
@@ -229,7 +229,21 @@ impl Intake {
             return Err(IntakeError::HeadMismatch(reads.head));
         }
         let mut facts = self.facts(&parsed, (issuer, keys), reads).await?;
-        let items = self.check_items(parsed, &mut facts, &submitter, (signed.created, now))?;
+        let items = match self.check_items(parsed, &mut facts, &submitter, (signed.created, now)) {
+            Ok(items) => items,
+            Err(refused) => {
+                // The reads above are not one snapshot: another copy of this envelope may have
+                // been stored between the repeat check and the licences' reads, and its own
+                // licences then look like versions already taken. It gets the receipt.
+                return match self
+                    .stored_meanwhile(&envelope.issuer, &signed.digest)
+                    .await?
+                {
+                    Some(receipt) => Ok(Accepted::Repeat(receipt)),
+                    None => Err(refused),
+                };
+            }
+        };
         let chains = facts
             .touched
             .iter()
@@ -269,6 +283,19 @@ impl Intake {
             )),
             Outcome::HeadMismatch(head) => Err(IntakeError::HeadMismatch(head)),
         }
+    }
+
+    /// The original receipt of the envelope with `digest`, when it is stored.
+    async fn stored_meanwhile(
+        &self,
+        issuer: &Uscc,
+        digest: &str,
+    ) -> Result<Option<String>, IntakeError> {
+        let reads = self.store.intake_reads(issuer, digest, &[], &[]).await?;
+        Ok(match reads.receipt {
+            Some(stored) => Some(original_receipt(self.store.as_ref(), stored).await?),
+            None => None,
+        })
     }
 }
 
