@@ -28,31 +28,43 @@ pub trait StatusListStore: Send + Sync + 'static {
 
 /// The SQL of the set bits of a list of `purpose` (`$1` issuer, `$2` list): the slots of the
 /// versions of revoked (suspended) licences; for supersession, the revocation slots of versions
-/// that are no longer their licence's head. A slot names its version by leaf index.
+/// that are no longer their licence's head. A slot (`status_slots`) names its list by the
+/// list's number in `status_lists` and its version by leaf index.
 pub(crate) fn bits_query(purpose: StatusPurpose) -> &'static str {
     match purpose {
         StatusPurpose::Revocation => {
-            "SELECT e.idx FROM status_entries e \
+            "SELECT e.idx FROM status_lists s \
+             JOIN status_slots e ON e.list_id = s.id \
              JOIN licences l ON l.leaf_index = e.leaf_index \
              JOIN licence_heads h ON h.base = l.base \
-             WHERE e.issuer = $1 AND e.purpose = 'revocation' AND e.list = $2 \
+             WHERE s.issuer = $1 AND s.purpose = 'revocation' AND s.list = $2 \
              AND h.status = 'revoked' ORDER BY e.idx"
         }
         StatusPurpose::Suspension => {
-            "SELECT e.idx FROM status_entries e \
+            "SELECT e.idx FROM status_lists s \
+             JOIN status_slots e ON e.list_id = s.id \
              JOIN licences l ON l.leaf_index = e.leaf_index \
              JOIN licence_heads h ON h.base = l.base \
-             WHERE e.issuer = $1 AND e.purpose = 'suspension' AND e.list = $2 \
+             WHERE s.issuer = $1 AND s.purpose = 'suspension' AND s.list = $2 \
              AND h.status = 'suspended' ORDER BY e.idx"
         }
         StatusPurpose::Supersession => {
-            "SELECT e.idx FROM status_entries e \
+            "SELECT e.idx FROM status_lists s \
+             JOIN status_slots e ON e.list_id = s.id \
              JOIN licences l ON l.leaf_index = e.leaf_index \
              JOIN licence_heads h ON h.base = l.base \
-             WHERE e.issuer = $1 AND e.purpose = 'revocation' AND e.list = $2 \
+             WHERE s.issuer = $1 AND s.purpose = 'revocation' AND s.list = $2 \
              AND h.id <> l.id ORDER BY e.idx"
         }
     }
+}
+
+/// The numbers `status_lists` gives each (issuer, purpose, list) of some issuers.
+pub(crate) type ListIds = std::collections::HashMap<(String, StatusPurpose, u32), i32>;
+
+/// A slot's index as its column's type (below [`crate::domain::status_list::LIST_SIZE`]).
+pub(crate) fn slot_index(slot: &crate::domain::status_list::StatusSlot) -> Result<i32, StoreError> {
+    i32::try_from(slot.index).map_err(StoreError::corrupt)
 }
 
 /// Implements [`StatusListStore`] for a store with a `pool` field, and defines the helpers the
@@ -69,7 +81,7 @@ macro_rules! status_list_store {
                 purpose: $crate::domain::status_list::StatusPurpose,
                 list: u32,
             ) -> Result<Vec<u32>, StoreError> {
-                let rows: Vec<(i64,)> =
+                let rows: Vec<(i32,)> =
                     sqlx::query_as($crate::storage::status_lists::bits_query(purpose))
                         .bind(issuer.as_str())
                         .bind(i64::from(list))
@@ -87,8 +99,7 @@ macro_rules! status_list_store {
             {
                 use $crate::domain::status_list::StatusPurpose;
                 let rows: Vec<(String, String, i64)> = sqlx::query_as(
-                    "SELECT DISTINCT issuer, purpose, list FROM status_entries \
-                     ORDER BY issuer, purpose, list",
+                    "SELECT issuer, purpose, list FROM status_lists ORDER BY issuer, purpose, list",
                 )
                 .fetch_all(&self.pool)
                 .await?;
@@ -117,39 +128,72 @@ macro_rules! status_list_store {
             slots: &[$crate::domain::status_list::StatusSlot],
         ) -> Result<std::collections::HashSet<$crate::domain::status_list::StatusSlot>, StoreError>
         {
-            use $crate::domain::status_list::{StatusPurpose, StatusSlot};
+            use $crate::domain::status_list::StatusSlot;
+            let lists = issuer_lists(&mut *conn, &[issuer.as_str()]).await?;
+            // Only slots of lists that exist can be taken.
+            let named: Vec<(i32, &StatusSlot)> = slots
+                .iter()
+                .filter_map(|slot| {
+                    let key = (issuer.as_str().to_owned(), slot.purpose, slot.list);
+                    lists.get(&key).map(|&id| (id, slot))
+                })
+                .collect();
             let mut taken = std::collections::HashSet::new();
-            for chunk in slots.chunks($crate::storage::log::INSERT_CHUNK) {
+            for chunk in named.chunks($crate::storage::log::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT purpose, list, idx FROM status_entries WHERE issuer = ",
+                    "SELECT list_id, idx FROM status_slots WHERE (list_id, idx) IN (",
                 );
-                q.push_bind(issuer.as_str());
-                q.push(" AND (purpose, list, idx) IN (");
                 let mut list = q.separated(", ");
-                for slot in chunk {
+                for (id, slot) in chunk {
                     list.push("(");
-                    list.push_bind_unseparated(slot.purpose.as_str());
+                    list.push_bind_unseparated(*id);
                     list.push_unseparated(", ");
-                    list.push_bind_unseparated(i64::from(slot.list));
-                    list.push_unseparated(", ");
-                    list.push_bind_unseparated(i64::from(slot.index));
+                    list.push_bind_unseparated($crate::storage::status_lists::slot_index(slot)?);
                     list.push_unseparated(")");
                 }
                 q.push(")");
-                for row in q.build().persistent(false).fetch_all(&mut *conn).await? {
-                    let purpose: String = row.try_get("purpose")?;
-                    let number = |name: &str| -> Result<u32, StoreError> {
-                        u32::try_from(row.try_get::<i64, _>(name)?).map_err(StoreError::corrupt)
-                    };
-                    taken.insert(StatusSlot {
-                        purpose: StatusPurpose::parse(&purpose)
-                            .ok_or_else(|| StoreError::corrupt(format!("purpose {purpose:?}")))?,
-                        list: number("list")?,
-                        index: number("idx")?,
-                    });
+                let rows: Vec<(i32, i32)> = q
+                    .build_query_as()
+                    .persistent(false)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                let rows: std::collections::HashSet<(i32, i32)> = rows.into_iter().collect();
+                for (id, slot) in chunk {
+                    let index = $crate::storage::status_lists::slot_index(slot)?;
+                    if rows.contains(&(*id, index)) {
+                        taken.insert(**slot);
+                    }
                 }
             }
             Ok(taken)
+        }
+
+        /// The numbers of the status lists of `issuers`, by (issuer, purpose, list).
+        async fn issuer_lists(
+            conn: &mut $conn,
+            issuers: &[&str],
+        ) -> Result<$crate::storage::status_lists::ListIds, StoreError> {
+            let mut q = sqlx::QueryBuilder::<$db>::new(
+                "SELECT id, issuer, purpose, list FROM status_lists WHERE issuer IN (",
+            );
+            let mut list = q.separated(", ");
+            for issuer in issuers {
+                list.push_bind(*issuer);
+            }
+            q.push(")");
+            let rows: Vec<(i32, String, String, i64)> = q
+                .build_query_as()
+                .persistent(false)
+                .fetch_all(&mut *conn)
+                .await?;
+            rows.into_iter()
+                .map(|(id, issuer, purpose, list)| {
+                    let purpose = $crate::domain::status_list::StatusPurpose::parse(&purpose)
+                        .ok_or_else(|| StoreError::corrupt(format!("purpose {purpose:?}")))?;
+                    let list = u32::try_from(list).map_err(StoreError::corrupt)?;
+                    Ok(((issuer, purpose, list), id))
+                })
+                .collect()
         }
 
         /// The slots the batch's accepted licences take (inside the append's transaction: the
@@ -169,16 +213,44 @@ macro_rules! status_list_store {
                     }
                 }
             }
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut issuers: Vec<&str> = rows
+                .iter()
+                .map(|(l, _, _)| l.id.issuer().as_str())
+                .collect();
+            issuers.sort_unstable();
+            issuers.dedup();
+            let mut lists = issuer_lists(&mut *conn, &issuers).await?;
+            // A list's row is created before the first slot naming it (once per 131,072 slots).
+            for (l, slot, _) in &rows {
+                let key = (l.id.issuer().as_str().to_owned(), slot.purpose, slot.list);
+                if !lists.contains_key(&key) {
+                    let (id,): (i32,) = sqlx::query_as(
+                        "INSERT INTO status_lists (issuer, purpose, list) VALUES ($1, $2, $3) \
+                         RETURNING id",
+                    )
+                    .bind(&key.0)
+                    .bind(key.1.as_str())
+                    .bind(i64::from(key.2))
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    lists.insert(key, id);
+                }
+            }
             for chunk in rows.chunks($crate::storage::log::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO status_entries (issuer, purpose, list, idx, leaf_index) ",
+                    "INSERT INTO status_slots (list_id, idx, leaf_index) ",
                 );
-                q.push_values(chunk, |mut b, (l, slot, leaf)| {
-                    b.push_bind(l.id.issuer().as_str())
-                        .push_bind(slot.purpose.as_str())
-                        .push_bind(i64::from(slot.list))
-                        .push_bind(i64::from(slot.index))
-                        .push_bind(*leaf);
+                let mut values = Vec::with_capacity(chunk.len());
+                for (l, slot, leaf) in chunk {
+                    let key = (l.id.issuer().as_str().to_owned(), slot.purpose, slot.list);
+                    let index = $crate::storage::status_lists::slot_index(slot)?;
+                    values.push((lists[&key], index, *leaf));
+                }
+                q.push_values(values, |mut b, (id, index, leaf)| {
+                    b.push_bind(id).push_bind(index).push_bind(leaf);
                 });
                 q.build().persistent(false).execute(&mut *conn).await?;
             }
