@@ -7,10 +7,12 @@
 //! [−Σ z_i s_i] B + Σ [z_i] R_i + Σ_keys [Σ_{i: A_i = A} z_i h_i] A  =  identity
 //! ```
 //!
-//! with independent random 128-bit `z_i`. `ed25519_dalek::verify_batch` gives every signature
-//! its own `A_i` term; here signatures by one key share one, so a batch of `n` signatures by
-//! `k` keys is a multiscalar multiplication over `1 + n + k` points instead of `1 + 2n`. In a
-//! registry most signatures in a batch come from a few issuers, which is where this pays.
+//! with independent random 128-bit `z_i` (the first `z` is 1). `ed25519_dalek::verify_batch`
+//! gives every signature its own `A_i` term; here signatures by one key share one, so a batch
+//! of `n` signatures by `k` keys is a multiscalar multiplication over `n + k` points (the
+//! first `R` is added after it) instead of `1 + 2n`. In a registry most signatures in a batch
+//! come from a few issuers, which is where this pays. The base point, and keys a verifier
+//! meets in every batch ([`FixedKeys`]), use tables computed once.
 //!
 //! Each signature must meet what [`VerifyingKey::verify_strict`] asks before it enters the
 //! equation: `s` canonical, `R` a valid point not of small order, the key not weak. The
@@ -22,11 +24,12 @@
 //! signature failed verifies them one by one after a failed batch.
 
 use std::iter::once;
+use std::sync::LazyLock;
 
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
-use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint, VartimeEdwardsPrecomputation};
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
+use curve25519_dalek::traits::{IsIdentity, VartimePrecomputedMultiscalarMul};
 use ed25519_dalek::{Signature, VerifyingKey};
 use rand::RngCore;
 use sha2::{Digest, Sha512};
@@ -43,15 +46,59 @@ pub struct Item<'a> {
     pub key: &'a VerifyingKey,
 }
 
+/// The base point and keys that sign in every batch of a verifier (the registry's own key,
+/// offline), with their multiples precomputed once: their terms of the equation then cost no
+/// table of their own and fewer additions.
+pub struct FixedKeys {
+    keys: Vec<[u8; 32]>,
+    table: VartimeEdwardsPrecomputation,
+}
+
+impl std::fmt::Debug for FixedKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FixedKeys")
+            .field("keys", &self.keys.len())
+            .finish()
+    }
+}
+
+impl FixedKeys {
+    /// The base point and `keys` (weak keys are left out: they never verify).
+    pub fn new(keys: &[VerifyingKey]) -> Self {
+        let keys: Vec<&VerifyingKey> = keys.iter().filter(|k| !k.is_weak()).collect();
+        Self {
+            keys: keys.iter().map(|k| *k.as_bytes()).collect(),
+            table: VartimeEdwardsPrecomputation::new(
+                once(ED25519_BASEPOINT_POINT).chain(keys.iter().map(|k| k.to_edwards())),
+            ),
+        }
+    }
+}
+
+/// The base point alone, precomputed once for every batch without fixed keys.
+static BASE_ONLY: LazyLock<FixedKeys> = LazyLock::new(|| FixedKeys::new(&[]));
+
 /// Whether every signature verifies (see the module's note on what a pass means). An empty
 /// batch passes.
-#[allow(non_snake_case)] // B, R, A: the names of the Ed25519 equation.
 pub fn verify(items: &[Item<'_>]) -> bool {
+    verify_with(items, &BASE_ONLY)
+}
+
+/// [`verify`], with the terms of `fixed`'s keys taken from its precomputed tables.
+///
+/// The first signature's coefficient is 1 rather than random (its `R` is added once, outside
+/// the multiplication): a batch with only that signature wrong still fails, since the sum is
+/// then that signature's own nonzero difference, and one with another wrong fails but with
+/// negligible probability, as before.
+#[allow(non_snake_case)] // B, R, A: the names of the Ed25519 equation.
+pub fn verify_with(items: &[Item<'_>], fixed: &FixedKeys) -> bool {
     let mut rng = rand::thread_rng();
-    let mut B_coefficient = Scalar::ZERO;
+    // The base point's coefficient, then each fixed key's.
+    let mut static_scalars = vec![Scalar::ZERO; 1 + fixed.keys.len()];
+    let mut first_R = None;
     let mut R_terms: Vec<(Scalar, EdwardsPoint)> = Vec::with_capacity(items.len());
-    // Per distinct key: its encoding, the sum of z_i h_i of its signatures, and its point. A
-    // batch holds a few keys, so a list beats a map.
+    // Per distinct key not fixed: its encoding, the sum of z_i h_i of its signatures, and its
+    // point. A batch holds a few keys, so a list beats a map.
     let mut A_terms: Vec<(&[u8; 32], Scalar, EdwardsPoint)> = Vec::new();
     for item in items {
         let Some(s) =
@@ -72,12 +119,22 @@ pub fn verify(items: &[Item<'_>]) -> bool {
                 .chain_update(item.key.as_bytes())
                 .chain_update(item.message),
         );
-        let mut z = [0u8; 16];
-        rng.fill_bytes(&mut z);
-        let z = Scalar::from(u128::from_le_bytes(z));
-        B_coefficient += z * s;
-        R_terms.push((z, R));
+        let z = if first_R.is_none() {
+            first_R = Some(R);
+            Scalar::ONE
+        } else {
+            let mut z = [0u8; 16];
+            rng.fill_bytes(&mut z);
+            let z = Scalar::from(u128::from_le_bytes(z));
+            R_terms.push((z, R));
+            z
+        };
+        static_scalars[0] -= z * s;
         let key = item.key.as_bytes();
+        if let Some(k) = fixed.keys.iter().position(|f| f == key) {
+            static_scalars[1 + k] += z * h;
+            continue;
+        }
         match A_terms.iter_mut().find(|t| t.0 == key) {
             Some(term) => term.1 += z * h,
             // Checked once per key: a small-order test costs a tenth of a signature's share.
@@ -85,13 +142,22 @@ pub fn verify(items: &[Item<'_>]) -> bool {
             None => A_terms.push((key, z * h, item.key.to_edwards())),
         }
     }
-    let scalars = once(-B_coefficient)
-        .chain(R_terms.iter().map(|t| t.0))
+    let Some(first_R) = first_R else {
+        return true;
+    };
+    let dynamic_scalars = R_terms
+        .iter()
+        .map(|t| t.0)
         .chain(A_terms.iter().map(|t| t.1));
-    let points = once(ED25519_BASEPOINT_POINT)
-        .chain(R_terms.iter().map(|t| t.1))
+    let dynamic_points = R_terms
+        .iter()
+        .map(|t| t.1)
         .chain(A_terms.iter().map(|t| t.2));
-    EdwardsPoint::vartime_multiscalar_mul(scalars, points).is_identity()
+    let sum =
+        fixed
+            .table
+            .vartime_mixed_multiscalar_mul(&static_scalars, dynamic_scalars, dynamic_points);
+    (sum + first_R).is_identity()
 }
 
 /// Whether each signature verifies strictly: in batches of up to [`MAX_BATCH`], a batch that
@@ -174,6 +240,37 @@ mod tests {
     }
 
     #[test]
+    fn fixed_keys_change_no_answer() {
+        let fixed = FixedKeys::new(&[key(1).verifying_key(), key(3).verifying_key()]);
+        let unrelated = FixedKeys::new(&[key(50).verifying_key()]);
+        for (n, keys) in [(1, 1), (2, 2), (7, 3), (64, 5)] {
+            let all = signed(n, keys);
+            assert!(
+                verify_with(&items(&all), &fixed),
+                "{n} signatures by {keys} keys"
+            );
+            assert!(verify_with(&items(&all), &unrelated));
+            // A wrong signature by a fixed key, first or last.
+            for i in [0, n - 1] {
+                let mut wrong = all.clone();
+                wrong[i].1 = key(99).sign(&wrong[i].0);
+                assert!(!verify_with(&items(&wrong), &fixed), "{n}: signature {i}");
+                assert!(!verify(&items(&wrong)), "{n}: signature {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_first_signature_wrong_fails() {
+        // The first signature's coefficient is 1: alone wrong, it must still fail the batch.
+        for n in [1, 2, 5] {
+            let mut all = signed(n, 2);
+            all[0].0.push(b'!');
+            assert!(!verify(&items(&all)), "{n} signatures");
+        }
+    }
+
+    #[test]
     fn a_batch_with_a_signature_by_another_key_fails() {
         let mut all = signed(16, 2);
         all[9].2 = key(99).verifying_key();
@@ -236,6 +333,7 @@ mod tests {
             which in any::<prop::sample::Index>(),
             bit in 0usize..(8 * 64),
             in_message in any::<bool>(),
+            fixed in any::<bool>(),
         ) {
             let mut all = signed(n, keys);
             let i = which.index(n);
@@ -249,7 +347,12 @@ mod tests {
                 all[i].1 = Signature::from_bytes(&bytes);
             }
             prop_assert!(all[i].2.verify_strict(&all[i].0, &all[i].1).is_err());
-            prop_assert!(!verify(&items(&all)));
+            if fixed {
+                let fixed = FixedKeys::new(&[key(1).verifying_key()]);
+                prop_assert!(!verify_with(&items(&all), &fixed));
+            } else {
+                prop_assert!(!verify(&items(&all)));
+            }
         }
     }
 }
