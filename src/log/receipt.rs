@@ -172,7 +172,7 @@ pub fn restore_checkpoint(stored: &mut Value, note: &str) {
 
 /// The tree size of a stored receipt and the leaves of the items it keeps reduced, in item
 /// order (none for receipts stored whole, as they were before items were reduced).
-pub fn missing_proofs(stored: &Value) -> Option<(u64, Vec<u64>)> {
+pub fn reduced_items(stored: &Value) -> Option<(u64, Vec<u64>)> {
     let size = stored["treeSize"].as_u64()?;
     let leaves: Vec<u64> = stored["items"]
         .as_array()?
@@ -183,7 +183,7 @@ pub fn missing_proofs(stored: &Value) -> Option<(u64, Vec<u64>)> {
     (!leaves.is_empty()).then_some((size, leaves))
 }
 
-/// What the log gives back for one leaf of [`missing_proofs`]: its leaf data and hash, and its
+/// What the log gives back for one leaf of [`reduced_items`]: its leaf data and hash, and its
 /// inclusion proof at the receipt's tree size.
 #[derive(Debug, Clone, Copy)]
 pub struct LeafFacts<'a> {
@@ -197,7 +197,7 @@ pub struct LeafFacts<'a> {
 #[error("a stored receipt's item does not match its leaf: {0}")]
 pub struct RestoreError(&'static str);
 
-/// Puts back what [`stored_form`] left out of the items of [`missing_proofs`] (`leaves` in that
+/// Puts back what [`stored_form`] left out of the items of [`reduced_items`] (`leaves` in that
 /// order), where the receipt was signed with them: `id` and `digest` after `kind`, `leafHash`
 /// and `inclusionProof` after `leafIndex`. Receipts stored by earlier versions kept `id`,
 /// `digest` and `leafHash`; those are left as they are.
@@ -314,7 +314,7 @@ mod tests {
         let mut back: Value = serde_json::from_str(&stored).expect("JSON");
         assert_eq!(missing_checkpoint(&back), Some(9));
         restore_checkpoint(&mut back, "registry.test/log\n9\nroot\n");
-        assert_eq!(missing_proofs(&back), Some((9, vec![7, 8])));
+        assert_eq!(reduced_items(&back), Some((9, vec![7, 8])));
         restore_items(&mut back, &leaves).expect("restored");
         assert_eq!(
             back.to_string(),
@@ -322,7 +322,7 @@ mod tests {
             "byte for byte, keys in place"
         );
         // A receipt stored whole needs nothing.
-        assert_eq!(missing_proofs(&receipt), None);
+        assert_eq!(reduced_items(&receipt), None);
         assert_eq!(missing_checkpoint(&receipt), None);
         // A leaf of another kind than the item is a damaged row, not a receipt to answer.
         let mut back: Value = serde_json::from_str(&stored).expect("JSON");

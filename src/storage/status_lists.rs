@@ -31,31 +31,27 @@ pub trait StatusListStore: Send + Sync + 'static {
 /// that are no longer their licence's head. A slot (`status_slots`) names its list by the
 /// list's number in `status_lists` and its version by leaf index.
 pub(crate) fn bits_query(purpose: StatusPurpose) -> &'static str {
+    /// The slots of `issuer`'s list of `$purpose` whose version meets `$condition`.
+    macro_rules! bits {
+        ($purpose:literal, $condition:literal) => {
+            concat!(
+                "SELECT e.idx FROM status_lists s \
+                 JOIN status_slots e ON e.list_id = s.id \
+                 JOIN licences l ON l.leaf_index = e.leaf_index \
+                 JOIN licence_heads h ON h.base = l.base \
+                 WHERE s.issuer = $1 AND s.purpose = '",
+                $purpose,
+                "' AND s.list = $2 AND ",
+                $condition,
+                " ORDER BY e.idx"
+            )
+        };
+    }
     match purpose {
-        StatusPurpose::Revocation => {
-            "SELECT e.idx FROM status_lists s \
-             JOIN status_slots e ON e.list_id = s.id \
-             JOIN licences l ON l.leaf_index = e.leaf_index \
-             JOIN licence_heads h ON h.base = l.base \
-             WHERE s.issuer = $1 AND s.purpose = 'revocation' AND s.list = $2 \
-             AND h.status = 'revoked' ORDER BY e.idx"
-        }
-        StatusPurpose::Suspension => {
-            "SELECT e.idx FROM status_lists s \
-             JOIN status_slots e ON e.list_id = s.id \
-             JOIN licences l ON l.leaf_index = e.leaf_index \
-             JOIN licence_heads h ON h.base = l.base \
-             WHERE s.issuer = $1 AND s.purpose = 'suspension' AND s.list = $2 \
-             AND h.status = 'suspended' ORDER BY e.idx"
-        }
-        StatusPurpose::Supersession => {
-            "SELECT e.idx FROM status_lists s \
-             JOIN status_slots e ON e.list_id = s.id \
-             JOIN licences l ON l.leaf_index = e.leaf_index \
-             JOIN licence_heads h ON h.base = l.base \
-             WHERE s.issuer = $1 AND s.purpose = 'revocation' AND s.list = $2 \
-             AND h.id <> l.id ORDER BY e.idx"
-        }
+        StatusPurpose::Revocation => bits!("revocation", "h.status = 'revoked'"),
+        StatusPurpose::Suspension => bits!("suspension", "h.status = 'suspended'"),
+        // A revocation slot of a version that is no longer its licence's head.
+        StatusPurpose::Supersession => bits!("revocation", "h.id <> l.id"),
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::log::merkle::{inclusion_plan, NodeId};
 use crate::log::receipt::{
-    missing_checkpoint, missing_proofs, restore_checkpoint, restore_items, LeafFacts,
+    missing_checkpoint, reduced_items, restore_checkpoint, restore_items, LeafFacts,
 };
 use crate::storage::{Store, StoreError};
 
@@ -20,7 +20,7 @@ use crate::storage::{Store, StoreError};
 pub async fn original_receipt(store: &dyn Store, stored: String) -> Result<String, StoreError> {
     let mut receipt: Value = serde_json::from_str(&stored)
         .map_err(|_| StoreError::corrupt("a stored receipt is not JSON"))?;
-    let (checkpoint, reduced) = (missing_checkpoint(&receipt), missing_proofs(&receipt));
+    let (checkpoint, reduced) = (missing_checkpoint(&receipt), reduced_items(&receipt));
     if checkpoint.is_none() && reduced.is_none() {
         return Ok(stored);
     }
