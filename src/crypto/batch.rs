@@ -29,7 +29,9 @@ use std::sync::LazyLock;
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint, VartimeEdwardsPrecomputation};
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::{IsIdentity, VartimePrecomputedMultiscalarMul};
+use curve25519_dalek::traits::{
+    IsIdentity, VartimeMultiscalarMul, VartimePrecomputedMultiscalarMul,
+};
 use ed25519_dalek::{Signature, VerifyingKey};
 use rand::RngCore;
 use sha2::{Digest, Sha512};
@@ -51,6 +53,8 @@ pub struct Item<'a> {
 /// table of their own and fewer additions.
 pub struct FixedKeys {
     keys: Vec<[u8; 32]>,
+    /// The base point, then each key's point.
+    points: Vec<EdwardsPoint>,
     table: VartimeEdwardsPrecomputation,
 }
 
@@ -66,14 +70,20 @@ impl FixedKeys {
     /// The base point and `keys` (weak keys are left out: they never verify).
     pub fn new(keys: &[VerifyingKey]) -> Self {
         let keys: Vec<&VerifyingKey> = keys.iter().filter(|k| !k.is_weak()).collect();
+        let points: Vec<EdwardsPoint> = once(ED25519_BASEPOINT_POINT)
+            .chain(keys.iter().map(|k| k.to_edwards()))
+            .collect();
         Self {
             keys: keys.iter().map(|k| *k.as_bytes()).collect(),
-            table: VartimeEdwardsPrecomputation::new(
-                once(ED25519_BASEPOINT_POINT).chain(keys.iter().map(|k| k.to_edwards())),
-            ),
+            table: VartimeEdwardsPrecomputation::new(&points),
+            points,
         }
     }
 }
+
+/// Points in a multiplication from which curve25519-dalek's `vartime_multiscalar_mul` uses
+/// Pippenger's method.
+const PIPPENGER_FROM: usize = 190;
 
 /// The base point alone, precomputed once for every batch without fixed keys.
 static BASE_ONLY: LazyLock<FixedKeys> = LazyLock::new(|| FixedKeys::new(&[]));
@@ -153,10 +163,18 @@ pub fn verify_with(items: &[Item<'_>], fixed: &FixedKeys) -> bool {
         .iter()
         .map(|t| t.1)
         .chain(A_terms.iter().map(|t| t.2));
-    let sum =
+    // Precomputed tables serve Straus's method only; from PIPPENGER_FROM points on, Pippenger's
+    // is faster with every point dynamic (curve25519-dalek switches at the same size).
+    let sum = if R_terms.len() + A_terms.len() + fixed.points.len() >= PIPPENGER_FROM {
+        EdwardsPoint::vartime_multiscalar_mul(
+            static_scalars.iter().copied().chain(dynamic_scalars),
+            fixed.points.iter().copied().chain(dynamic_points),
+        )
+    } else {
         fixed
             .table
-            .vartime_mixed_multiscalar_mul(&static_scalars, dynamic_scalars, dynamic_points);
+            .vartime_mixed_multiscalar_mul(&static_scalars, dynamic_scalars, dynamic_points)
+    };
     (sum + first_R).is_identity()
 }
 
@@ -243,7 +261,7 @@ mod tests {
     fn fixed_keys_change_no_answer() {
         let fixed = FixedKeys::new(&[key(1).verifying_key(), key(3).verifying_key()]);
         let unrelated = FixedKeys::new(&[key(50).verifying_key()]);
-        for (n, keys) in [(1, 1), (2, 2), (7, 3), (64, 5)] {
+        for (n, keys) in [(1, 1), (2, 2), (7, 3), (64, 5), (256, 4)] {
             let all = signed(n, keys);
             assert!(
                 verify_with(&items(&all), &fixed),
