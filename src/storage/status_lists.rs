@@ -31,19 +31,25 @@ pub trait StatusListStore: Send + Sync + 'static {
 /// that are no longer their licence's head. A slot (`status_slots`) names its list by the
 /// list's number in `status_lists` and its version by leaf index.
 pub(crate) fn bits_query(purpose: StatusPurpose) -> &'static str {
-    /// The slots of `issuer`'s list of `$purpose` whose version meets `$condition`.
+    /// The slots of `issuer`'s list of `$purpose` whose version meets `$condition`. The list is
+    /// walked by key: its slots in order, and for each the version's row by leaf index and its
+    /// licence's head by base. The version's facts are a scalar subquery per slot, which
+    /// PostgreSQL runs as such (it does not turn it into a join): as a join, the planner took a
+    /// hash join over every row of `licences` or `licence_heads` at ten million licences (6–16 s
+    /// a list, against 1.4–2.8 s by key).
     macro_rules! bits {
         ($purpose:literal, $condition:literal) => {
             concat!(
-                "SELECT e.idx FROM status_lists s \
-                 JOIN status_slots e ON e.list_id = s.id \
-                 JOIN licences l ON l.leaf_index = e.leaf_index \
-                 JOIN licence_heads h ON h.base = l.base \
-                 WHERE s.issuer = $1 AND s.purpose = '",
+                "SELECT e.idx FROM status_slots e \
+                 WHERE e.list_id = (SELECT s.id FROM status_lists s \
+                   WHERE s.issuer = $1 AND s.purpose = '",
                 $purpose,
-                "' AND s.list = $2 AND ",
+                "' AND s.list = $2) \
+                 AND (SELECT CASE WHEN ",
                 $condition,
-                " ORDER BY e.idx"
+                " THEN 1 ELSE 0 END FROM licences l JOIN licence_heads h ON h.base = l.base \
+                   WHERE l.leaf_index = e.leaf_index) = 1 \
+                 ORDER BY e.idx"
             )
         };
     }
