@@ -7,6 +7,7 @@
 
 pub mod base58;
 pub mod batch;
+pub mod comb;
 pub mod digest;
 pub mod jcs;
 pub mod keys;

@@ -7,7 +7,8 @@
 //! from the lists the credential's `credentialStatus` names and from its receipt
 //! (`docs/offline.md`).
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use ed25519_dalek::VerifyingKey;
@@ -20,7 +21,7 @@ use super::{
     time, Check, FastMap, LicenceLookup, RegistryView, SchemaLookup, TypeFacts, Verification,
 };
 use crate::bundle::{BundleType, TrustedBundle};
-use crate::crypto::batch;
+use crate::crypto::comb::{self, KeyTable};
 use crate::crypto::digest::multibase_sha256;
 use crate::crypto::jcs::canonicalize;
 use crate::crypto::strict_json::Member as _;
@@ -40,6 +41,11 @@ pub use facts::ReceiptToCheck;
 
 pub use lists::{ListKey, LoadedLists};
 
+/// Issuer keys that get a comb table ([`comb::NARROW`], 127 KiB each: 32 MiB at most). A table
+/// costs about four verifications to build and saves half of each after; keys past this many
+/// verify without one.
+const KEY_TABLES: usize = 256;
+
 /// The registry as a trust bundle and its status lists tell it, ready to verify against.
 #[derive(Debug)]
 pub struct OfflineRegistry {
@@ -50,8 +56,13 @@ pub struct OfflineRegistry {
     /// The log's origin (the checkpoint key's name), which receipts are signed under.
     origin: String,
     key: VerifyingKey,
-    /// The base point and `key`, precomputed for every receipt's batch.
-    fixed: batch::FixedKeys,
+    /// `key`'s comb table, for every receipt (none for a weak key, whose receipts never verify).
+    key_table: Option<KeyTable>,
+    /// A comb table per issuer key of the bundle, built when the key first signs a credential
+    /// checked here, for at most [`KEY_TABLES`] keys.
+    key_tables: FastMap<[u8; 32], OnceLock<Option<KeyTable>>>,
+    /// Tables built so far in `key_tables`.
+    tables_built: AtomicUsize,
     issuers: FastMap<Uscc, Issuer>,
     grants: FastMap<Uscc, Vec<Authorisation>>,
     types: FastMap<TypeCode, BundleType>,
@@ -123,7 +134,12 @@ impl OfflineRegistry {
             next_update: b.next_update,
             origin,
             key: *trusted.key(),
-            fixed: batch::FixedKeys::new(&[*trusted.key()]),
+            key_table: KeyTable::new(trusted.key(), comb::WIDE),
+            key_tables: keys
+                .values()
+                .map(|k: &VerifyingKey| (*k.as_bytes(), OnceLock::new()))
+                .collect(),
+            tables_built: AtomicUsize::new(0),
             issuers,
             grants,
             types: b
@@ -135,6 +151,19 @@ impl OfflineRegistry {
             keys,
             lists: LoadedLists::load(trusted, lists),
         }
+    }
+
+    /// The comb table of a bundle issuer's `key`, built on its first use while fewer than
+    /// [`KEY_TABLES`] are.
+    fn table(&self, key: &VerifyingKey) -> Option<&KeyTable> {
+        self.key_tables
+            .get(key.as_bytes())?
+            .get_or_init(|| {
+                (self.tables_built.fetch_add(1, Ordering::Relaxed) < KEY_TABLES)
+                    .then(|| KeyTable::new(key, comb::NARROW))
+                    .flatten()
+            })
+            .as_ref()
     }
 
     /// The lists that were refused, with why (as warnings of every answer).
@@ -242,40 +271,37 @@ impl RegistryView for OfflineView<'_> {
     }
 }
 
-/// The credential's signature and its receipt's, checked in one Ed25519 batch (an offline
-/// answer checks both; apart, they cost two verifications where an online answer costs one).
-/// When the batch passes, both signatures verify (as [`batch::verify_with`] vouches) and the digest
-/// the receipt was checked for is returned; otherwise the credential's signature is checked
-/// alone and strictly, and the receipt's later in its own check, each telling its own failure.
+/// The credential's signature, and its receipt's when that one verifies: each by its key's comb
+/// table where there is one ([`comb`]: an offline answer checks two signatures where an online
+/// answer checks one, and with both keys known in advance each costs about half of a
+/// `verify_strict`). Returns the signature step's result and the digest the receipt's signature
+/// verified for; a receipt not checked here is checked in its own step, which tells its failure.
 fn signatures(
     prepared: &Prepared<'_>,
     receipt: Option<&Registration>,
     registry: &OfflineRegistry,
 ) -> (Result<(), SignatureFailure>, Option<[u8; 32]>) {
-    let batched = || {
-        let (message, signature, key) = prepared.signature_input()?;
+    let Some((message, signature, key)) = prepared.signature_input() else {
+        return (prepared.check_single(), None);
+    };
+    let valid = match registry.table(&key) {
+        Some(table) => table.verify_strict(&message, &signature),
+        None => key.verify_strict(&message, &signature).is_ok(),
+    };
+    let receipt_verified = || {
+        let table = registry.key_table.as_ref()?;
         let digest = prepared.proof()?.document_sha256();
         let (receipt_message, receipt_signature) = receipt?
             .signed_parts(&registry.key, &registry.origin, &digest)
             .ok()?;
-        let items = [
-            batch::Item {
-                message: &message,
-                signature: &signature,
-                key: &key,
-            },
-            batch::Item {
-                message: &receipt_message,
-                signature: &receipt_signature,
-                key: &registry.key,
-            },
-        ];
-        batch::verify_with(&items, &registry.fixed).then_some(digest)
+        table
+            .verify_strict(&receipt_message, &receipt_signature)
+            .then_some(digest)
     };
-    match batched() {
-        Some(digest) => (prepared.outcome(true), Some(digest)),
-        None => (prepared.check_single(), None),
-    }
+    (
+        prepared.outcome(valid),
+        valid.then(receipt_verified).flatten(),
+    )
 }
 
 /// The verdict on one credential, offline: the online answer's fields and checks, with the

@@ -9,7 +9,7 @@ use clap::Args;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde_json::json;
 
-use crate::crypto::batch;
+use crate::crypto::{batch, comb};
 
 /// `bench signatures`.
 #[derive(Debug, Args)]
@@ -88,12 +88,34 @@ fn combined(chunk: &[Signed]) -> bool {
     batch::verify(&items)
 }
 
+/// One by one, each key's comb table of `width` built beforehand ([`comb::KeyTable`]).
+fn tabled(tables: &[comb::KeyTable]) -> impl Fn(&[Signed]) -> bool + '_ {
+    move |chunk| {
+        chunk.iter().all(|(m, s, k)| {
+            tables
+                .iter()
+                .find(|t| t.key() == k)
+                .is_some_and(|t| t.verify_strict(m, s))
+        })
+    }
+}
+
 pub fn signatures(args: SignatureBench) -> anyhow::Result<()> {
     let largest = args.sizes.iter().copied().max().unwrap_or(1);
     let n = args.signatures.max(largest).div_ceil(largest) * largest;
     let mut rows = Vec::new();
     for keys in [1, args.keys] {
         let all = corpus(n, keys);
+        let tables = |width| -> Vec<comb::KeyTable> {
+            let mut keys: Vec<VerifyingKey> = all.iter().map(|c| c.2).collect();
+            keys.sort_by_key(|k| *k.as_bytes());
+            keys.dedup();
+            keys.iter()
+                .filter_map(|k| comb::KeyTable::new(k, width))
+                .collect()
+        };
+        let (narrow, wide) = (tables(comb::NARROW), tables(comb::WIDE));
+        let _ = comb::base(); // built before the clock starts
         for &size in &args.sizes {
             let micros = |d: Duration| d.as_secs_f64() * 1e6;
             let single = micros(per_signature(&all, size, singles));
@@ -101,12 +123,18 @@ pub fn signatures(args: SignatureBench) -> anyhow::Result<()> {
                 "keys": keys, "batch": size, "singleMicroseconds": single,
                 "dalekBatchMicroseconds": micros(per_signature(&all, size, dalek)),
                 "combinedBatchMicroseconds": micros(per_signature(&all, size, combined)),
+                "combNarrowMicroseconds": micros(per_signature(&all, size, tabled(&narrow))),
+                "combWideMicroseconds": micros(per_signature(&all, size, tabled(&wide))),
             });
             if !args.json {
                 println!(
-                    "{keys:>3} key(s), batch {size:>4}: single {single:6.2} µs, dalek batch {:6.2} µs, combined batch {:6.2} µs per signature",
+                    "{keys:>3} key(s), batch {size:>4}: single {single:6.2} µs, dalek batch {:6.2} µs, combined batch {:6.2} µs, comb tables w={} {:6.2} µs, w={} {:6.2} µs per signature",
                     row["dalekBatchMicroseconds"].as_f64().unwrap_or(0.0),
                     row["combinedBatchMicroseconds"].as_f64().unwrap_or(0.0),
+                    comb::NARROW,
+                    row["combNarrowMicroseconds"].as_f64().unwrap_or(0.0),
+                    comb::WIDE,
+                    row["combWideMicroseconds"].as_f64().unwrap_or(0.0),
                 );
             }
             rows.push(row);

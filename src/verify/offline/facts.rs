@@ -20,9 +20,8 @@ pub struct ReceiptToCheck<'a> {
     pub key: &'a VerifyingKey,
     /// The log's origin.
     pub origin: &'a str,
-    /// The credential digest for which the receipt's signature already verified, in one
-    /// Ed25519 batch with the credential's own ([`verify_offline`]); the check then
-    /// only compares digests.
+    /// The credential digest for which the receipt's signature already verified, right after
+    /// the credential's own ([`verify_offline`]); the check then only compares digests.
     pub verified_for: Option<[u8; 32]>,
 }
 
