@@ -182,6 +182,11 @@ pub fn verify_with(items: &[Item<'_>], fixed: &FixedKeys) -> bool {
 /// fails (and a signature alone, or by a weak key) checked with `verify_strict` one by one, so
 /// a bad signature never fails its neighbours.
 pub fn verify_each(items: &[Item<'_>]) -> Vec<bool> {
+    verify_each_with(items, &BASE_ONLY)
+}
+
+/// [`verify_each`], with the terms of `fixed`'s keys taken from its precomputed tables.
+pub fn verify_each_with(items: &[Item<'_>], fixed: &FixedKeys) -> Vec<bool> {
     let mut valid: Vec<Option<bool>> = vec![None; items.len()];
     // Neighbours mostly share a key: its weakness is checked again only when the key changes.
     let mut last: Option<(&VerifyingKey, bool)> = None;
@@ -198,7 +203,7 @@ pub fn verify_each(items: &[Item<'_>]) -> Vec<bool> {
         .collect();
     for chunk in batchable.chunks(MAX_BATCH).filter(|c| c.len() > 1) {
         let batch: Vec<Item<'_>> = chunk.iter().map(|&i| items[i]).collect();
-        if verify(&batch) {
+        if verify_with(&batch, fixed) {
             for &i in chunk {
                 valid[i] = Some(true);
             }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
-use ed25519_dalek::VerifyingKey;
+use ed25519_dalek::{Signature, VerifyingKey};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -21,6 +21,7 @@ use super::{
     time, Check, FastMap, LicenceLookup, RegistryView, SchemaLookup, TypeFacts, Verification,
 };
 use crate::bundle::{BundleType, TrustedBundle};
+use crate::crypto::batch;
 use crate::crypto::comb::{self, KeyTable};
 use crate::crypto::digest::multibase_sha256;
 use crate::crypto::jcs::canonicalize;
@@ -58,6 +59,8 @@ pub struct OfflineRegistry {
     key: VerifyingKey,
     /// `key`'s comb table, for every receipt (none for a weak key, whose receipts never verify).
     key_table: Option<KeyTable>,
+    /// The base point and `key`, precomputed for the batches of [`verify_offline_many`].
+    fixed: batch::FixedKeys,
     /// A comb table per issuer key of the bundle, built when the key first signs a credential
     /// checked here, for at most [`KEY_TABLES`] keys.
     key_tables: FastMap<[u8; 32], OnceLock<Option<KeyTable>>>,
@@ -135,6 +138,7 @@ impl OfflineRegistry {
             origin,
             key: *trusted.key(),
             key_table: KeyTable::new(trusted.key(), comb::WIDE),
+            fixed: batch::FixedKeys::new(&[*trusted.key()]),
             key_tables: keys
                 .values()
                 .map(|k: &VerifyingKey| (*k.as_bytes(), OnceLock::new()))
@@ -337,37 +341,130 @@ pub fn verify_offline(
     registry: &OfflineRegistry,
     at: DateTime<Utc>,
 ) -> OfflineResult {
-    let (state, superseded) = registry.status_of(credential);
-    let mut view = OfflineView {
-        registry,
-        state,
-        superseded,
-        receipt: receipt.copied(),
-        receipt_verified_for: None,
-    };
+    let view = registry.view(credential, receipt);
     let prepared = prepare(credential, &view);
-    let (signature, verified_for) = signatures(&prepared, receipt, registry);
-    view.receipt_verified_for = verified_for;
-    let verification = checks::run(prepared, signature, &view, at);
-    let mut warnings = Vec::new();
-    // A bundle cannot vouch for registry state past nextUpdate, whether that is now or the
-    // time asked about.
-    if at.max(Utc::now()) > registry.next_update {
-        warnings.push(
-            Check::new("bundle", false, "bundle_stale")
-                .with(json!({"nextUpdate": time(registry.next_update)})),
-        );
+    let checked = signatures(&prepared, receipt, registry);
+    registry.answer(prepared, view, checked, at)
+}
+
+/// Verifies many credentials, each with its receipt if it came with one, as of `at`: the
+/// answers [`verify_offline`] gives one by one, with every signature and receipt checked in
+/// Ed25519 batches ([`batch::verify_each`], the registry key's terms precomputed), which cost a
+/// credential about half of what checking its two signatures alone does.
+#[tracing::instrument(level = "debug", skip_all)]
+pub fn verify_offline_many(
+    credentials: &[(&Value, Option<&Registration>)],
+    registry: &OfflineRegistry,
+    at: DateTime<Utc>,
+) -> Vec<OfflineResult> {
+    let views: Vec<OfflineView<'_>> = credentials
+        .iter()
+        .map(|(credential, receipt)| registry.view(credential, *receipt))
+        .collect();
+    let prepared: Vec<Prepared<'_>> = credentials
+        .iter()
+        .zip(&views)
+        .map(|((credential, _), view)| prepare(credential, view))
+        .collect();
+    // Each credential's signature, then its receipt's when it has one that names the key.
+    type Receipt = ([u8; 32], Vec<u8>, Signature);
+    let inputs: Vec<Option<(([u8; 64], Signature, VerifyingKey), Option<Receipt>)>> = prepared
+        .iter()
+        .zip(credentials)
+        .map(|(p, (_, receipt))| {
+            let (message, signature, key) = p.signature_input()?;
+            let receipt = (|| {
+                let digest = p.proof()?.document_sha256();
+                let (message, signature) = (*receipt)?
+                    .signed_parts(&registry.key, &registry.origin, &digest)
+                    .ok()?;
+                Some((digest, message, signature))
+            })();
+            Some(((message, signature, key), receipt))
+        })
+        .collect();
+    let mut items = Vec::with_capacity(2 * inputs.len());
+    for ((message, signature, key), receipt) in inputs.iter().flatten() {
+        items.push(batch::Item {
+            message,
+            signature,
+            key,
+        });
+        if let Some((_, message, signature)) = receipt {
+            items.push(batch::Item {
+                message,
+                signature,
+                key: &registry.key,
+            });
+        }
     }
-    for (url, reason) in registry.list_problems() {
-        warnings.push(
-            Check::new("statusList", false, "status_list_refused")
-                .with(json!({"url": url, "reason": reason})),
-        );
+    let mut valid = batch::verify_each_with(&items, &registry.fixed).into_iter();
+    let checked: Vec<_> = inputs
+        .iter()
+        .zip(&prepared)
+        .map(|(input, p)| {
+            let Some((_, receipt)) = input else {
+                return (p.check_single(), None);
+            };
+            let signed = valid.next().unwrap_or(false);
+            let receipt = receipt
+                .as_ref()
+                .and_then(|(digest, _, _)| valid.next().unwrap_or(false).then_some(*digest));
+            (p.outcome(signed), receipt.filter(|_| signed))
+        })
+        .collect();
+    prepared
+        .into_iter()
+        .zip(views)
+        .zip(checked)
+        .map(|((p, view), checked)| registry.answer(p, view, checked, at))
+        .collect()
+}
+
+impl OfflineRegistry {
+    /// The view of `credential`: what the lists say of it, and its receipt.
+    fn view(&self, credential: &Value, receipt: Option<&Registration>) -> OfflineView<'_> {
+        let (state, superseded) = self.status_of(credential);
+        OfflineView {
+            registry: self,
+            state,
+            superseded,
+            receipt: receipt.copied(),
+            receipt_verified_for: None,
+        }
     }
-    OfflineResult {
-        mode: "offline",
-        as_of: time(registry.issued_at),
-        verification,
-        warnings,
+
+    /// The answer for a prepared credential whose signatures were checked (`checked`: the
+    /// signature step and the digest the receipt verified for).
+    fn answer(
+        &self,
+        prepared: Prepared<'_>,
+        mut view: OfflineView<'_>,
+        (signature, verified_for): (Result<(), SignatureFailure>, Option<[u8; 32]>),
+        at: DateTime<Utc>,
+    ) -> OfflineResult {
+        view.receipt_verified_for = verified_for;
+        let verification = checks::run(prepared, signature, &view, at);
+        let mut warnings = Vec::new();
+        // A bundle cannot vouch for registry state past nextUpdate, whether that is now or the
+        // time asked about.
+        if at.max(Utc::now()) > self.next_update {
+            warnings.push(
+                Check::new("bundle", false, "bundle_stale")
+                    .with(json!({"nextUpdate": time(self.next_update)})),
+            );
+        }
+        for (url, reason) in self.list_problems() {
+            warnings.push(
+                Check::new("statusList", false, "status_list_refused")
+                    .with(json!({"url": url, "reason": reason})),
+            );
+        }
+        OfflineResult {
+            mode: "offline",
+            as_of: time(self.issued_at),
+            verification,
+            warnings,
+        }
     }
 }

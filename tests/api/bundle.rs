@@ -13,7 +13,9 @@ use serde_json::{json, Value};
 
 use crate::on_both_backends;
 use crate::support::app::{json_with_status, TestApp};
-use crate::support::offline::{failures, fresh_bundle, listed_licence, offline, registration};
+use crate::support::offline::{
+    assert_same_answers, failures, fresh_bundle, listed_licence, offline, registration,
+};
 use crate::support::signing::{items, setup_issuer, TestIssuer, TYPE_CODE};
 use crate::support::submissions::accept;
 
@@ -183,6 +185,22 @@ async fn offline_verdicts_follow_the_registry(app: TestApp) {
             pair("registered", "receipt_invalid")
         ]
     );
+    // All of them in one call: each gets its own answer, whatever its neighbours.
+    let mixed: Vec<(&Value, Option<&Registration>)> = vec![
+        (&w.good.0, Some(&w.good.1)),
+        (&tampered, Some(&w.good.1)),
+        (&w.revoked.0, Some(&w.revoked.1)),
+        (&w.unregistered, Some(&w.good.1)),
+        (&w.renewed.0, Some(&w.renewed.1)),
+        (&w.unregistered, None),
+        (&w.old.0, Some(&w.old.1)),
+    ];
+    let one_by_one: Vec<_> = mixed
+        .iter()
+        .map(|(vc, r)| verify_offline(vc, *r, &registry, now))
+        .collect();
+    let expected: Vec<_> = one_by_one.iter().collect();
+    assert_same_answers(&mixed, &expected, &registry, now);
     // The same names and codes as the online answer.
     let online = json_with_status(
         app.post_anon("/v1/verify", &json!({"credential": w.old.0}))

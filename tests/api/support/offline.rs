@@ -3,7 +3,9 @@
 use chrono::{DateTime, Duration, Utc};
 use elicence::bundle::open;
 use elicence::log::registration::Registration;
-use elicence::verify::offline::{verify_offline, OfflineRegistry};
+use elicence::verify::offline::{
+    verify_offline, verify_offline_many, OfflineRegistry, OfflineResult,
+};
 use serde_json::Value;
 
 use super::app::{json_with_status, TestApp};
@@ -70,6 +72,7 @@ pub(crate) fn failures(
     at: DateTime<Utc>,
 ) -> Vec<(String, String)> {
     let result = verify_offline(vc, receipt, registry, at);
+    assert_same_answers(&[(vc, receipt)], &[&result], registry, at);
     assert_eq!(result.verified(), result.checks().iter().all(|c| c.ok));
     assert_eq!(result.checks().len(), 8, "the online checks");
     result
@@ -78,4 +81,25 @@ pub(crate) fn failures(
         .filter(|c| !c.ok)
         .map(|c| (c.name.to_owned(), c.code.to_owned()))
         .collect()
+}
+
+/// `verify_offline_many` gives `expected` (the answers of `verify_offline`, one each) for
+/// `credentials` together, and twice over (so that a batch holds each at least twice).
+pub(crate) fn assert_same_answers(
+    credentials: &[(&Value, Option<&Registration>)],
+    expected: &[&OfflineResult],
+    registry: &OfflineRegistry,
+    at: DateTime<Utc>,
+) {
+    let twice = [credentials, credentials].concat();
+    let answers = verify_offline_many(&twice, registry, at);
+    assert_eq!(answers.len(), twice.len());
+    for (i, answer) in answers.iter().enumerate() {
+        assert_eq!(
+            serde_json::to_value(answer).expect("serialises"),
+            serde_json::to_value(expected[i % expected.len()]).expect("serialises"),
+            "credential {i} of a batch of {}",
+            twice.len()
+        );
+    }
 }
