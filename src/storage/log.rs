@@ -136,7 +136,8 @@ pub(crate) use crate::log::plan::{append_leaves, outcomes, triage, Triage};
 /// Implements [`LogStore`](super::LogStore) for a store with a `pool` field and an inherent
 /// `begin_locked(&pool)` that begins a transaction holding the log lock, with `batch_reads`
 /// (log size, heads, earlier receipts) and `write_batch` in scope (the backend's:
-/// `multirow_writes!` or `pg`), and `write_status_entries` (`status_list_store!`).
+/// `multirow_writes!` or `pg`), and `write_status_entries` and `write_status_bits`
+/// (`status_list_store!`).
 macro_rules! log_store {
     ($store:ty) => {
         const _: () = {
@@ -203,6 +204,7 @@ macro_rules! log_store {
                     let nodes: Vec<_> = nodes.into_iter().filter(|(id, _)| id.level > 0).collect();
                     write_batch(&mut *tx, batch, &appended, &nodes, &sealed).await?;
                     write_status_entries(&mut *tx, batch, &appended).await?;
+                    write_status_bits(&mut *tx, batch, &appended).await?;
                     tx.commit().await?;
                     let receipts: HashMap<usize, String> = accepted.into_iter().zip(sealed.receipts).collect();
                     Ok($crate::storage::log::outcomes(triage, &receipts))

@@ -367,8 +367,11 @@ pub fn verify_offline_many(
         .map(|((credential, _), view)| prepare(credential, view))
         .collect();
     // Each credential's signature, then its receipt's when it has one that names the key.
+    /// The digest the receipt is for, its signed message and its signature.
     type Receipt = ([u8; 32], Vec<u8>, Signature);
-    let inputs: Vec<Option<(([u8; 64], Signature, VerifyingKey), Option<Receipt>)>> = prepared
+    /// The credential's signed message, signature and key, and its receipt's parts.
+    type Input = (([u8; 64], Signature, VerifyingKey), Option<Receipt>);
+    let inputs: Vec<Option<Input>> = prepared
         .iter()
         .zip(credentials)
         .map(|(p, (_, receipt))| {
