@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 
 use std::collections::HashMap;
@@ -57,6 +57,10 @@ impl PgStore {
 
     /// As [`Self::connect`], with at most `connections` connections.
     pub async fn connect_sized(url: &str, connections: u32) -> Result<Self, StoreError> {
+        // Every statement here reads or writes a few rows by key. Without statistics (a
+        // bulk-loaded table autovacuum has not analysed yet) the planner's row estimates run into
+        // the millions and it JIT-compiles such statements, which costs more than running them.
+        let options = url.parse::<PgConnectOptions>()?.options([("jit", "off")]);
         let pool = PgPoolOptions::new()
             .max_connections(connections)
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -69,7 +73,7 @@ impl PgStore {
                     Ok(true)
                 })
             })
-            .connect(url)
+            .connect_with(options)
             .await?;
         Ok(Self { pool })
     }

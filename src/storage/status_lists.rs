@@ -2,6 +2,8 @@
 //! intake makes, and the rows the append writes, shared by both backends through the
 //! `status_list_store!` macro.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 
 use super::StoreError;
@@ -53,25 +55,47 @@ pub(crate) fn bits_query(purpose: StatusPurpose) -> &'static str {
     }
 }
 
-/// The statements that rewrite the set bits of the licences whose bases are bound as `IN (…)`
-/// after them: first drop every bit of their versions' slots, then set those their heads now
-/// call for (`status_bits`' kinds, as the migration that made the table defines them).
-pub(crate) const REWRITE_BITS: [&str; 3] = [
-    "DELETE FROM status_bits WHERE (list_id, idx) IN (SELECT e.list_id, e.idx \
-     FROM licences l JOIN status_slots e ON e.leaf_index = l.leaf_index WHERE l.base IN (",
-    "INSERT INTO status_bits (list_id, idx, kind) SELECT e.list_id, e.idx, 0 \
-     FROM licences l JOIN licence_heads h ON h.base = l.base \
-     JOIN status_slots e ON e.leaf_index = l.leaf_index JOIN status_lists s ON s.id = e.list_id \
-     WHERE ((s.purpose = 'revocation' AND h.status = 'revoked') \
-     OR (s.purpose = 'suspension' AND h.status = 'suspended')) AND l.base IN (",
-    "INSERT INTO status_bits (list_id, idx, kind) SELECT e.list_id, e.idx, 1 \
-     FROM licences l JOIN licence_heads h ON h.base = l.base \
-     JOIN status_slots e ON e.leaf_index = l.leaf_index JOIN status_lists s ON s.id = e.list_id \
-     WHERE s.purpose = 'revocation' AND h.id <> l.id AND l.base IN (",
-];
+/// The set bits (`status_bits` rows: list number, index, kind) of the slots of some licences'
+/// versions, given each version's licence base and identifier by leaf index, each licence's
+/// head (identifier, status) by base, each slot (list number, index, leaf index) and each
+/// list's purpose. Kind 0: the licence is revoked (a revocation slot) or suspended (a
+/// suspension slot); kind 1: a revocation slot of a version that is not its licence's head.
+pub(crate) fn set_bits(
+    versions: &HashMap<i64, (String, String)>,
+    heads: &HashMap<String, (String, String)>,
+    slots: &[(i32, i32, i64)],
+    purposes: &HashMap<i32, StatusPurpose>,
+) -> Result<Vec<(i32, i32, i32)>, StoreError> {
+    let mut bits = Vec::new();
+    for &(list, idx, leaf) in slots {
+        let (base, id) = versions
+            .get(&leaf)
+            .ok_or_else(|| StoreError::corrupt(format!("slot of leaf {leaf} without a version")))?;
+        let (head, status) = heads
+            .get(base)
+            .ok_or_else(|| StoreError::corrupt(format!("licence {base} without a head")))?;
+        let purpose = purposes
+            .get(&list)
+            .ok_or_else(|| StoreError::corrupt(format!("slot of unknown list {list}")))?;
+        let state = match purpose {
+            StatusPurpose::Revocation => "revoked",
+            StatusPurpose::Suspension => "suspended",
+            StatusPurpose::Supersession => {
+                return Err(StoreError::corrupt("a supersession list row"))
+            }
+        };
+        if status == state {
+            bits.push((list, idx, 0));
+        }
+        if *purpose == StatusPurpose::Revocation && head != id {
+            bits.push((list, idx, 1));
+        }
+    }
+    Ok(bits)
+}
 
 /// The numbers `status_lists` gives each (issuer, purpose, list) of some issuers.
-pub(crate) type ListIds = std::collections::HashMap<(String, StatusPurpose, u32), i32>;
+pub(crate) type ListIds = HashMap<(String, StatusPurpose, u32), i32>;
 
 /// A slot's index as its column's type (below [`crate::domain::status_list::LIST_SIZE`]).
 pub(crate) fn slot_index(slot: &crate::domain::status_list::StatusSlot) -> Result<i32, StoreError> {
@@ -290,22 +314,146 @@ macro_rules! status_list_store {
                 .collect();
             bases.sort_unstable();
             bases.dedup();
-            for chunk in bases.chunks($crate::storage::log::INSERT_CHUNK) {
-                for statement in $crate::storage::status_lists::REWRITE_BITS {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(statement);
-                    let mut list = q.separated(", ");
-                    for base in chunk {
-                        list.push_bind(base.as_str());
-                    }
-                    q.push(if statement.starts_with("DELETE") {
-                        "))"
-                    } else {
-                        ")"
-                    });
-                    q.build().persistent(false).execute(&mut *conn).await?;
+            if bases.is_empty() {
+                return Ok(());
+            }
+            // Each read goes by key (a base, a leaf index, a list number): as one join,
+            // PostgreSQL without statistics sorted every slot of the registry for it.
+            let chunk = $crate::storage::log::INSERT_CHUNK;
+            let mut versions = std::collections::HashMap::new();
+            let mut heads = std::collections::HashMap::new();
+            for part in bases.chunks(chunk) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT base, id, leaf_index FROM licences WHERE base IN (",
+                );
+                let mut list = q.separated(", ");
+                for base in part {
+                    list.push_bind(base.as_str());
                 }
+                q.push(")");
+                let rows: Vec<(String, String, i64)> = q
+                    .build_query_as()
+                    .persistent(false)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                versions.extend(rows.into_iter().map(|(base, id, leaf)| (leaf, (base, id))));
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT base, id, status FROM licence_heads WHERE base IN (",
+                );
+                let mut list = q.separated(", ");
+                for base in part {
+                    list.push_bind(base.as_str());
+                }
+                q.push(")");
+                let rows: Vec<(String, String, String)> = q
+                    .build_query_as()
+                    .persistent(false)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                heads.extend(
+                    rows.into_iter()
+                        .map(|(base, id, status)| (base, (id, status))),
+                );
+            }
+            let leaves: Vec<i64> = versions.keys().copied().collect();
+            let mut slots: Vec<(i32, i32, i64)> = Vec::new();
+            for part in leaves.chunks(chunk) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT list_id, idx, leaf_index FROM status_slots WHERE leaf_index IN (",
+                );
+                let mut list = q.separated(", ");
+                for leaf in part {
+                    list.push_bind(*leaf);
+                }
+                q.push(")");
+                slots.extend(
+                    q.build_query_as::<(i32, i32, i64)>()
+                        .persistent(false)
+                        .fetch_all(&mut *conn)
+                        .await?,
+                );
+            }
+            let mut lists: Vec<i32> = slots.iter().map(|s| s.0).collect();
+            lists.sort_unstable();
+            lists.dedup();
+            let mut purposes = std::collections::HashMap::new();
+            for part in lists.chunks(chunk) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT id, purpose FROM status_lists WHERE id IN (",
+                );
+                let mut list = q.separated(", ");
+                for id in part {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+                let rows: Vec<(i32, String)> = q
+                    .build_query_as()
+                    .persistent(false)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                for (id, purpose) in rows {
+                    let purpose = $crate::domain::status_list::StatusPurpose::parse(&purpose)
+                        .ok_or_else(|| StoreError::corrupt(format!("purpose {purpose:?}")))?;
+                    purposes.insert(id, purpose);
+                }
+            }
+            let bits =
+                $crate::storage::status_lists::set_bits(&versions, &heads, &slots, &purposes)?;
+            // Every bit of these slots is dropped, then those the heads call for now are set.
+            for part in slots.chunks(chunk) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "DELETE FROM status_bits WHERE (list_id, idx) IN (",
+                );
+                let mut list = q.separated(", ");
+                for (id, idx, _) in part {
+                    list.push("(");
+                    list.push_bind_unseparated(*id);
+                    list.push_unseparated(", ");
+                    list.push_bind_unseparated(*idx);
+                    list.push_unseparated(")");
+                }
+                q.push(")");
+                q.build().persistent(false).execute(&mut *conn).await?;
+            }
+            for part in bits.chunks(chunk) {
+                let mut q =
+                    sqlx::QueryBuilder::<$db>::new("INSERT INTO status_bits (list_id, idx, kind) ");
+                q.push_values(part, |mut b, (id, idx, kind)| {
+                    b.push_bind(*id).push_bind(*idx).push_bind(*kind);
+                });
+                q.build().persistent(false).execute(&mut *conn).await?;
             }
             Ok(())
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_follow_the_head() {
+        let own = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        // Licence B: version 1 (leaf 10) replaced by version 2 (leaf 20).
+        let versions = HashMap::from([(10, own("B", "B.1")), (20, own("B", "B.2"))]);
+        let purposes = HashMap::from([
+            (1, StatusPurpose::Revocation),
+            (2, StatusPurpose::Suspension),
+        ]);
+        // Revocation slots 5 (version 1) and 6 (version 2); suspension slot 5 (version 1).
+        let slots = [(1, 5, 10), (1, 6, 20), (2, 5, 10)];
+        let bits = |status: &str| {
+            let heads = HashMap::from([("B".to_owned(), own("B.2", status))]);
+            set_bits(&versions, &heads, &slots, &purposes).expect("consistent rows")
+        };
+        assert_eq!(bits("revoked"), vec![(1, 5, 0), (1, 5, 1), (1, 6, 0)]);
+        assert_eq!(bits("suspended"), vec![(1, 5, 1), (2, 5, 0)]);
+        assert_eq!(bits("active"), vec![(1, 5, 1)]);
+
+        let heads = HashMap::from([("B".to_owned(), own("B.2", "active"))]);
+        let orphan = [(1, 7, 30)];
+        assert!(set_bits(&versions, &heads, &orphan, &purposes).is_err());
+        assert!(set_bits(&versions, &HashMap::new(), &slots, &purposes).is_err());
+    }
 }
