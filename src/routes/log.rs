@@ -86,7 +86,7 @@ pub async fn inclusion(
     let leaf = NodeId { level: 0, index };
     let mut ids = plan.nodes();
     ids.push(leaf);
-    let fetched = state.store.log_nodes(&ids).await?;
+    let fetched = state.verifier.log_nodes(&ids).await?;
     let proof = plan.assemble(&fetched).map_err(missing)?;
     let leaf_hash = fetched
         .get(&leaf)
@@ -116,7 +116,7 @@ pub async fn consistency(
     let to = position(query.to, "to")?;
     within_log(&state, to).await?;
     let plan = consistency_plan(from, to).map_err(proof_error)?;
-    let fetched = state.store.log_nodes(&plan.nodes()).await?;
+    let fetched = state.verifier.log_nodes(&plan.nodes()).await?;
     let proof = plan.assemble(&fetched).map_err(missing)?;
     Ok(HttpResponse::Ok().json(json!({"from": from, "to": to, "proof": encode(&proof)})))
 }
@@ -159,14 +159,9 @@ pub async fn entries(
 
 /// Refuses sizes past what is committed: a proof for a tree nobody has a checkpoint of.
 async fn within_log(state: &AppState, size: u64) -> Result<(), ApiError> {
-    let current = state.store.log_size().await?;
-    if size > current {
-        return Err(ApiError::bad_request(
-            "size_beyond_log",
-            format!("the log has {current} leaves"),
-        ));
-    }
-    Ok(())
+    state.verifier.log_holds(size).await?.map_err(|current| {
+        ApiError::bad_request("size_beyond_log", format!("the log has {current} leaves"))
+    })
 }
 
 fn proof_error(e: MerkleError) -> ApiError {

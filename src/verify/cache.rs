@@ -318,8 +318,10 @@ impl RegistryCache {
         Ok(found)
     }
 
-    /// The hashes of these log nodes: from memory, the rest in one query (then kept).
-    async fn nodes(&self, ids: &[NodeId]) -> Result<FastMap<NodeId, Hash>, StoreError> {
+    /// The hashes of these log nodes: from memory, the rest in one query (then kept). A
+    /// stored node is a complete subtree and never changes, so a kept hash is never stale; the
+    /// upper levels, which every proof shares, stay in memory.
+    pub async fn log_nodes(&self, ids: &[NodeId]) -> Result<FastMap<NodeId, Hash>, StoreError> {
         let (mut found, missing) = self.licences.nodes(ids);
         if !missing.is_empty() {
             let read = self.store.log_nodes(&missing).await?;
@@ -348,7 +350,7 @@ impl RegistryCache {
         // Proofs of neighbouring leaves share most nodes: each is fetched once.
         ids.sort_unstable();
         ids.dedup();
-        let nodes = self.nodes(&ids).await?;
+        let nodes = self.log_nodes(&ids).await?;
         let mut folded = std::collections::HashMap::new();
         for (result, plan) in results.iter_mut().zip(plans) {
             let Some(plan) = plan else { continue };
@@ -365,6 +367,25 @@ impl RegistryCache {
     }
 
     /// The cached checkpoint if it covers leaf `index`, else the latest one from the store.
+    /// Whether the log holds at least `size` leaves: `Ok(())`, or `Err(current size)`. A size
+    /// within the last signed checkpoint this instance saw needs no read (the log only grows).
+    pub async fn log_holds(&self, size: u64) -> Result<Result<(), u64>, StoreError> {
+        let seen = self
+            .checkpoint
+            .read()
+            .ok()
+            .and_then(|c| c.as_ref().map(|c| c.size));
+        if seen.is_some_and(|seen| size <= seen) {
+            return Ok(Ok(()));
+        }
+        let current = self.store.log_size().await?;
+        Ok(if size <= current {
+            Ok(())
+        } else {
+            Err(current)
+        })
+    }
+
     async fn checkpoint_covering(
         &self,
         index: u64,

@@ -12,42 +12,39 @@
 /// connection type.
 macro_rules! log_helpers {
     ($store:ty, $db:ty, $conn:ty, $row:ty) => {
-        /// The nodes asked for, in one query.
+        /// The nodes asked for, in one query (one per thousand).
         async fn fetch_nodes(
             conn: &mut $conn,
             ids: &[NodeId],
         ) -> Result<HashMap<NodeId, Hash>, StoreError> {
             let mut nodes = HashMap::with_capacity(ids.len());
-            // Level 0 is the leaf hash, kept once, in `log_leaves` (a proof or the frontier
-            // needs at most one or two of them).
-            let (leaves, inner): (Vec<&NodeId>, Vec<&NodeId>) =
-                ids.iter().partition(|id| id.level == 0);
-            for chunk in leaves.chunks(super::log::INSERT_CHUNK) {
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT idx, leaf_hash FROM log_leaves WHERE idx IN (",
-                );
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(i64::try_from(id.index).unwrap_or(i64::MAX));
+            for chunk in ids.chunks(super::log::INSERT_CHUNK) {
+                // Level 0 is the leaf hash, kept once, in `log_leaves` (a proof or the frontier
+                // needs at most one or two of them); the rest are in `log_nodes`.
+                let (leaves, inner): (Vec<&NodeId>, Vec<&NodeId>) =
+                    chunk.iter().partition(|id| id.level == 0);
+                let mut q = sqlx::QueryBuilder::<$db>::new("");
+                if !leaves.is_empty() {
+                    q.push(
+                        "SELECT CAST(0 AS BIGINT) AS level, idx, leaf_hash AS hash \
+                         FROM log_leaves WHERE idx IN (",
+                    );
+                    let mut list = q.separated(", ");
+                    for id in &leaves {
+                        list.push_bind(i64::try_from(id.index).unwrap_or(i64::MAX));
+                    }
+                    q.push(")");
                 }
-                q.push(")");
-                let keep = chunk.len() <= 2;
-                for row in q.build().persistent(keep).fetch_all(&mut *conn).await? {
-                    let id = NodeId {
-                        level: 0,
-                        index: super::log::to_u64(row.try_get("idx")?)?,
-                    };
-                    nodes.insert(id, super::log::hash_from(row.try_get("leaf_hash")?)?);
+                if !leaves.is_empty() && !inner.is_empty() {
+                    q.push(" UNION ALL ");
                 }
-            }
-            for chunk in inner.chunks(super::log::INSERT_CHUNK) {
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT level, idx, hash FROM log_nodes WHERE (level, idx) IN ",
-                );
-                q.push_tuples(chunk, |mut b, id| {
-                    b.push_bind(i64::from(id.level));
-                    b.push_bind(i64::try_from(id.index).unwrap_or(i64::MAX));
-                });
+                if !inner.is_empty() {
+                    q.push("SELECT level, idx, hash FROM log_nodes WHERE (level, idx) IN ");
+                    q.push_tuples(&inner, |mut b, id| {
+                        b.push_bind(i64::from(id.level));
+                        b.push_bind(i64::try_from(id.index).unwrap_or(i64::MAX));
+                    });
+                }
                 // The sequencer's frontier and one proof need at most 64 nodes: those few
                 // shapes stay prepared; larger reads (many proofs at once) would each add a
                 // statement to the connection's cache.
