@@ -30,6 +30,8 @@ mod intake;
 #[macro_use]
 mod log;
 #[macro_use]
+mod status_bits;
+#[macro_use]
 mod status_lists;
 #[macro_use]
 mod agencies;

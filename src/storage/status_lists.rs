@@ -1,6 +1,6 @@
 //! Status list slots: which slots the licences took ([`StatusListStore`]), the taken check the
-//! intake makes, and the rows the append writes, shared by both backends through the
-//! `status_list_store!` macro.
+//! intake makes, and the slots the append writes, shared by both backends through the
+//! `status_list_store!` macro. The set bits the append keeps are in `status_bits.rs`.
 
 use std::collections::HashMap;
 
@@ -29,7 +29,7 @@ pub trait StatusListStore: Send + Sync + 'static {
 }
 
 /// The SQL of the set bits of a list of `purpose` (`$1` issuer, `$2` list), as the append
-/// keeps them in `status_bits` (`write_status_bits`, in `status_list_store!`): the slots of the
+/// keeps them in `status_bits` (`write_status_bits`, in `status_bits.rs`): the slots of the
 /// versions of revoked (suspended) licences; for supersession, the revocation slots of versions
 /// that are no longer their licence's head.
 pub(crate) fn bits_query(purpose: StatusPurpose) -> &'static str {
@@ -55,64 +55,6 @@ pub(crate) fn bits_query(purpose: StatusPurpose) -> &'static str {
     }
 }
 
-/// The set bits (`status_bits` rows: list number, index, kind) of the slots of some licences'
-/// versions, given each version's licence base and identifier by leaf index, each licence's
-/// head (identifier, status) by base, each slot (list number, index, leaf index) and each
-/// list's purpose. Kind 0: the licence is revoked (a revocation slot) or suspended (a
-/// suspension slot); kind 1: a revocation slot of a version that is not its licence's head.
-pub(crate) fn set_bits(
-    versions: &HashMap<i64, (String, String)>,
-    heads: &HashMap<String, (String, String)>,
-    slots: &[(i32, i32, i64)],
-    purposes: &HashMap<i32, StatusPurpose>,
-) -> Result<Vec<(i32, i32, i32)>, StoreError> {
-    let mut bits = Vec::new();
-    for &(list, idx, leaf) in slots {
-        let (base, id) = versions
-            .get(&leaf)
-            .ok_or_else(|| StoreError::corrupt(format!("slot of leaf {leaf} without a version")))?;
-        let (head, status) = heads
-            .get(base)
-            .ok_or_else(|| StoreError::corrupt(format!("licence {base} without a head")))?;
-        let purpose = purposes
-            .get(&list)
-            .ok_or_else(|| StoreError::corrupt(format!("slot of unknown list {list}")))?;
-        let state = match purpose {
-            StatusPurpose::Revocation => "revoked",
-            StatusPurpose::Suspension => "suspended",
-            StatusPurpose::Supersession => {
-                return Err(StoreError::corrupt("a supersession list row"))
-            }
-        };
-        if status == state {
-            bits.push((list, idx, 0));
-        }
-        if *purpose == StatusPurpose::Revocation && head != id {
-            bits.push((list, idx, 1));
-        }
-    }
-    Ok(bits)
-}
-
-/// What makes a backend's planner read by key for the rest of a transaction, and undoes it.
-/// PostgreSQL without statistics (a bulk-loaded table autovacuum has not analysed yet) took a
-/// thousand bases `IN (…)` for most of `licences` and scanned all of it: 3.4 s a read at ten
-/// million licences, where the index takes milliseconds. SQLite always reads these by key.
-pub(crate) trait KeyedReads {
-    const ON: Option<&'static str>;
-    const OFF: Option<&'static str>;
-}
-
-impl KeyedReads for sqlx::Postgres {
-    const ON: Option<&'static str> = Some("SET LOCAL enable_seqscan = off");
-    const OFF: Option<&'static str> = Some("SET LOCAL enable_seqscan TO DEFAULT");
-}
-
-impl KeyedReads for sqlx::Sqlite {
-    const ON: Option<&'static str> = None;
-    const OFF: Option<&'static str> = None;
-}
-
 /// The numbers `status_lists` gives each (issuer, purpose, list) of some issuers.
 pub(crate) type ListIds = HashMap<(String, StatusPurpose, u32), i32>;
 
@@ -122,8 +64,9 @@ pub(crate) fn slot_index(slot: &crate::domain::status_list::StatusSlot) -> Resul
 }
 
 /// Implements [`StatusListStore`] for a store with a `pool` field, and defines the helpers the
-/// intake reads (`taken_slots`) and the append (`write_status_entries`) call; `$db` and `$conn`
-/// are the backend's database and connection types.
+/// intake reads (`taken_slots`) and the append (`write_status_entries`) call, and
+/// `write_status_bits` (`status_bits_store!`); `$db` and `$conn` are the backend's database and
+/// connection types.
 macro_rules! status_list_store {
     ($store:ty, $db:ty, $conn:ty) => {
         #[async_trait]
@@ -195,17 +138,15 @@ macro_rules! status_list_store {
             let mut taken = std::collections::HashSet::new();
             for chunk in named.chunks($crate::storage::log::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT list_id, idx FROM status_slots WHERE (list_id, idx) IN (",
+                    "SELECT list_id, idx FROM status_slots WHERE (list_id, idx) IN ",
                 );
-                let mut list = q.separated(", ");
+                let mut keys = Vec::with_capacity(chunk.len());
                 for (id, slot) in chunk {
-                    list.push("(");
-                    list.push_bind_unseparated(*id);
-                    list.push_unseparated(", ");
-                    list.push_bind_unseparated($crate::storage::status_lists::slot_index(slot)?);
-                    list.push_unseparated(")");
+                    keys.push((*id, $crate::storage::status_lists::slot_index(slot)?));
                 }
-                q.push(")");
+                q.push_tuples(keys, |mut b, (id, index)| {
+                    b.push_bind(id).push_bind(index);
+                });
                 let rows: Vec<(i32, i32)> = q
                     .build_query_as()
                     .persistent(false)
@@ -222,24 +163,47 @@ macro_rules! status_list_store {
             Ok(taken)
         }
 
+        /// The rows of `select` (a statement ending in its key column) whose key is one of
+        /// `keys`: one `IN (…)` query per thousand keys.
+        async fn rows_in<'k, T, K>(
+            conn: &mut $conn,
+            select: &'static str,
+            keys: &'k [K],
+        ) -> Result<Vec<T>, StoreError>
+        where
+            T: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+            K: Copy + sqlx::Encode<'k, $db> + sqlx::Type<$db> + Send + 'k,
+        {
+            let mut rows = Vec::new();
+            for part in keys.chunks($crate::storage::log::INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(select);
+                q.push(" IN (");
+                let mut list = q.separated(", ");
+                for key in part {
+                    list.push_bind(*key);
+                }
+                q.push(")");
+                rows.extend(
+                    q.build_query_as::<T>()
+                        .persistent(false)
+                        .fetch_all(&mut *conn)
+                        .await?,
+                );
+            }
+            Ok(rows)
+        }
+
         /// The numbers of the status lists of `issuers`, by (issuer, purpose, list).
         async fn issuer_lists(
             conn: &mut $conn,
             issuers: &[&str],
         ) -> Result<$crate::storage::status_lists::ListIds, StoreError> {
-            let mut q = sqlx::QueryBuilder::<$db>::new(
-                "SELECT id, issuer, purpose, list FROM status_lists WHERE issuer IN (",
-            );
-            let mut list = q.separated(", ");
-            for issuer in issuers {
-                list.push_bind(*issuer);
-            }
-            q.push(")");
-            let rows: Vec<(i32, String, String, i64)> = q
-                .build_query_as()
-                .persistent(false)
-                .fetch_all(&mut *conn)
-                .await?;
+            let rows: Vec<(i32, String, String, i64)> = rows_in(
+                &mut *conn,
+                "SELECT id, issuer, purpose, list FROM status_lists WHERE issuer",
+                issuers,
+            )
+            .await?;
             rows.into_iter()
                 .map(|(id, issuer, purpose, list)| {
                     let purpose = $crate::domain::status_list::StatusPurpose::parse(&purpose)
@@ -311,176 +275,6 @@ macro_rules! status_list_store {
             Ok(())
         }
 
-        /// Rewrites the set bits (`status_bits`) of every licence the batch gave a status
-        /// change or a version after the first: the only ways its head's status or version
-        /// moves. A first version without a status change is active and the head: no bit.
-        #[tracing::instrument(level = "debug", skip_all)]
-        async fn write_status_bits(
-            conn: &mut $conn,
-            batch: &Batch,
-            appended: &$crate::log::batch::Appended,
-        ) -> Result<(), StoreError> {
-            use $crate::log::batch::PendingItem;
-            let mut bases: Vec<String> = appended
-                .envelopes
-                .iter()
-                .flat_map(|(i, _)| &batch.envelopes[*i].items)
-                .filter_map(|item| match item {
-                    PendingItem::Licence(l) if l.id.version() > 1 => Some(l.id.base()),
-                    PendingItem::Licence(_) => None,
-                    PendingItem::Status(s) => Some(s.licence.base()),
-                })
-                .collect();
-            bases.sort_unstable();
-            bases.dedup();
-            if bases.is_empty() {
-                return Ok(());
-            }
-            // Each read goes by key (a base, a leaf index, a list number): as one join,
-            // PostgreSQL without statistics sorted every slot of the registry for it, and it
-            // scanned all of `licences` for a list of bases (`KeyedReads`).
-            use $crate::storage::status_lists::KeyedReads as _;
-            if let Some(on) = <$db>::ON {
-                sqlx::query(on).execute(&mut *conn).await?;
-            }
-            let chunk = $crate::storage::log::INSERT_CHUNK;
-            let mut versions = std::collections::HashMap::new();
-            let mut heads = std::collections::HashMap::new();
-            for part in bases.chunks(chunk) {
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT base, id, leaf_index FROM licences WHERE base IN (",
-                );
-                let mut list = q.separated(", ");
-                for base in part {
-                    list.push_bind(base.as_str());
-                }
-                q.push(")");
-                let rows: Vec<(String, String, i64)> = q
-                    .build_query_as()
-                    .persistent(false)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                versions.extend(rows.into_iter().map(|(base, id, leaf)| (leaf, (base, id))));
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT base, id, status FROM licence_heads WHERE base IN (",
-                );
-                let mut list = q.separated(", ");
-                for base in part {
-                    list.push_bind(base.as_str());
-                }
-                q.push(")");
-                let rows: Vec<(String, String, String)> = q
-                    .build_query_as()
-                    .persistent(false)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                heads.extend(
-                    rows.into_iter()
-                        .map(|(base, id, status)| (base, (id, status))),
-                );
-            }
-            let leaves: Vec<i64> = versions.keys().copied().collect();
-            let mut slots: Vec<(i32, i32, i64)> = Vec::new();
-            for part in leaves.chunks(chunk) {
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT list_id, idx, leaf_index FROM status_slots WHERE leaf_index IN (",
-                );
-                let mut list = q.separated(", ");
-                for leaf in part {
-                    list.push_bind(*leaf);
-                }
-                q.push(")");
-                slots.extend(
-                    q.build_query_as::<(i32, i32, i64)>()
-                        .persistent(false)
-                        .fetch_all(&mut *conn)
-                        .await?,
-                );
-            }
-            let mut lists: Vec<i32> = slots.iter().map(|s| s.0).collect();
-            lists.sort_unstable();
-            lists.dedup();
-            let mut purposes = std::collections::HashMap::new();
-            for part in lists.chunks(chunk) {
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT id, purpose FROM status_lists WHERE id IN (",
-                );
-                let mut list = q.separated(", ");
-                for id in part {
-                    list.push_bind(*id);
-                }
-                q.push(")");
-                let rows: Vec<(i32, String)> = q
-                    .build_query_as()
-                    .persistent(false)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                for (id, purpose) in rows {
-                    let purpose = $crate::domain::status_list::StatusPurpose::parse(&purpose)
-                        .ok_or_else(|| StoreError::corrupt(format!("purpose {purpose:?}")))?;
-                    purposes.insert(id, purpose);
-                }
-            }
-            let bits =
-                $crate::storage::status_lists::set_bits(&versions, &heads, &slots, &purposes)?;
-            // Every bit of these slots is dropped, then those the heads call for now are set.
-            for part in slots.chunks(chunk) {
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "DELETE FROM status_bits WHERE (list_id, idx) IN (",
-                );
-                let mut list = q.separated(", ");
-                for (id, idx, _) in part {
-                    list.push("(");
-                    list.push_bind_unseparated(*id);
-                    list.push_unseparated(", ");
-                    list.push_bind_unseparated(*idx);
-                    list.push_unseparated(")");
-                }
-                q.push(")");
-                q.build().persistent(false).execute(&mut *conn).await?;
-            }
-            for part in bits.chunks(chunk) {
-                let mut q =
-                    sqlx::QueryBuilder::<$db>::new("INSERT INTO status_bits (list_id, idx, kind) ");
-                q.push_values(part, |mut b, (id, idx, kind)| {
-                    b.push_bind(*id).push_bind(*idx).push_bind(*kind);
-                });
-                q.build().persistent(false).execute(&mut *conn).await?;
-            }
-            if let Some(off) = <$db>::OFF {
-                sqlx::query(off).execute(&mut *conn).await?;
-            }
-            Ok(())
-        }
+        status_bits_store!($db, $conn);
     };
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bits_follow_the_head() {
-        let own = |a: &str, b: &str| (a.to_owned(), b.to_owned());
-        // Licence B: version 1 (leaf 10) replaced by version 2 (leaf 20).
-        let versions = HashMap::from([(10, own("B", "B.1")), (20, own("B", "B.2"))]);
-        let purposes = HashMap::from([
-            (1, StatusPurpose::Revocation),
-            (2, StatusPurpose::Suspension),
-        ]);
-        // Revocation slots 5 (version 1) and 6 (version 2); suspension slot 5 (version 1).
-        let slots = [(1, 5, 10), (1, 6, 20), (2, 5, 10)];
-        let bits = |status: &str| {
-            let heads = HashMap::from([("B".to_owned(), own("B.2", status))]);
-            set_bits(&versions, &heads, &slots, &purposes).expect("consistent rows")
-        };
-        assert_eq!(bits("revoked"), vec![(1, 5, 0), (1, 5, 1), (1, 6, 0)]);
-        assert_eq!(bits("suspended"), vec![(1, 5, 1), (2, 5, 0)]);
-        assert_eq!(bits("active"), vec![(1, 5, 1)]);
-
-        let heads = HashMap::from([("B".to_owned(), own("B.2", "active"))]);
-        let orphan = [(1, 7, 30)];
-        assert!(set_bits(&versions, &heads, &orphan, &purposes).is_err());
-        assert!(set_bits(&versions, &HashMap::new(), &slots, &purposes).is_err());
-    }
 }
