@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
-use ed25519_dalek::{Signature, VerifyingKey};
+use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -36,6 +36,7 @@ use crate::log::registration::Registration;
 
 mod facts;
 mod lists;
+mod signatures;
 
 pub(super) use facts::Facts;
 pub use facts::ReceiptToCheck;
@@ -275,39 +276,6 @@ impl RegistryView for OfflineView<'_> {
     }
 }
 
-/// The credential's signature, and its receipt's when that one verifies: each by its key's comb
-/// table where there is one ([`comb`]: an offline answer checks two signatures where an online
-/// answer checks one, and with both keys known in advance each costs about half of a
-/// `verify_strict`). Returns the signature step's result and the digest the receipt's signature
-/// verified for; a receipt not checked here is checked in its own step, which tells its failure.
-fn signatures(
-    prepared: &Prepared<'_>,
-    receipt: Option<&Registration>,
-    registry: &OfflineRegistry,
-) -> (Result<(), SignatureFailure>, Option<[u8; 32]>) {
-    let Some((message, signature, key)) = prepared.signature_input() else {
-        return (prepared.check_single(), None);
-    };
-    let valid = match registry.table(&key) {
-        Some(table) => table.verify_strict(&message, &signature),
-        None => key.verify_strict(&message, &signature).is_ok(),
-    };
-    let receipt_verified = || {
-        let table = registry.key_table.as_ref()?;
-        let digest = prepared.proof()?.document_sha256();
-        let (receipt_message, receipt_signature) = receipt?
-            .signed_parts(&registry.key, &registry.origin, &digest)
-            .ok()?;
-        table
-            .verify_strict(&receipt_message, &receipt_signature)
-            .then_some(digest)
-    };
-    (
-        prepared.outcome(valid),
-        valid.then(receipt_verified).flatten(),
-    )
-}
-
 /// The verdict on one credential, offline: the online answer's fields and checks, with the
 /// registry state's time and warnings.
 #[derive(Debug, Clone, Serialize)]
@@ -343,13 +311,13 @@ pub fn verify_offline(
 ) -> OfflineResult {
     let view = registry.view(credential, receipt);
     let prepared = prepare(credential, &view);
-    let checked = signatures(&prepared, receipt, registry);
+    let checked = signatures::one(&prepared, receipt, registry);
     registry.answer(prepared, view, checked, at)
 }
 
 /// Verifies many credentials, each with its receipt if it came with one, as of `at`: the
 /// answers [`verify_offline`] gives one by one, with every signature and receipt checked in
-/// Ed25519 batches ([`batch::verify_each`], the registry key's terms precomputed), which cost a
+/// Ed25519 batches (`signatures::many`, the registry key's terms precomputed), which cost a
 /// credential about half of what checking its two signatures alone does.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn verify_offline_many(
@@ -366,56 +334,7 @@ pub fn verify_offline_many(
         .zip(&views)
         .map(|((credential, _), view)| prepare(credential, view))
         .collect();
-    // Each credential's signature, then its receipt's when it has one that names the key.
-    /// The digest the receipt is for, its signed message and its signature.
-    type Receipt = ([u8; 32], Vec<u8>, Signature);
-    /// The credential's signed message, signature and key, and its receipt's parts.
-    type Input = (([u8; 64], Signature, VerifyingKey), Option<Receipt>);
-    let inputs: Vec<Option<Input>> = prepared
-        .iter()
-        .zip(credentials)
-        .map(|(p, (_, receipt))| {
-            let (message, signature, key) = p.signature_input()?;
-            let receipt = (|| {
-                let digest = p.proof()?.document_sha256();
-                let (message, signature) = (*receipt)?
-                    .signed_parts(&registry.key, &registry.origin, &digest)
-                    .ok()?;
-                Some((digest, message, signature))
-            })();
-            Some(((message, signature, key), receipt))
-        })
-        .collect();
-    let mut items = Vec::with_capacity(2 * inputs.len());
-    for ((message, signature, key), receipt) in inputs.iter().flatten() {
-        items.push(batch::Item {
-            message,
-            signature,
-            key,
-        });
-        if let Some((_, message, signature)) = receipt {
-            items.push(batch::Item {
-                message,
-                signature,
-                key: &registry.key,
-            });
-        }
-    }
-    let mut valid = batch::verify_each_with(&items, &registry.fixed).into_iter();
-    let checked: Vec<_> = inputs
-        .iter()
-        .zip(&prepared)
-        .map(|(input, p)| {
-            let Some((_, receipt)) = input else {
-                return (p.check_single(), None);
-            };
-            let signed = valid.next().unwrap_or(false);
-            let receipt = receipt
-                .as_ref()
-                .and_then(|(digest, _, _)| valid.next().unwrap_or(false).then_some(*digest));
-            (p.outcome(signed), receipt.filter(|_| signed))
-        })
-        .collect();
+    let checked = signatures::many(&prepared, credentials, registry);
     prepared
         .into_iter()
         .zip(views)
