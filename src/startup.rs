@@ -14,6 +14,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
 use crate::crypto::digest::sha256;
+use crate::crypto::key_tables::KeyTables;
 use crate::crypto::keys::KeyPair;
 use crate::domain::submission::SigningWindow;
 use crate::log::checkpoint::Checkpoint;
@@ -24,6 +25,9 @@ use crate::submissions::gate::AuthGate;
 use crate::submissions::intake::{Intake, SchemaCache};
 use crate::submissions::sequencer::Sequencer;
 use crate::{extract, metrics, routes, seed};
+
+/// Issuer keys whose comb tables an instance keeps (127 KiB each: 8 MiB at most).
+const KEY_TABLES: usize = 64;
 
 /// A bound, not yet running, HTTP service.
 pub struct Application {
@@ -190,6 +194,7 @@ async fn intake(
             settings.submission_auth_bytes,
         ),
         status_lists: Default::default(),
+        key_tables: Arc::new(KeyTables::new(KEY_TABLES)),
     })
 }
 

@@ -10,6 +10,7 @@ pub mod batch;
 pub mod comb;
 pub mod digest;
 pub mod jcs;
+pub mod key_tables;
 pub mod keys;
 pub mod multikey;
 pub mod proof;

@@ -4,12 +4,16 @@
 //! The item checks are in [`licence`] and [`status`]. No HTTP, no SQL: the caller fetches the
 //! facts (issuer, types, chain state) and passes them in.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::crypto::comb::KeyTable;
 use crate::crypto::digest::parse_multibase_sha256;
+use crate::crypto::key_tables::KeyTables;
 use crate::crypto::multikey;
 use crate::crypto::proof;
 use crate::crypto::strict_json::Member as _;
@@ -217,19 +221,37 @@ pub fn check_issuer_proof(
 }
 
 /// An issuer's keys as curve points, decoded from their Multikey (a point decompression each)
-/// once per envelope rather than once per licence. Holds only keys the issuer has, so no more
-/// entries than its key list.
+/// once per envelope rather than once per licence, each with its comb table once the shared
+/// [`KeyTables`] have one. Holds only keys the issuer has, so no more entries than its key list.
 #[derive(Debug, Default)]
-pub struct DecodedKeys(Vec<(String, VerifyingKey)>);
+pub struct DecodedKeys {
+    keys: Vec<(String, VerifyingKey, Option<Arc<KeyTable>>)>,
+    tables: Option<Arc<KeyTables>>,
+}
 
 impl DecodedKeys {
-    fn get(&mut self, multikey: &str) -> Option<VerifyingKey> {
-        if let Some((_, key)) = self.0.iter().find(|(m, _)| m == multikey) {
-            return Some(*key);
+    /// Keys that verify by the tables of `tables` where they have one.
+    pub fn with_tables(tables: Arc<KeyTables>) -> Self {
+        Self {
+            keys: Vec::new(),
+            tables: Some(tables),
         }
-        let key = multikey::decode(multikey).ok()?;
-        self.0.push((multikey.to_owned(), key));
-        Some(key)
+    }
+
+    fn get(&mut self, multikey: &str) -> Option<(VerifyingKey, Option<Arc<KeyTable>>)> {
+        let i = match self.keys.iter().position(|(m, _, _)| m == multikey) {
+            Some(i) => i,
+            None => {
+                let key = multikey::decode(multikey).ok()?;
+                self.keys.push((multikey.to_owned(), key, None));
+                self.keys.len() - 1
+            }
+        };
+        let (_, key, table) = &mut self.keys[i];
+        if table.is_none() {
+            *table = self.tables.as_ref().and_then(|tables| tables.get(key));
+        }
+        Some((*key, table.clone()))
     }
 }
 
@@ -271,13 +293,13 @@ pub fn check_issuer_proof_with(
         key.usable_at(at)
             .map_err(|e| ItemError::new(e.code(), e.to_string()))?;
     }
-    let public = keys
+    let (public, table) = keys
         .get(fragment)
         .ok_or_else(|| ItemError::new("key_unknown", "the issuer key is not a Multikey"))?;
     // The digest is over the canonical form the signature check needs anyway.
     let digest = prepared.document_digest();
     prepared
-        .verify_with(&public)
+        .verify_by(&public, table.as_deref())
         .map_err(|e| ItemError::new(e.code(), e.to_string()))?;
     Ok(Signed { created, digest })
 }

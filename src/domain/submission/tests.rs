@@ -92,13 +92,44 @@ fn keys_decoded_once_serve_every_item_and_vouch_for_no_signature() {
         assert_eq!(checked, check_issuer_proof(&doc, DID, &issuer, now));
         assert!(checked.is_ok());
     }
-    assert_eq!(keys.0.len(), 1, "one key, decoded once");
+    assert_eq!(keys.keys.len(), 1, "one key, decoded once");
     // A key already decoded checks the next signature as strictly as a fresh one.
     let mut tampered = signed(&key, &json!({"n": 9}), at(2024));
     tampered["n"] = json!(10);
     let err =
         check_issuer_proof_with(&tampered, DID, &issuer, now, &mut keys).expect_err("tampered");
     assert_eq!(err.code, "signature_invalid");
+}
+
+#[test]
+fn keys_with_comb_tables_answer_as_verify_strict() {
+    let key = KeyPair::generate();
+    let issuer = issuer_with(&key, None);
+    let now = at(2026);
+    let tables = std::sync::Arc::new(crate::crypto::key_tables::KeyTables::new(4));
+    let mut keys = DecodedKeys::with_tables(tables.clone());
+    for n in 0..4 {
+        let doc = signed(&key, &json!({"n": n}), at(2024));
+        let checked = check_issuer_proof_with(&doc, DID, &issuer, now, &mut keys);
+        assert_eq!(checked, check_issuer_proof(&doc, DID, &issuer, now));
+        assert!(checked.is_ok());
+        let mut tampered = doc.clone();
+        tampered["n"] = json!(n + 10);
+        let err =
+            check_issuer_proof_with(&tampered, DID, &issuer, now, &mut keys).expect_err("tampered");
+        assert_eq!(err.code, "signature_invalid");
+    }
+    assert_eq!(
+        tables.len(),
+        1,
+        "the key's table, built from its second signature"
+    );
+    assert!(keys.keys[0].2.is_some());
+    // Another envelope's keys start with the table already built.
+    let mut next = DecodedKeys::with_tables(tables);
+    let doc = signed(&key, &json!({"n": 99}), at(2024));
+    assert!(check_issuer_proof_with(&doc, DID, &issuer, now, &mut next).is_ok());
+    assert!(next.keys[0].2.is_some());
 }
 
 #[test]
