@@ -16,7 +16,6 @@ use async_trait::async_trait;
 use super::StoreError;
 use crate::domain::authorisation::Authorisation;
 use crate::domain::identifiers::{LicenceId, Uscc};
-use crate::domain::issuer::Issuer;
 use crate::domain::status_list::StatusSlot;
 use crate::log::batch::{ChainHead, LicenceChain};
 
@@ -26,8 +25,9 @@ pub(crate) mod pg;
 /// re-checks the chain head under the log lock before anything is written.
 #[derive(Debug, Clone, Default)]
 pub struct IntakeReads {
-    /// The issuer with all its keys; `None` when not registered (nothing else is read then).
-    pub issuer: Option<Issuer>,
+    /// Whether the issuer is registered (nothing else is read when not). Its row and keys are
+    /// what the intake authenticated the envelope with (`Store::issuer`), not read again.
+    pub registered: bool,
     /// The issuer's chain head; `None` before its first envelope.
     pub head: Option<ChainHead>,
     /// The stored receipt when this envelope was accepted before.
@@ -88,7 +88,7 @@ macro_rules! intake_store {
                 let mut conn = self.pool.acquire().await?;
                 let conn: &mut $conn = &mut conn;
                 let mut reads = intake_issuer(conn, issuer, digest).await?;
-                if reads.issuer.is_none() {
+                if !reads.registered {
                     return Ok(reads);
                 }
                 let sql = format!(
@@ -112,17 +112,16 @@ macro_rules! intake_store {
             }
         }
 
-        /// The issuer row with its head and the envelope's earlier receipt (one query), then
-        /// its keys.
-            #[tracing::instrument(level = "debug", skip_all)]
+        /// Whether the issuer is registered, with its head and the envelope's earlier receipt
+        /// (one query).
+        #[tracing::instrument(level = "debug", skip_all)]
         async fn intake_issuer(
             conn: &mut $conn,
             issuer: &Uscc,
             digest: &str,
         ) -> Result<$crate::storage::IntakeReads, StoreError> {
             let row = sqlx::query(
-                "SELECT i.uscc, i.name, i.contact, i.status, i.created_at, \
-                 h.sequence AS head_sequence, h.digest AS head_digest, \
+                "SELECT h.sequence AS head_sequence, h.digest AS head_digest, \
                  (SELECT e.receipt FROM envelopes e WHERE e.digest = $2) AS receipt \
                  FROM issuers i LEFT JOIN issuer_heads h ON h.issuer = i.uscc WHERE i.uscc = $1",
             )
@@ -132,7 +131,7 @@ macro_rules! intake_store {
             .await?;
             let mut reads = $crate::storage::IntakeReads::default();
             let Some(row) = row else { return Ok(reads) };
-            let mut found = decode_issuer(&row)?;
+            reads.registered = true;
             let sequence: Option<i64> = row.try_get("head_sequence")?;
             let head_digest: Option<String> = row.try_get("head_digest")?;
             reads.head = match (sequence, head_digest) {
@@ -142,14 +141,6 @@ macro_rules! intake_store {
                 _ => None,
             };
             reads.receipt = row.try_get("receipt")?;
-            let sql = format!(
-                "SELECT {} FROM issuer_keys WHERE issuer = $1 ORDER BY id",
-                $crate::storage::issuers::KEY_COLUMNS
-            );
-            for row in sqlx::query(&sql).bind(issuer.as_str()).fetch_all(&mut *conn).await? {
-                found.keys.push(decode_issuer_key(&row)?.1);
-            }
-            reads.issuer = Some(found);
             Ok(reads)
         }
 

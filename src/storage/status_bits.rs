@@ -47,25 +47,6 @@ pub(crate) fn set_bits(
     Ok(bits)
 }
 
-/// What makes a backend's planner read by key for the rest of a transaction, and undoes it.
-/// PostgreSQL without statistics (a bulk-loaded table autovacuum has not analysed yet) took a
-/// thousand bases `IN (…)` for most of `licences` and scanned all of it: 3.4 s a read at ten
-/// million licences, where the index takes milliseconds. SQLite always reads these by key.
-pub(crate) trait KeyedReads {
-    const ON: Option<&'static str>;
-    const OFF: Option<&'static str>;
-}
-
-impl KeyedReads for sqlx::Postgres {
-    const ON: Option<&'static str> = Some("SET LOCAL enable_seqscan = off");
-    const OFF: Option<&'static str> = Some("SET LOCAL enable_seqscan TO DEFAULT");
-}
-
-impl KeyedReads for sqlx::Sqlite {
-    const ON: Option<&'static str> = None;
-    const OFF: Option<&'static str> = None;
-}
-
 /// Defines `write_status_bits`, which the append calls after `write_status_entries`, for a
 /// backend (`$db`, `$conn`), with `rows_in` (`status_list_store!`) in scope.
 macro_rules! status_bits_store {
@@ -80,7 +61,6 @@ macro_rules! status_bits_store {
             appended: &$crate::log::batch::Appended,
         ) -> Result<(), StoreError> {
             use $crate::log::batch::PendingItem;
-            use $crate::storage::status_bits::KeyedReads as _;
             let mut bases: Vec<String> = appended
                 .envelopes
                 .iter()
@@ -97,11 +77,8 @@ macro_rules! status_bits_store {
                 return Ok(());
             }
             // Each read goes by key (a base, a leaf index, a list number): as one join,
-            // PostgreSQL without statistics sorted every slot of the registry for it, and it
-            // scanned all of `licences` for a list of bases (`KeyedReads`).
-            if let Some(on) = <$db>::ON {
-                sqlx::query(on).execute(&mut *conn).await?;
-            }
+            // PostgreSQL without statistics sorted every slot of the registry for it. (The
+            // append's transaction plans by key: `begin_locked`.)
             let bases: Vec<&str> = bases.iter().map(String::as_str).collect();
             let rows: Vec<(String, String, i64)> = rows_in(
                 &mut *conn,
@@ -166,9 +143,6 @@ macro_rules! status_bits_store {
                     b.push_bind(*id).push_bind(*idx).push_bind(*kind);
                 });
                 q.build().persistent(false).execute(&mut *conn).await?;
-            }
-            if let Some(off) = <$db>::OFF {
-                sqlx::query(off).execute(&mut *conn).await?;
             }
             Ok(())
         }
