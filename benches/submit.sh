@@ -41,6 +41,8 @@ import json, sys
 r = json.load(sys.stdin)
 print(sys.argv[1], sys.argv[2], "licences/s %.0f envelopes/s %.0f p99 %.0f ms over-naive %s" % (
     r["licencesPerSecond"], r["envelopesPerSecond"], r["latencyMs"]["p99"],
-    json.dumps(r["licencesOverBaselines"])))' "$i" "$bin"
+    json.dumps(r["licencesOverBaselines"])))
+if len(r.get("licencesPerSecondByTenth", [])) > 1:
+    print("  by tenth:", ", ".join("%.0f" % t for t in r["licencesPerSecondByTenth"]))' "$i" "$bin"
   done
 done
