@@ -1,6 +1,7 @@
 //! The embedded SQLite store: one file, WAL, `synchronous=FULL` so that an answered write is
 //! durable, a busy timeout, and foreign keys on.
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -29,6 +30,36 @@ use crate::log::merkle::{Hash, NodeId};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
+/// Pages of write-ahead log after which a commit checkpoints it: SQLite's own 1,000 at least,
+/// 16,384 (256 MiB of 16 KiB pages) at most, and no more than a quarter of the space free
+/// when the pool opens (counted as 16 KiB pages whatever the file's page size). A page that
+/// many commits change in between (an index page that licences with random holders keep
+/// dirtying, the tree's upper nodes) is copied into the database once a checkpoint: over a
+/// million licences, 16,384 pages took ingest from 8,183–8,673 to 10,033–10,523 licences/s
+/// (BENCHMARKS.md). The bound by free space is for a small disk: a log allowed to grow past
+/// what is free fills it, and then cannot be checkpointed back (the checkpoint grows the
+/// database first), so no write succeeds again even after space is freed
+/// (`tests/durability/disk_full.rs`). Durability does not depend on it: a commit is durable in
+/// the log.
+fn wal_autocheckpoint(free_bytes: Option<u64>) -> u64 {
+    const MIN: u64 = 1_000;
+    const MAX: u64 = 16_384;
+    const PAGE: u64 = 16_384;
+    free_bytes.map_or(MIN, |free| (free / 4 / PAGE).clamp(MIN, MAX))
+}
+
+/// Bytes free to an unprivileged writer on the file system holding `dir`.
+#[cfg(unix)]
+fn free_bytes(dir: &Path) -> Option<u64> {
+    let stat = rustix::fs::statvfs(dir).ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+#[cfg(not(unix))]
+fn free_bytes(_: &Path) -> Option<u64> {
+    None
+}
+
 /// SQLite-backed [`Store`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -52,15 +83,22 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        if let Some(parent) = options.get_filename().parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| {
+        let parent = options.get_filename().parent().map(Path::to_path_buf);
+        let dir = match parent {
+            Some(parent) if !parent.as_os_str().is_empty() => {
+                std::fs::create_dir_all(&parent).map_err(|e| {
                     StoreError::Database(sqlx::Error::Configuration(
                         format!("cannot create {}: {e}", parent.display()).into(),
                     ))
                 })?;
+                parent
             }
-        }
+            _ => PathBuf::from("."),
+        };
+        let options = options.pragma(
+            "wal_autocheckpoint",
+            wal_autocheckpoint(free_bytes(&dir)).to_string(),
+        );
         let pool = SqlitePoolOptions::new()
             .max_connections(connections)
             .acquire_timeout(Duration::from_secs(10))
@@ -123,3 +161,18 @@ stats_store!(SqliteStore);
 access_store!(SqliteStore, sqlx::SqliteConnection);
 application_store!(SqliteStore, sqlx::SqliteConnection);
 verify_store!(SqliteStore, SqliteRow);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_takes_at_most_a_quarter_of_the_free_space() {
+        const MIB: u64 = 1 << 20;
+        assert_eq!(wal_autocheckpoint(None), 1_000, "unknown: SQLite's own");
+        assert_eq!(wal_autocheckpoint(Some(48 * MIB)), 1_000, "a small disk");
+        assert_eq!(wal_autocheckpoint(Some(256 * MIB)), 4_096);
+        assert_eq!(wal_autocheckpoint(Some(100 * 1024 * MIB)), 16_384);
+        assert!(free_bytes(Path::new(".")).is_some_and(|free| free > 0));
+    }
+}
