@@ -2,11 +2,10 @@
 //! and base45-encoded behind the prefix `EL1:`, or behind `EL2:` with its registration receipt
 //! in front) and the rendering of any text as an SVG or PNG QR code. Pure: no HTTP, no storage. The README ("Presenting a licence by QR code") explains the format and its sizes.
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use flate2::read::ZlibDecoder;
-use flate2::write::ZlibEncoder;
-use flate2::{Compress, Compression, Decompress};
+use flate2::{Compress, Compression, Decompress, FlushCompress, Status};
 use qrcode::render::svg;
 use qrcode::{Color, EcLevel, QrCode};
 use serde_json::Value;
@@ -105,18 +104,33 @@ fn deflate(bytes: &[u8]) -> Vec<u8> {
     deflate_after(Vec::with_capacity(bytes.len()), bytes, Compression::best())
 }
 
-/// `out` followed by the raw DEFLATE of `bytes` with the preset dictionary at `level` (also the
-/// stored form of signed documents, [`crate::log::packed`], whose tag byte comes first).
-pub(crate) fn deflate_after(out: Vec<u8>, bytes: &[u8], level: Compression) -> Vec<u8> {
-    let mut compress = Compress::new(level, false);
-    // Invariant: a fresh raw stream accepts a dictionary, and writing to a Vec cannot fail.
+/// `out` followed by the raw DEFLATE of `bytes` with the preset dictionary at `level`.
+fn deflate_after(out: Vec<u8>, bytes: &[u8], level: Compression) -> Vec<u8> {
+    deflate_with(&mut Compress::new(level, false), out, bytes)
+}
+
+/// `out` followed by the raw DEFLATE of `bytes` with the preset dictionary, by `compress` reset
+/// first (at its own level): a caller that compresses many documents keeps one, since a new
+/// compressor allocates and clears about 256 KiB of state, more work than a licence's
+/// compression (the stored form of signed documents, [`crate::log::packed`]).
+pub(crate) fn deflate_with(compress: &mut Compress, mut out: Vec<u8>, bytes: &[u8]) -> Vec<u8> {
+    compress.reset();
+    // Invariant: a raw stream just reset accepts a dictionary, and memory cannot be short.
     compress
         .set_dictionary(DICTIONARY)
-        .expect("a fresh stream takes a dictionary");
-    // `ZlibEncoder` only drives the stream; without a zlib header it writes raw DEFLATE.
-    let mut encoder = ZlibEncoder::new_with_compress(out, compress);
-    encoder.write_all(bytes).expect("deflate into memory");
-    encoder.finish().expect("deflate into memory")
+        .expect("a reset stream takes a dictionary");
+    let start = compress.total_in();
+    loop {
+        // `compress_vec` writes into the spare capacity only.
+        out.reserve(bytes.len() / 2 + 64);
+        let read = usize::try_from(compress.total_in() - start).unwrap_or(bytes.len());
+        let status = compress
+            .compress_vec(&bytes[read..], &mut out, FlushCompress::Finish)
+            .expect("deflate into memory");
+        if status == Status::StreamEnd {
+            return out;
+        }
+    }
 }
 
 /// Reads an offline payload back into the signed licence it carries.

@@ -1,6 +1,8 @@
 //! Every rendered code is read back with an independent decoder (`rqrr`); sample licences of
 //! every seeded type give the sizes and QR versions the README and BENCHMARKS.md report.
 
+use std::io::Write as _;
+
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 
