@@ -15,6 +15,7 @@ pub mod issuer;
 pub mod log;
 pub mod metrics;
 pub mod oidc;
+pub mod parallel;
 pub mod presentation;
 pub mod qr;
 pub mod routes;

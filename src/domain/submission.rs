@@ -223,7 +223,7 @@ pub fn check_issuer_proof(
 /// An issuer's keys as curve points, decoded from their Multikey (a point decompression each)
 /// once per envelope rather than once per licence, each with its comb table once the shared
 /// [`KeyTables`] have one. Holds only keys the issuer has, so no more entries than its key list.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct DecodedKeys {
     keys: Vec<(String, VerifyingKey, Option<Arc<KeyTable>>)>,
     tables: Option<Arc<KeyTables>>,

@@ -28,8 +28,8 @@ const MAX_UNPACKED: usize = 32 * 1024 * 1024;
 pub struct Packed(Vec<u8>);
 
 impl Packed {
-    /// The stored form of `text`.
-    pub fn pack(text: &str) -> Self {
+    /// The stored form of `text` (UTF-8).
+    pub fn pack(text: &[u8]) -> Self {
         thread_local! {
             /// Each thread's compressor, reset for every document.
             static PACKER: RefCell<Compress> =
@@ -37,10 +37,7 @@ impl Packed {
         }
         let mut stored = Vec::with_capacity(1 + text.len() / 2);
         stored.push(DEFLATE_V1);
-        Self(
-            PACKER
-                .with_borrow_mut(|packer| crate::qr::deflate_with(packer, stored, text.as_bytes())),
-        )
+        Self(PACKER.with_borrow_mut(|packer| crate::qr::deflate_with(packer, stored, text)))
     }
 
     /// The bytes to store.
@@ -86,7 +83,7 @@ mod tests {
 
     #[test]
     fn packed_documents_come_back_byte_for_byte_and_smaller() {
-        let packed = Packed::pack(LICENCE);
+        let packed = Packed::pack(LICENCE.as_bytes());
         assert_eq!(packed.as_bytes()[0], DEFLATE_V1);
         assert!(
             packed.as_bytes().len() < LICENCE.len() / 2,
@@ -94,15 +91,15 @@ mod tests {
             packed.as_bytes().len()
         );
         assert_eq!(unpack(packed.as_bytes().to_vec()).unwrap(), LICENCE);
-        assert_eq!(unpack(Packed::pack("").as_bytes().to_vec()).unwrap(), "");
+        assert_eq!(unpack(Packed::pack(b"").as_bytes().to_vec()).unwrap(), "");
     }
 
     #[test]
     fn a_reused_compressor_packs_each_document_as_a_fresh_one_would() {
-        let first = Packed::pack(LICENCE);
-        let other = Packed::pack(&LICENCE.replace("张三", "李四"));
+        let first = Packed::pack(LICENCE.as_bytes());
+        let other = Packed::pack(LICENCE.replace("张三", "李四").as_bytes());
         assert_ne!(first, other);
-        assert_eq!(Packed::pack(LICENCE), first);
+        assert_eq!(Packed::pack(LICENCE.as_bytes()), first);
         let fresh = crate::qr::deflate_with(
             &mut Compress::new(Compression::new(LEVEL), false),
             vec![DEFLATE_V1],
@@ -111,7 +108,7 @@ mod tests {
         assert_eq!(first.as_bytes(), fresh.as_slice());
         let long = LICENCE.repeat(40);
         assert_eq!(
-            unpack(Packed::pack(&long).as_bytes().to_vec()).unwrap(),
+            unpack(Packed::pack(long.as_bytes()).as_bytes().to_vec()).unwrap(),
             long
         );
     }
@@ -125,7 +122,7 @@ mod tests {
     fn damaged_rows_are_refused_not_guessed() {
         assert_eq!(unpack(Vec::new()), Err(UnpackError::Form(0)));
         assert_eq!(unpack(b"[1]".to_vec()), Err(UnpackError::Form(b'[')));
-        let mut truncated = Packed::pack(LICENCE).as_bytes().to_vec();
+        let mut truncated = Packed::pack(LICENCE.as_bytes()).as_bytes().to_vec();
         truncated.truncate(truncated.len() / 2);
         assert_eq!(unpack(truncated), Err(UnpackError::Inflate));
         assert_eq!(

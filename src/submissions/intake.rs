@@ -311,3 +311,9 @@ pub struct Authenticated {
     /// The issuer key the envelope's proof used, decoded: its licences are mostly signed by it.
     keys: DecodedKeys,
 }
+
+/// An item's stored form: its text as received (members in their order), packed.
+fn pack(body: &Value) -> Packed {
+    // Invariant: a `Value` always serialises.
+    Packed::pack(&serde_json::to_vec(body).expect("a JSON value serialises"))
+}

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::pack;
 use crate::domain::authorisation::Authorisation;
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::issuer::Issuer;
@@ -14,7 +15,7 @@ use crate::domain::licence_type::LicenceType;
 use crate::domain::schema::CompiledSchema;
 use crate::domain::submission::status::{self, StatusClaims};
 use crate::domain::submission::{DecodedKeys, ItemError};
-use crate::log::batch::{LicenceChain, NewStatusEvent, Packed, PendingItem};
+use crate::log::batch::{LicenceChain, NewStatusEvent, PendingItem};
 
 /// What the store holds about an envelope's items, overlaid with the earlier items' effects.
 pub(super) struct Facts {
@@ -73,7 +74,7 @@ impl Facts {
             effective_from: claims.effective_from,
             digest: claims.digest,
             previous: claims.previous,
-            document: Packed::pack(&body.to_string()),
+            document: pack(body),
         }))
     }
 }

@@ -207,7 +207,7 @@ pub fn licence(
         valid_until: from + Duration::days(3650),
         digest,
         status: slots(n),
-        document: Packed::pack(&text),
+        document: Packed::pack(text.as_bytes()),
         id,
     });
     (item, chain)
@@ -241,7 +241,8 @@ pub fn status(
                 "licence": urn, "action": action.as_str(), "reason": "bench",
                 "effectiveFrom": "2026-06-01T00:00:00Z", "previous": head,
             })
-            .to_string(),
+            .to_string()
+            .as_bytes(),
         ),
     });
     (item, chain)
