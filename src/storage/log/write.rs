@@ -3,10 +3,12 @@
 //! envelopes, items and the tree with multi-row inserts (`multirow_writes!`; PostgreSQL's are
 //! in `pg.rs`).
 //!
-//! A multi-row statement's text depends on its row count, so each batch size would be one
-//! more prepared statement in every connection's cache (up to 100 each, a 1,000-row SQLite
-//! insert program alone being hundreds of kilobytes): they are run unprepared-and-uncached
-//! (`persistent(false)`). Node reads of up to 64 nodes (the frontier, one proof) stay cached.
+//! A multi-row statement's text depends on its row count. The batch's inserts go in chunks of
+//! a few fixed sizes ([`cached_chunks`](crate::storage::log::cached_chunks): at most seven texts a
+//! table), each prepared once on the writer's connection: parsing them again for every batch
+//! took an eighth of SQLite's time on the write path. Reads of a batch's own rows, whose counts
+//! vary freely, run unprepared (`persistent(false)`). Node reads of up to 64 nodes (the
+//! frontier, one proof) stay cached.
 
 /// Backend-typed helpers of [`log_store!`] both backends share: `$conn` is the backend's
 /// connection type.
@@ -204,10 +206,8 @@ macro_rules! multirow_writes {
         ) -> Result<(), StoreError> {
             use super::log::to_i64;
             let mut heads: HashMap<&str, (i64, &str)> = HashMap::new();
-            for (chunk, receipts) in appended
-                .envelopes
-                .chunks(super::log::INSERT_CHUNK)
-                .zip(sealed.stored.chunks(super::log::INSERT_CHUNK))
+            for (chunk, receipts) in super::log::cached_chunks(&appended.envelopes)
+                .zip(super::log::cached_chunks(&sealed.stored))
             {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO envelopes (digest, issuer, sequence, previous, document, receipt, \
@@ -230,10 +230,10 @@ macro_rules! multirow_writes {
                         .push_bind(batch.accepted_at)
                         .push_bind(first);
                 });
-                q.build().persistent(false).execute(&mut *conn).await?;
+                q.build().execute(&mut *conn).await?;
             }
             let heads: Vec<_> = heads.into_iter().collect();
-            for chunk in heads.chunks(super::log::INSERT_CHUNK) {
+            for chunk in super::log::cached_chunks(&heads) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO issuer_heads (issuer, sequence, digest) ",
                 );
@@ -244,7 +244,7 @@ macro_rules! multirow_writes {
                     " ON CONFLICT (issuer) DO UPDATE SET sequence = excluded.sequence, \
                      digest = excluded.digest",
                 );
-                q.build().persistent(false).execute(&mut *conn).await?;
+                q.build().execute(&mut *conn).await?;
             }
             Ok(())
         }
@@ -271,7 +271,7 @@ macro_rules! multirow_writes {
                     chains.insert(chain.base.as_str(), chain);
                 }
             }
-            for chunk in licences.chunks(super::log::INSERT_CHUNK) {
+            for chunk in super::log::cached_chunks(&licences) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO licences (id, base, version, issuer, type_code, schema_version, \
                      holder, jurisdiction, valid_from, valid_until, digest, document, envelope, \
@@ -294,10 +294,10 @@ macro_rules! multirow_writes {
                         .push_bind(*leaf)
                         .push_bind(batch.accepted_at);
                 });
-                q.build().persistent(false).execute(&mut *conn).await?;
+                q.build().execute(&mut *conn).await?;
             }
             let chains: Vec<&LicenceChain> = chains.into_values().collect();
-            for chunk in chains.chunks(super::log::INSERT_CHUNK) {
+            for chunk in super::log::cached_chunks(&chains) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO licence_heads (base, id, digest, status, last_event) ",
                 );
@@ -312,9 +312,9 @@ macro_rules! multirow_writes {
                     " ON CONFLICT (base) DO UPDATE SET id = excluded.id, digest = excluded.digest, \
                      status = excluded.status, last_event = excluded.last_event",
                 );
-                q.build().persistent(false).execute(&mut *conn).await?;
+                q.build().execute(&mut *conn).await?;
             }
-            for chunk in events.chunks(super::log::INSERT_CHUNK) {
+            for chunk in super::log::cached_chunks(&events) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO status_events (base, licence, action, reason, effective_from, \
                      digest, previous, document, envelope, leaf_index, accepted_at) ",
@@ -332,7 +332,7 @@ macro_rules! multirow_writes {
                         .push_bind(*leaf)
                         .push_bind(batch.accepted_at);
                 });
-                q.build().persistent(false).execute(&mut *conn).await?;
+                q.build().execute(&mut *conn).await?;
             }
             Ok(())
         }
@@ -352,25 +352,25 @@ macro_rules! multirow_writes {
                     leaves.push((to_i64(leaf.index)?, &leaf.hash, data.as_str()));
                 }
             }
-            for chunk in leaves.chunks(super::log::INSERT_CHUNK) {
+            for chunk in super::log::cached_chunks(&leaves) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO log_leaves (idx, leaf_hash, data) ",
                 );
                 q.push_values(chunk, |mut b, (idx, hash, data)| {
                     b.push_bind(*idx).push_bind(&hash[..]).push_bind(*data);
                 });
-                q.build().persistent(false).execute(&mut *conn).await?;
+                q.build().execute(&mut *conn).await?;
             }
             let nodes = nodes
                 .iter()
                 .map(|(id, hash)| Ok((i64::from(id.level), to_i64(id.index)?, hash)))
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            for chunk in nodes.chunks(super::log::INSERT_CHUNK) {
+            for chunk in super::log::cached_chunks(&nodes) {
                 let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO log_nodes (level, idx, hash) ");
                 q.push_values(chunk, |mut b, (level, idx, hash)| {
                     b.push_bind(*level).push_bind(*idx).push_bind(&hash[..]);
                 });
-                q.build().persistent(false).execute(&mut *conn).await?;
+                q.build().execute(&mut *conn).await?;
             }
             sqlx::query("INSERT INTO checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(to_i64(appended.size)?)
