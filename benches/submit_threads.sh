@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Where ingest's CPU goes, per accepted licence and per server thread: a fresh release server on
+# a fresh SQLite data dir, one `bench submit` run against it, then each thread's CPU time (from
+# /proc/<pid>/task/*/stat, summed by thread name) and the whole process's (which also counts
+# threads that have ended, such as those `src/parallel.rs` starts) divided by the licences
+# accepted, and the bytes the server wrote per licence (/proc/<pid>/io, write-ahead log and
+# checkpoints included).
+#   usage: bash benches/submit_threads.sh [BINARY] [ENVELOPES]   (4 issuers × ENVELOPES × 100)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-$PWD/target/release/elicence}
+envelopes=${2:-100}
+licences=$((4 * envelopes * 100))
+port=${PORT:-18104}
+token=bench-admin-token-0123456789
+seed=$PWD/schemas/licence-types
+dir=$(mktemp -d)
+(cd "$dir" && exec env ELICENCE_LISTEN=127.0.0.1:$port ELICENCE_PUBLIC_URL=http://127.0.0.1:$port \
+  ELICENCE_ADMIN_TOKEN=$token ELICENCE_VERIFY_RATE_LIMIT=0 ELICENCE_SEED_DIR="$seed" \
+  RUST_LOG=warn "$bin" >"$dir/log" 2>&1) &
+pid=$!
+until curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1; do
+  sleep 0.05
+  kill -0 "$pid" 2>/dev/null || { echo "service died:"; cat "$dir/log"; exit 1; }
+done
+# Fields after the command name: 12 and 13 are utime and stime, in clock ticks.
+ticks() { local s; s=$(cat "$1"); s=${s##*) }; read -ra f <<<"$s"; echo $((f[11] + f[12])); }
+declare -A before
+for t in /proc/$pid/task/*; do before[$(basename "$t")]=$(ticks "$t/stat"); done
+process_before=$(ticks /proc/$pid/stat)
+written_before=$(awk '/^wchar/ {print $2}' /proc/$pid/io)
+"$bin" bench submit --registry-url "http://127.0.0.1:$port" --admin-token "$token" \
+  --issuers 4 --licences-per-envelope 100 --envelopes "$envelopes" --concurrency 4 | grep -E '^(accepted|licences/s )'
+hz=$(getconf CLK_TCK)
+declare -A by_name
+for t in /proc/$pid/task/*; do
+  name=$(cat "$t/comm")
+  used=$(( $(ticks "$t/stat") - ${before[$(basename "$t")]:-0} ))
+  by_name[$name]=$(( ${by_name[$name]:-0} + used ))
+done
+for name in "${!by_name[@]}"; do
+  awk -v n="$name" -v t="${by_name[$name]}" -v hz="$hz" -v l="$licences" \
+    'BEGIN { if (t > 0) printf "  %-20s %6.1f µs per licence\n", n, t * 1e6 / hz / l }'
+done
+awk -v t="$(( $(ticks /proc/$pid/stat) - process_before ))" -v hz="$hz" -v l="$licences" \
+  'BEGIN { printf "  %-20s %6.1f µs per licence\n", "whole process", t * 1e6 / hz / l }'
+echo "  written: $(( ($(awk '/^wchar/ {print $2}' /proc/$pid/io) - written_before) / licences )) bytes per licence"
+kill "$pid"; wait "$pid" 2>/dev/null || true
+rm -rf "$dir"
