@@ -152,8 +152,9 @@ pub struct Sealed {
     pub stored: Vec<String>,
 }
 
-/// Signs checkpoints and receipts inside the store's transaction (pure; no I/O).
-pub type Sealer<'a> = dyn Fn(&Appended) -> Sealed + Send + Sync + 'a;
+/// Signs the checkpoint and receipts of a batch once its leaves are appended (pure; no I/O).
+/// The store runs it on a blocking thread while it writes the rows that need no signature.
+pub type Sealer = dyn Fn(&Batch, &Appended) -> Sealed + Send + Sync;
 
 /// The fate of one envelope of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -155,7 +155,7 @@ pub(crate) use crate::log::plan::{append_leaves, outcomes, triage, Triage};
 
 /// Implements [`LogStore`](super::LogStore) for a store with a `pool` field and an inherent
 /// `begin_locked(&pool)` that begins a transaction holding the log lock, with `batch_reads`
-/// (log size, heads, earlier receipts) and `write_batch` in scope (the backend's:
+/// (log size, heads, earlier receipts), `write_unsealed` and `write_sealed` in scope (the backend's:
 /// `multirow_writes!` or `pg`), and `write_status_entries` and `write_status_bits`
 /// (`status_list_store!`).
 macro_rules! log_store {
@@ -192,9 +192,10 @@ macro_rules! log_store {
                 #[tracing::instrument(level = "debug", skip_all)]
                 async fn append_batch(
                     &self,
-                    batch: &Batch,
-                    seal: &Sealer<'_>,
+                    batch: std::sync::Arc<Batch>,
+                    seal: std::sync::Arc<Sealer>,
                 ) -> Result<Vec<Outcome>, StoreError> {
+                    let batch = &batch;
                     use $crate::storage::log::Triage;
                     let mut tx = Self::begin_locked(&self.pool).await?;
                     let (size, heads, stored) = batch_reads(&mut *tx, batch).await?;
@@ -219,10 +220,19 @@ macro_rules! log_store {
                     for (slot, &i) in appended.envelopes.iter_mut().zip(&accepted) {
                         slot.0 = i;
                     }
-                    let sealed = seal(&appended);
+                    // The signatures run beside the writes that do not need them.
+                    let sealing = {
+                        let (seal, batch, appended) =
+                            (std::sync::Arc::clone(&seal), std::sync::Arc::clone(batch), appended.clone());
+                        tokio::task::spawn_blocking(move || seal(&batch, &appended))
+                    };
                     // Level 0 is each leaf's hash, stored once with the leaf (`log_leaves`).
                     let nodes: Vec<_> = nodes.into_iter().filter(|(id, _)| id.level > 0).collect();
-                    write_batch(&mut *tx, batch, &appended, &nodes, &sealed).await?;
+                    write_unsealed(&mut *tx, batch, &appended, &nodes).await?;
+                    let sealed = sealing
+                        .await
+                        .map_err(|e| StoreError::corrupt(format!("sealing the batch failed: {e}")))?;
+                    write_sealed(&mut *tx, batch, &appended, &nodes, &sealed).await?;
                     write_status_entries(&mut *tx, batch, &appended).await?;
                     write_status_bits(&mut *tx, batch, &appended).await?;
                     tx.commit().await?;

@@ -272,8 +272,8 @@ pub trait LogStore: Send + Sync + 'static {
     /// checkpoint (from `seal`), and answers each envelope's outcome in batch order.
     async fn append_batch(
         &self,
-        batch: &Batch,
-        seal: &Sealer<'_>,
+        batch: Arc<Batch>,
+        seal: Arc<Sealer>,
     ) -> Result<Vec<Outcome>, StoreError>;
     /// The number of leaves committed.
     async fn log_size(&self) -> Result<u64, StoreError>;

@@ -12,7 +12,7 @@ use sqlx::Row;
 use std::collections::HashMap;
 
 use super::intake::pg::{intake_chains, intake_existing};
-use super::log::pg::{batch_reads, write_batch};
+use super::log::pg::{batch_reads, write_sealed, write_unsealed};
 use super::log::{StoredEvent, StoredLicence};
 use super::{classify, CoreStore, DirectoryStore, PoolStats, StoreError};
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};

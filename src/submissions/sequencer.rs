@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::log::batch::{Batch, Outcome, PendingEnvelope};
+use crate::log::batch::{Appended, Batch, Outcome, PendingEnvelope, Sealer};
 use crate::log::receipt::{leaf_data, Signer};
 use crate::storage::{now_micros, Store, StoreError};
 
@@ -179,7 +179,7 @@ fn failure(e: &StoreError) -> SequencerError {
 
 /// Commits one batch and answers every waiter; whether the batch was stored.
 #[tracing::instrument(skip_all, fields(envelopes = jobs.len()))]
-async fn commit(jobs: Vec<Job>, store: &dyn Store, signer: &Signer) -> bool {
+async fn commit(jobs: Vec<Job>, store: &dyn Store, signer: &Arc<Signer>) -> bool {
     let accepted_at = now_micros(Utc::now());
     let (envelopes, replies): (Vec<_>, Vec<_>) =
         jobs.into_iter().map(|j| (j.envelope, j.reply)).unzip();
@@ -192,15 +192,13 @@ async fn commit(jobs: Vec<Job>, store: &dyn Store, signer: &Signer) -> bool {
                 .collect()
         })
         .collect();
-    let batch = Batch {
+    let batch = Arc::new(Batch {
         accepted_at,
         envelopes,
         leaves,
-    };
+    });
     let started = std::time::Instant::now();
-    let result = store
-        .append_batch(&batch, &|appended| signer.seal(&batch, appended))
-        .await;
+    let result = store.append_batch(batch, sealer(signer)).await;
     metrics::histogram!("sequencer_batch_seconds").record(started.elapsed().as_secs_f64());
     metrics::histogram!("sequencer_batch_envelopes").record(replies.len() as f64);
     match result {
@@ -219,4 +217,10 @@ async fn commit(jobs: Vec<Job>, store: &dyn Store, signer: &Signer) -> bool {
             false
         }
     }
+}
+
+/// The seal of the batches `signer` signs.
+pub(crate) fn sealer(signer: &Arc<Signer>) -> Arc<Sealer> {
+    let signer = Arc::clone(signer);
+    Arc::new(move |batch: &Batch, appended: &Appended| signer.seal(batch, appended))
 }

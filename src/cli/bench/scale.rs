@@ -57,12 +57,12 @@ pub async fn scale(args: ScaleBench) -> anyhow::Result<()> {
     let store = crate::storage::connect(&args.database_url).await?;
     store.migrate().await?;
     crate::seed::seed(store.as_ref(), None).await?;
-    let signer = Signer {
+    let signer = std::sync::Arc::new(Signer {
         key: KeyPair::generate(),
         origin: ORIGIN.into(),
         registry_did: format!("did:web:{DID_HOST}"),
         did_host: DID_HOST.into(),
-    };
+    });
     let mut issuer = fill::issuer(store.as_ref(), DID_HOST).await?;
     let real: Vec<Value> = (0..args.real)
         .map(|n| issuer.signed(n, PUBLIC_BASE))
@@ -234,7 +234,7 @@ const TYPE: &str = "律师执业证";
 async fn latency(
     args: &ScaleBench,
     store: &dyn crate::storage::Store,
-    signer: &Signer,
+    signer: &std::sync::Arc<Signer>,
     issuer: &mut fill::Issuer,
     cache: &StatusListCache,
     publisher: &Publisher<'_>,

@@ -135,19 +135,53 @@ macro_rules! multirow_writes {
             Ok((super::log::to_u64(size)?, heads, batch_receipts(conn, batch).await?))
         }
 
-        /// Everything an accepted batch stores, with multi-row inserts.
-        async fn write_batch(
+        /// What an accepted batch stores before it is sealed, with multi-row inserts: its
+        /// envelopes (their receipts still empty) and the issuers' heads, its items, leaves and
+        /// nodes, and the log's new size.
+        async fn write_unsealed(
             conn: &mut $conn,
             batch: &Batch,
             appended: &Appended,
             nodes: &[(NodeId, Hash)],
-            sealed: &Sealed,
         ) -> Result<(), StoreError> {
-            write_envelopes(conn, batch, appended, sealed).await?;
+            write_envelopes(conn, batch, appended).await?;
             write_items(conn, batch, appended).await?;
-            write_log(conn, batch, appended, nodes, sealed).await?;
+            write_log(conn, batch, appended, nodes).await?;
             sqlx::query("UPDATE log_state SET size = $1 WHERE id = 1")
                 .bind(super::log::to_i64(appended.size)?)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+
+        /// The rest, once the batch is sealed: the envelopes' receipts and the signed
+        /// checkpoint (the nodes were written before).
+        async fn write_sealed(
+            conn: &mut $conn,
+            batch: &Batch,
+            appended: &Appended,
+            _written: &[(NodeId, Hash)],
+            sealed: &Sealed,
+        ) -> Result<(), StoreError> {
+            let receipts: Vec<(&str, &str)> = appended
+                .envelopes
+                .iter()
+                .zip(&sealed.stored)
+                .map(|((i, _), receipt)| (batch.envelopes[*i].digest.as_str(), receipt.as_str()))
+                .collect();
+            for chunk in super::log::cached_chunks(&receipts) {
+                let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE envelopes SET receipt = r.column2 FROM (");
+                q.push_values(chunk, |mut b, (digest, receipt)| {
+                    b.push_bind(*digest).push_bind(*receipt);
+                });
+                q.push(") AS r WHERE envelopes.digest = r.column1");
+                q.build().execute(&mut *conn).await?;
+            }
+            sqlx::query("INSERT INTO checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(super::log::to_i64(appended.size)?)
+                .bind(&appended.root[..])
+                .bind(sealed.checkpoint.as_str())
+                .bind(batch.accepted_at)
                 .execute(&mut *conn)
                 .await?;
             Ok(())
@@ -202,31 +236,29 @@ macro_rules! multirow_writes {
             conn: &mut $conn,
             batch: &Batch,
             appended: &Appended,
-            sealed: &Sealed,
         ) -> Result<(), StoreError> {
             use super::log::to_i64;
             let mut heads: HashMap<&str, (i64, &str)> = HashMap::new();
-            for (chunk, receipts) in super::log::cached_chunks(&appended.envelopes)
-                .zip(super::log::cached_chunks(&sealed.stored))
-            {
+            for chunk in super::log::cached_chunks(&appended.envelopes) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO envelopes (digest, issuer, sequence, previous, document, receipt, \
                      accepted_at, first_leaf) ",
                 );
                 let mut rows = Vec::with_capacity(chunk.len());
-                for ((i, leaves), receipt) in chunk.iter().zip(receipts) {
+                for (i, leaves) in chunk {
                     let env = &batch.envelopes[*i];
                     let first = leaves.first().map_or(appended.size, |l| l.index);
-                    rows.push((env, receipt, to_i64(env.sequence)?, to_i64(first)?));
+                    rows.push((env, to_i64(env.sequence)?, to_i64(first)?));
                     heads.insert(env.issuer.as_str(), (to_i64(env.sequence)?, &env.digest));
                 }
-                q.push_values(rows, |mut b, (env, receipt, sequence, first)| {
+                // The receipt is set once the batch is sealed (`write_sealed`).
+                q.push_values(rows, |mut b, (env, sequence, first)| {
                     b.push_bind(env.digest.as_str())
                         .push_bind(env.issuer.as_str())
                         .push_bind(sequence)
                         .push_bind(env.previous.as_deref())
                         .push_bind(env.document.as_str())
-                        .push_bind(receipt.as_str())
+                        .push_bind("")
                         .push_bind(batch.accepted_at)
                         .push_bind(first);
                 });
@@ -337,13 +369,12 @@ macro_rules! multirow_writes {
             Ok(())
         }
 
-        /// Leaves, every node the append completed, and the signed checkpoint.
+        /// Leaves and every node the append completed.
         async fn write_log(
             conn: &mut $conn,
             batch: &Batch,
             appended: &Appended,
             nodes: &[(NodeId, Hash)],
-            sealed: &Sealed,
         ) -> Result<(), StoreError> {
             use super::log::to_i64;
             let mut leaves = Vec::new();
@@ -372,13 +403,6 @@ macro_rules! multirow_writes {
                 });
                 q.build().execute(&mut *conn).await?;
             }
-            sqlx::query("INSERT INTO checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(to_i64(appended.size)?)
-                .bind(&appended.root[..])
-                .bind(sealed.checkpoint.as_str())
-                .bind(batch.accepted_at)
-                .execute(&mut *conn)
-                .await?;
             Ok(())
         }
 

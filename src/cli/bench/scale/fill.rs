@@ -118,7 +118,7 @@ impl Issuer {
     pub async fn append(
         &mut self,
         store: &dyn Store,
-        signer: &Signer,
+        signer: &std::sync::Arc<Signer>,
         items: Vec<(PendingItem, LicenceChain)>,
     ) -> anyhow::Result<()> {
         let sequence = self.sequence + 1;
@@ -152,13 +152,13 @@ impl Issuer {
             .iter()
             .map(|item| leaf_data(&envelope, item, accepted_at))
             .collect()];
-        let batch = Batch {
+        let batch = std::sync::Arc::new(Batch {
             accepted_at,
             envelopes: vec![envelope],
             leaves,
-        };
+        });
         let outcome = store
-            .append_batch(&batch, &|appended| signer.seal(&batch, appended))
+            .append_batch(batch, crate::submissions::sequencer::sealer(signer))
             .await?;
         anyhow::ensure!(
             matches!(outcome.first(), Some(Outcome::Accepted(_))),
