@@ -237,7 +237,7 @@ pub fn status(
         digest,
         previous: head.to_owned(),
         document: Packed::pack(
-            &json!({
+            json!({
                 "licence": urn, "action": action.as_str(), "reason": "bench",
                 "effectiveFrom": "2026-06-01T00:00:00Z", "previous": head,
             })
