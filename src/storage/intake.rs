@@ -158,7 +158,7 @@ macro_rules! multirow_intake {
             bases: &[String],
         ) -> Result<HashMap<String, LicenceChain>, StoreError> {
             let mut chains = HashMap::new();
-            for chunk in bases.chunks($crate::storage::log::INSERT_CHUNK) {
+            for chunk in bases.chunks($crate::storage::rows::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "SELECT h.base, h.id, h.digest, h.status, h.last_event, l.holder, l.jurisdiction \
                      FROM licence_heads h JOIN licences l ON l.id = h.id WHERE h.base IN (",
@@ -183,7 +183,7 @@ macro_rules! multirow_intake {
             ids: &[&LicenceId],
         ) -> Result<HashSet<LicenceId>, StoreError> {
             let mut found = HashSet::new();
-            for chunk in ids.chunks($crate::storage::log::INSERT_CHUNK) {
+            for chunk in ids.chunks($crate::storage::rows::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new("SELECT id FROM licences WHERE id IN (");
                 let mut list = q.separated(", ");
                 for id in chunk {

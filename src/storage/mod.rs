@@ -29,6 +29,7 @@ mod authorisations;
 mod intake;
 #[macro_use]
 mod log;
+mod rows;
 #[macro_use]
 mod status_bits;
 #[macro_use]

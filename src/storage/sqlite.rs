@@ -87,7 +87,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             // The writer's multi-row inserts are up to seven statements a table
-            // (`log::cached_chunks`), beside the frontier's and proofs' node reads.
+            // (`rows::cached_chunks`), beside the frontier's and proofs' node reads.
             .statement_cache_capacity(256)
             .foreign_keys(true);
         let parent = options.get_filename().parent().map(Path::to_path_buf);

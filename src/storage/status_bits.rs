@@ -127,7 +127,7 @@ macro_rules! status_bits_store {
             let bits =
                 $crate::storage::status_bits::set_bits(&versions, &heads, &slots, &purposes)?;
             // Every bit of these slots is dropped, then those the heads call for now are set.
-            for part in slots.chunks($crate::storage::log::INSERT_CHUNK) {
+            for part in slots.chunks($crate::storage::rows::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "DELETE FROM status_bits WHERE (list_id, idx) IN ",
                 );
@@ -136,7 +136,7 @@ macro_rules! status_bits_store {
                 });
                 q.build().persistent(false).execute(&mut *conn).await?;
             }
-            for part in bits.chunks($crate::storage::log::INSERT_CHUNK) {
+            for part in bits.chunks($crate::storage::rows::INSERT_CHUNK) {
                 let mut q =
                     sqlx::QueryBuilder::<$db>::new("INSERT INTO status_bits (list_id, idx, kind) ");
                 q.push_values(part, |mut b, (id, idx, kind)| {

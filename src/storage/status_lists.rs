@@ -136,7 +136,7 @@ macro_rules! status_list_store {
                 })
                 .collect();
             let mut taken = std::collections::HashSet::new();
-            for chunk in named.chunks($crate::storage::log::INSERT_CHUNK) {
+            for chunk in named.chunks($crate::storage::rows::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "SELECT list_id, idx FROM status_slots WHERE (list_id, idx) IN ",
                 );
@@ -175,7 +175,7 @@ macro_rules! status_list_store {
             K: Copy + sqlx::Encode<'k, $db> + sqlx::Type<$db> + Send + 'k,
         {
             let mut rows = Vec::new();
-            for part in keys.chunks($crate::storage::log::INSERT_CHUNK) {
+            for part in keys.chunks($crate::storage::rows::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(select);
                 q.push(" IN (");
                 let mut list = q.separated(", ");
@@ -257,7 +257,7 @@ macro_rules! status_list_store {
                     lists.insert(key, id);
                 }
             }
-            for chunk in rows.chunks($crate::storage::log::INSERT_CHUNK) {
+            for chunk in rows.chunks($crate::storage::rows::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO status_slots (list_id, idx, leaf_index) ",
                 );

@@ -52,7 +52,7 @@ macro_rules! verify_store {
                 ids: &[LicenceId],
             ) -> Result<HashMap<LicenceId, $crate::storage::verify::LicenceStanding>, StoreError> {
                 let mut found = HashMap::with_capacity(ids.len());
-                for chunk in ids.chunks($crate::storage::log::INSERT_CHUNK) {
+                for chunk in ids.chunks($crate::storage::rows::INSERT_CHUNK) {
                     let mut q = sqlx::QueryBuilder::new(
                         "SELECT l.id, l.digest, l.leaf_index, f.leaf_hash, h.id AS head, h.status, \
                          hl.valid_from AS head_valid_from, hl.valid_until AS head_valid_until, \

@@ -1,121 +1,12 @@
-//! The backend-typed SQL of [`log_store!`]: reading nodes and decoding rows on both backends
-//! (`log_helpers!`), and on SQLite reading heads and receipts under the lock and writing
+//! The SQLite side of [`log_store!`]: reading heads and receipts under the lock and writing
 //! envelopes, items and the tree with multi-row inserts (`multirow_writes!`; PostgreSQL's are
-//! in `pg.rs`).
+//! in `pg.rs`, the node reads both share in `read.rs`).
 //!
 //! A multi-row statement's text depends on its row count. The batch's inserts go in chunks of
-//! a few fixed sizes ([`cached_chunks`](crate::storage::log::cached_chunks): at most seven texts a
+//! a few fixed sizes ([`cached_chunks`](crate::storage::rows::cached_chunks): at most seven texts a
 //! table), each prepared once on the writer's connection: parsing them again for every batch
 //! took an eighth of SQLite's time on the write path. Reads of a batch's own rows, whose counts
-//! vary freely, run unprepared (`persistent(false)`). Node reads of up to 64 nodes (the
-//! frontier, one proof) stay cached.
-
-/// Backend-typed helpers of [`log_store!`] both backends share: `$conn` is the backend's
-/// connection type.
-macro_rules! log_helpers {
-    ($store:ty, $db:ty, $conn:ty, $row:ty) => {
-        /// The nodes asked for, in one query (one per thousand).
-        async fn fetch_nodes(
-            conn: &mut $conn,
-            ids: &[NodeId],
-        ) -> Result<HashMap<NodeId, Hash>, StoreError> {
-            let mut nodes = HashMap::with_capacity(ids.len());
-            for chunk in ids.chunks(super::log::INSERT_CHUNK) {
-                // Level 0 is the leaf hash, kept once, in `log_leaves` (a proof or the frontier
-                // needs at most one or two of them); the rest are in `log_nodes`.
-                let (leaves, inner): (Vec<&NodeId>, Vec<&NodeId>) =
-                    chunk.iter().partition(|id| id.level == 0);
-                let mut q = sqlx::QueryBuilder::<$db>::new("");
-                if !leaves.is_empty() {
-                    q.push(
-                        "SELECT CAST(0 AS BIGINT) AS level, idx, leaf_hash AS hash \
-                         FROM log_leaves WHERE idx IN (",
-                    );
-                    let mut list = q.separated(", ");
-                    for id in &leaves {
-                        list.push_bind(i64::try_from(id.index).unwrap_or(i64::MAX));
-                    }
-                    q.push(")");
-                }
-                if !leaves.is_empty() && !inner.is_empty() {
-                    q.push(" UNION ALL ");
-                }
-                if !inner.is_empty() {
-                    q.push("SELECT level, idx, hash FROM log_nodes WHERE (level, idx) IN ");
-                    q.push_tuples(&inner, |mut b, id| {
-                        b.push_bind(i64::from(id.level));
-                        b.push_bind(i64::try_from(id.index).unwrap_or(i64::MAX));
-                    });
-                }
-                // The sequencer's frontier and one proof need at most 64 nodes: those few
-                // shapes stay prepared; larger reads (many proofs at once) would each add a
-                // statement to the connection's cache.
-                let keep = chunk.len() <= 64;
-                for row in q.build().persistent(keep).fetch_all(&mut *conn).await? {
-                    let level: i64 = row.try_get("level")?;
-                    let id = NodeId {
-                        level: u8::try_from(level).map_err(StoreError::corrupt)?,
-                        index: super::log::to_u64(row.try_get("idx")?)?,
-                    };
-                    nodes.insert(id, super::log::hash_from(row.try_get("hash")?)?);
-                }
-            }
-            Ok(nodes)
-        }
-
-        pub(super) fn decode_chain(row: &$row) -> Result<LicenceChain, StoreError> {
-            let status: String = row.try_get("status")?;
-            Ok(LicenceChain {
-                base: row.try_get("base")?,
-                head: row
-                    .try_get::<String, _>("id")?
-                    .parse()
-                    .map_err(StoreError::corrupt)?,
-                head_digest: row.try_get("digest")?,
-                state: LicenceState::parse(&status)
-                    .ok_or_else(|| StoreError::corrupt(format!("licence status {status:?}")))?,
-                last_event: row.try_get("last_event")?,
-                holder: super::issuers::stored(&row.try_get::<String, _>("holder")?)?,
-                jurisdiction: super::issuers::stored(&row.try_get::<String, _>("jurisdiction")?)?,
-            })
-        }
-
-        fn decode_licence(row: &$row) -> Result<StoredLicence, StoreError> {
-            let document = $crate::log::packed::unpack(row.try_get("document")?)
-                .map_err(StoreError::corrupt)?;
-            Ok(StoredLicence {
-                id: row
-                    .try_get::<String, _>("id")?
-                    .parse()
-                    .map_err(StoreError::corrupt)?,
-                digest: row.try_get("digest")?,
-                document: serde_json::from_str(&document).map_err(StoreError::corrupt)?,
-                envelope: row.try_get("envelope")?,
-                leaf_index: super::log::to_u64(row.try_get("leaf_index")?)?,
-                accepted_at: row.try_get("accepted_at")?,
-            })
-        }
-
-        fn decode_event(row: &$row) -> Result<StoredEvent, StoreError> {
-            let action: String = row.try_get("action")?;
-            Ok(StoredEvent {
-                licence: row
-                    .try_get::<String, _>("licence")?
-                    .parse()
-                    .map_err(StoreError::corrupt)?,
-                action: StatusAction::parse(&action)
-                    .ok_or_else(|| StoreError::corrupt(format!("status action {action:?}")))?,
-                reason: row.try_get("reason")?,
-                effective_from: row.try_get("effective_from")?,
-                digest: row.try_get("digest")?,
-                previous: row.try_get("previous")?,
-                envelope: row.try_get("envelope")?,
-                leaf_index: super::log::to_u64(row.try_get("leaf_index")?)?,
-                accepted_at: row.try_get("accepted_at")?,
-            })
-        }
-    };
-}
+//! vary freely, run unprepared (`persistent(false)`).
 
 /// The SQLite side of [`log_store!`]: reads and writes of a batch as multi-row statements (one
 /// per table), which on an in-process database cost no round trips. `$db` and `$conn` are the
@@ -169,7 +60,7 @@ macro_rules! multirow_writes {
                 .zip(&sealed.stored)
                 .map(|((i, _), receipt)| (batch.envelopes[*i].digest.as_str(), receipt.as_str()))
                 .collect();
-            for chunk in super::log::cached_chunks(&receipts) {
+            for chunk in super::rows::cached_chunks(&receipts) {
                 let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE envelopes SET receipt = r.column2 FROM (");
                 q.push_values(chunk, |mut b, (digest, receipt)| {
                     b.push_bind(*digest).push_bind(*receipt);
@@ -239,7 +130,7 @@ macro_rules! multirow_writes {
         ) -> Result<(), StoreError> {
             use super::log::to_i64;
             let mut heads: HashMap<&str, (i64, &str)> = HashMap::new();
-            for chunk in super::log::cached_chunks(&appended.envelopes) {
+            for chunk in super::rows::cached_chunks(&appended.envelopes) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO envelopes (digest, issuer, sequence, previous, document, receipt, \
                      accepted_at, first_leaf) ",
@@ -265,7 +156,7 @@ macro_rules! multirow_writes {
                 q.build().execute(&mut *conn).await?;
             }
             let heads: Vec<_> = heads.into_iter().collect();
-            for chunk in super::log::cached_chunks(&heads) {
+            for chunk in super::rows::cached_chunks(&heads) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO issuer_heads (issuer, sequence, digest) ",
                 );
@@ -303,7 +194,7 @@ macro_rules! multirow_writes {
                     chains.insert(chain.base.as_str(), chain);
                 }
             }
-            for chunk in super::log::cached_chunks(&licences) {
+            for chunk in super::rows::cached_chunks(&licences) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO licences (id, base, version, issuer, type_code, schema_version, \
                      holder, jurisdiction, valid_from, valid_until, digest, document, envelope, \
@@ -329,7 +220,7 @@ macro_rules! multirow_writes {
                 q.build().execute(&mut *conn).await?;
             }
             let chains: Vec<&LicenceChain> = chains.into_values().collect();
-            for chunk in super::log::cached_chunks(&chains) {
+            for chunk in super::rows::cached_chunks(&chains) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO licence_heads (base, id, digest, status, last_event) ",
                 );
@@ -346,7 +237,7 @@ macro_rules! multirow_writes {
                 );
                 q.build().execute(&mut *conn).await?;
             }
-            for chunk in super::log::cached_chunks(&events) {
+            for chunk in super::rows::cached_chunks(&events) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO status_events (base, licence, action, reason, effective_from, \
                      digest, previous, document, envelope, leaf_index, accepted_at) ",
@@ -383,7 +274,7 @@ macro_rules! multirow_writes {
                     leaves.push((to_i64(leaf.index)?, &leaf.hash, data.as_str()));
                 }
             }
-            for chunk in super::log::cached_chunks(&leaves) {
+            for chunk in super::rows::cached_chunks(&leaves) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO log_leaves (idx, leaf_hash, data) ",
                 );
@@ -396,7 +287,7 @@ macro_rules! multirow_writes {
                 .iter()
                 .map(|(id, hash)| Ok((i64::from(id.level), to_i64(id.index)?, hash)))
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            for chunk in super::log::cached_chunks(&nodes) {
+            for chunk in super::rows::cached_chunks(&nodes) {
                 let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO log_nodes (level, idx, hash) ");
                 q.push_values(chunk, |mut b, (level, idx, hash)| {
                     b.push_bind(*level).push_bind(*idx).push_bind(&hash[..]);
