@@ -61,6 +61,7 @@ impl Intake {
                 (Parsed::Licence(claims, body), Some(Verified { signed, document })) => {
                     let signed = signed?;
                     self.window.check(signed.created, now)?;
+                    let claims = claims.signed_as(signed.digest);
                     self.check_licence(claims, body, document, facts, by, signed.created)
                 }
                 (Parsed::Status(claims, body), _) => {
@@ -245,7 +246,8 @@ pub(super) fn named_slots(parsed: &[Result<Parsed<'_>, ItemError>]) -> Vec<Statu
         .collect()
 }
 
-/// An item whose shape is right.
+/// An item whose shape is right. A licence's claims have no digest until its proof is checked
+/// ([`licence::parse_before_proof`]).
 pub(super) enum Parsed<'a> {
     Licence(LicenceClaims, &'a Value),
     Status(StatusClaims, &'a Value),
@@ -253,7 +255,10 @@ pub(super) enum Parsed<'a> {
 
 pub(super) fn parse_item<'a>(item: &'a Value, by: &Submitter<'_>) -> Result<Parsed<'a>, ItemError> {
     match item_kind(item)? {
-        ("licence", body) => Ok(Parsed::Licence(licence::parse(body, by)?, body)),
+        ("licence", body) => Ok(Parsed::Licence(
+            licence::parse_before_proof(body, by)?,
+            body,
+        )),
         (_, body) => Ok(Parsed::Status(status::parse(body)?, body)),
     }
 }
