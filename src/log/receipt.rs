@@ -120,7 +120,7 @@ impl Signer {
                     "treeSize": appended.size,
                     "items": items,
                 });
-                let signed = self.sign(&receipt, batch.accepted_at);
+                let signed = self.sign(receipt, batch.accepted_at);
                 let full = signed.to_string();
                 (full, stored_form(signed))
             })
@@ -153,11 +153,11 @@ impl Signer {
         .unwrap_or_default()
     }
 
-    fn sign(&self, document: &Value, at: DateTime<Utc>) -> Value {
+    fn sign(&self, document: Value, at: DateTime<Utc>) -> Value {
         let options = ProofOptions::assertion(self.verification_method(), at);
         // Invariant: the receipt is an object without a proof and the options carry no
         // @context, the only inputs `sign` refuses.
-        proof::sign(document, &self.key, &options).unwrap_or_else(|_| document.clone())
+        proof::sign_owned(document, &self.key, &options).expect("a receipt signs")
     }
 }
 
