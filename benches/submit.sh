@@ -6,6 +6,8 @@
 #   usage: bash benches/submit.sh RUNS BINARY [BINARY…]
 # The bench's arguments go in BENCH_ARGS (default: 4 issuers × 25 envelopes of 100, 4 at once);
 # the one-licence case: BENCH_ARGS="--issuers 16 --licences-per-envelope 1 --envelopes 600 --concurrency 16".
+# CLIENT=BINARY runs `bench submit` from that binary against every server (the same load
+# generator and baselines for all), instead of each binary's own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:?runs}
@@ -32,7 +34,7 @@ for i in $(seq 1 "$runs"); do
       kill -0 "$pid" 2>/dev/null || { echo "service died:"; cat "$dir/log"; exit 1; }
     done
     # shellcheck disable=SC2086
-    report=$("$bin" bench submit --registry-url "http://127.0.0.1:$port" --admin-token "$token" $args --json)
+    report=$("${CLIENT:-$bin}" bench submit --registry-url "http://127.0.0.1:$port" --admin-token "$token" $args --json)
     kill "$pid"; wait "$pid" 2>/dev/null || true
     rm -rf "$dir"
     [[ -n "$db" ]] && psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE $name" postgres

@@ -68,6 +68,16 @@ impl Baselines {
         })
     }
 
+    /// The mean of two measurements, each baseline apart (`bench submit`: one before its load,
+    /// one after).
+    pub fn mean_with(&self, other: &Self) -> Self {
+        Self {
+            naive: (self.naive + other.naive) / 2,
+            signature: (self.signature + other.signature) / 2,
+            batch: (self.batch + other.batch) / 2,
+        }
+    }
+
     /// Licences per second the naive pipeline verifies on one core.
     pub fn naive_per_second(&self) -> f64 {
         per_second(self.naive)
