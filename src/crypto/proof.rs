@@ -22,9 +22,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
 use crate::crypto::comb::KeyTable;
-use crate::crypto::digest::{multibase_of, sha256};
-use crate::crypto::jcs::{canonicalize, canonicalize_signed, canonicalize_without};
-use crate::crypto::keys::KeyPair;
+use crate::crypto::digest::multibase_of;
+use crate::crypto::jcs::canonicalize_signed;
 use crate::crypto::strict_json::Member as _;
 
 /// The proof `type` this module produces and accepts.
@@ -214,61 +213,6 @@ impl PreparedProof {
     }
 }
 
-/// Signs `document` and returns it with a `proof` member appended.
-pub fn sign(document: &Value, key: &KeyPair, options: &ProofOptions) -> Result<Value, ProofError> {
-    sign_owned(document.clone(), key, options)
-}
-
-/// [`sign`], for a caller done with `document`: the proof is appended to it, without a copy
-/// (a registry receipt of 100 licences is about 100 KB of JSON).
-pub fn sign_owned(
-    document: Value,
-    key: &KeyPair,
-    options: &ProofOptions,
-) -> Result<Value, ProofError> {
-    let Value::Object(mut fields) = document else {
-        return Err(ProofError::DocumentNotObject);
-    };
-    if fields.contains_key("proof") {
-        return Err(ProofError::AlreadySigned);
-    }
-    let mut proof = Map::new();
-    proof.insert("type".into(), PROOF_TYPE.into());
-    proof.insert("cryptosuite".into(), CRYPTOSUITE.into());
-    proof.insert("created".into(), options.created.clone().into());
-    proof.insert(
-        "verificationMethod".into(),
-        options.verification_method.clone().into(),
-    );
-    proof.insert("proofPurpose".into(), options.proof_purpose.clone().into());
-    if let Some(context) = options.context.as_ref().or(fields.member("@context")) {
-        proof.insert("@context".into(), context.clone());
-    }
-    check_config(&fields, &proof)?;
-
-    let message = {
-        let mut out = [0u8; 64];
-        out[..32].copy_from_slice(&sha256(&canonicalize(&Value::Object(proof.clone()))));
-        out[32..].copy_from_slice(&sha256(&canonicalize_without(&fields, "proof")));
-        out
-    };
-    let signature = key.sign(&message);
-    let proof_value = format!("z{}", bs58::encode(signature.to_bytes()).into_string());
-    proof.insert("proofValue".into(), proof_value.into());
-    fields.insert("proof".into(), Value::Object(proof));
-    Ok(Value::Object(fields))
-}
-
-/// hashData for an unsecured document (one without `proof`) and a proof
-/// config (the proof without `proofValue`): the SHA-256 of the JCS form of
-/// each, proof config first.
-pub fn hash_data(unsecured_document: &Value, proof_config: &Value) -> [u8; 64] {
-    let mut out = [0u8; 64];
-    out[..32].copy_from_slice(&sha256(&canonicalize(proof_config)));
-    out[32..].copy_from_slice(&sha256(&canonicalize(unsecured_document)));
-    out
-}
-
 /// Checks the proof's shape and computes the signed message, leaving key
 /// resolution and the signature check to the caller.
 pub fn prepare(document: &Value) -> Result<PreparedProof, ProofError> {
@@ -398,6 +342,10 @@ fn decode_proof_value(proof_value: &str) -> Result<Signature, ProofError> {
         .ok_or(ProofError::ProofValueEncoding)?;
     Ok(Signature::from_bytes(&bytes))
 }
+
+mod sign;
+
+pub use sign::{hash_data, sign, sign_owned};
 
 #[cfg(test)]
 mod refusals;

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::tests::{code_of, did_key, json, w3c_options};
 use super::*;
+use crate::crypto::keys::KeyPair;
 
 #[test]
 fn each_malformed_proof_fails_with_its_own_code() {

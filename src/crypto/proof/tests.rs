@@ -6,6 +6,9 @@ use ed25519_dalek::SigningKey;
 use serde_json::json;
 
 use super::*;
+use crate::crypto::digest::sha256;
+use crate::crypto::jcs::canonicalize;
+use crate::crypto::keys::KeyPair;
 use crate::crypto::multikey::{decode_private, resolve_did_key};
 use crate::crypto::strict_json;
 
