@@ -21,7 +21,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked --version '^0.13'
 fi
 
-targets=(strict_json jcs envelope licence proof qr checkpoint keys identifiers)
+targets=(strict_json jcs envelope licence proof qr checkpoint keys identifiers packed)
 cd fuzz
 cargo fuzz build "$build" -s none
 ./seed.sh >/dev/null

@@ -110,6 +110,11 @@ fn main() {
         let body = payload.strip_prefix(qr::OFFLINE_PREFIX).unwrap();
         let deflated = qr::base45::decode(body).expect("own base45");
         corpus.put("qr", &format!("deflate-{i}.bin"), [b"\x01".as_slice(), &deflated].concat());
+        // A stored row in each form: a DEFLATE stream of the offline payload is form 1's body.
+        let compact = serde_json::to_vec(&signed).unwrap();
+        corpus.put("packed", &format!("form2-{i}.bin"), elicence::log::packed::Packed::pack(&compact).as_bytes());
+        corpus.put("packed", &format!("form1-{i}.bin"), [b"\x01".as_slice(), &deflated].concat());
+        corpus.put("packed", &format!("text-{i}.json"), &compact);
         let digest = elicence::crypto::digest::digest_value(&signed);
         let receipt = elicence::log::registration::for_digest(
             key.signing_key(), "registry.example/log", &digest, i as u64, created,
