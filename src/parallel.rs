@@ -6,6 +6,29 @@
 
 use std::num::NonZeroUsize;
 
+/// The nice value of the threads that answer requests ([`yield_to_writer`]).
+pub const REQUEST_NICE: i32 = 10;
+
+/// Lowers this thread's scheduling priority to [`REQUEST_NICE`], for the threads that answer
+/// requests (actix's workers) and the threads they start ([`map_with`]'s, which inherit it).
+///
+/// Every accepted envelope waits for the single writer (the sequencer's thread, its database
+/// connection's thread and the batch's signatures), which keeps the default priority. On a
+/// machine whose cores are all busy checking envelopes, the writer otherwise gets only its
+/// share of them, so its batches take several times their CPU time and every submitter waits
+/// on it (`bench submit`, BENCHMARKS.md). Lower-priority threads still get every core the
+/// writer leaves idle, and the writer has work only when they have fed it. Linux only (nice
+/// is a per-thread attribute there); elsewhere, or if the call fails, nothing changes.
+pub fn yield_to_writer() {
+    #[cfg(target_os = "linux")]
+    {
+        let this = rustix::thread::gettid();
+        if let Err(e) = rustix::process::setpriority_process(Some(this), REQUEST_NICE) {
+            tracing::debug!(error = %e, "this worker's priority could not be lowered");
+        }
+    }
+}
+
 /// Most threads one call uses, the caller's included.
 const MAX_THREADS: usize = 4;
 

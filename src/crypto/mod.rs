@@ -14,4 +14,5 @@ pub mod key_tables;
 pub mod keys;
 pub mod multikey;
 pub mod proof;
+pub mod sign_many;
 pub mod strict_json;

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use super::batch::{Appended, AppendedLeaf, Batch, PendingEnvelope, PendingItem, Sealed};
 use super::checkpoint::Checkpoint;
 use super::merkle::Hash;
-use super::registration::for_digest;
+use super::registration::{for_digest, Registration};
 use crate::crypto::jcs::canonicalize;
 use crate::crypto::keys::KeyPair;
 use crate::crypto::proof::{self, ProofOptions};
@@ -70,9 +70,13 @@ impl Signer {
             })
             .collect();
         let parallel = licences.len() >= PARALLEL_FROM;
-        let registrations = crate::parallel::map(&licences, parallel, |(digest, leaf)| {
-            self.registration(digest, *leaf, batch.accepted_at)
-        });
+        let chunks: Vec<&[(&str, u64)]> = licences.chunks(SIGNED_TOGETHER).collect();
+        let registrations: Vec<String> = crate::parallel::map(&chunks, parallel, |chunk| {
+            self.registrations(chunk, batch.accepted_at)
+        })
+        .into_iter()
+        .flatten()
+        .collect();
         // Where each envelope's registrations start.
         let mut starts = Vec::with_capacity(appended.envelopes.len());
         let mut next = 0;
@@ -153,6 +157,37 @@ impl Signer {
         .unwrap_or_default()
     }
 
+    /// The registration receipts of licence versions accepted together, each `(digest, leaf
+    /// index)` as [`registration`](Self::registration) gives it, signed together
+    /// ([`Registration::sign_all`]).
+    pub fn registrations(
+        &self,
+        versions: &[(&str, u64)],
+        accepted_at: DateTime<Utc>,
+    ) -> Vec<String> {
+        // Invariant: intake computed the digests, so they parse; one that did not would get
+        // an empty receipt, as `registration` gives it.
+        let digests: Vec<Option<[u8; 32]>> = versions
+            .iter()
+            .map(|(digest, _)| crate::crypto::digest::parse_multibase_sha256(digest).ok())
+            .collect();
+        let signable: Vec<([u8; 32], u64)> = digests
+            .iter()
+            .zip(versions)
+            .filter_map(|(raw, (_, leaf))| raw.map(|raw| (raw, *leaf)))
+            .collect();
+        let mut signed =
+            Registration::sign_all(self.key.signing_key(), &self.origin, &signable, accepted_at)
+                .into_iter();
+        digests
+            .iter()
+            .map(|raw| match raw {
+                Some(_) => signed.next().map(|r| r.encode()).unwrap_or_default(),
+                None => String::new(),
+            })
+            .collect()
+    }
+
     fn sign(&self, document: Value, at: DateTime<Utc>) -> Value {
         let options = ProofOptions::assertion(self.verification_method(), at);
         // Invariant: the receipt is an object without a proof and the options carry no
@@ -165,6 +200,10 @@ impl Signer {
 /// it, starting a thread costs more than it saves (a registration receipt is one Ed25519
 /// signature, about 13 µs; a thread's start and join about 30 µs).
 const PARALLEL_FROM: usize = 32;
+
+/// Registration receipts signed together ([`Signer::registrations`]): one field inversion for
+/// each of these, where one a signature took about a fifth of its time.
+const SIGNED_TOGETHER: usize = 32;
 
 /// A signed receipt as the store keeps it: without its `checkpoint` (the note signed for its
 /// tree size, kept once per batch in the `checkpoints` table), each item reduced to what no
@@ -303,6 +342,38 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registrations_signed_together_match_each_alone_in_order() {
+        let signer = Signer {
+            key: KeyPair::generate(),
+            origin: "registry.test/log".into(),
+            registry_did: "did:web:registry.test".into(),
+            did_host: "registry.test".into(),
+        };
+        let at = DateTime::from_timestamp_micros(1_796_000_000_123_456).unwrap();
+        let digests: Vec<String> = (0..70u8)
+            .map(|i| crate::crypto::digest::multibase_sha256(&[i]))
+            .collect();
+        let mut versions: Vec<(&str, u64)> = digests
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.as_str(), i as u64))
+            .collect();
+        // A digest that does not parse (never from intake) gets an empty receipt in its place.
+        versions.insert(3, ("not a digest", 99));
+        let together = signer.registrations(&versions, at);
+        assert_eq!(together.len(), versions.len());
+        for ((digest, leaf), receipt) in versions.iter().zip(&together) {
+            assert_eq!(
+                *receipt,
+                signer.registration(digest, *leaf, at),
+                "leaf {leaf}"
+            );
+        }
+        assert_eq!(together[3], "");
+        assert!(!together[4].is_empty());
+    }
 
     #[test]
     fn a_stored_receipt_gets_its_items_back_in_place() {

@@ -79,6 +79,37 @@ impl Registration {
         receipt
     }
 
+    /// The receipts of many licence versions accepted together, each `(digest, leaf index)`
+    /// as [`sign`](Self::sign) gives it, with one field inversion for all the signatures
+    /// ([`crate::crypto::sign_many`]).
+    pub fn sign_all(
+        key: &SigningKey,
+        origin: &str,
+        versions: &[([u8; 32], u64)],
+        accepted_at: DateTime<Utc>,
+    ) -> Vec<Self> {
+        let key_hash = key_hash(origin, &key.verifying_key());
+        let mut receipts: Vec<Self> = versions
+            .iter()
+            .map(|&(_, leaf_index)| Self {
+                key_hash,
+                leaf_index,
+                accepted_micros: accepted_at.timestamp_micros(),
+                signature: [0; 64],
+            })
+            .collect();
+        let messages: Vec<Vec<u8>> = receipts
+            .iter()
+            .zip(versions)
+            .map(|(receipt, (digest, _))| receipt.message(origin, digest))
+            .collect();
+        let signatures = crate::crypto::sign_many::sign_many(key, &messages);
+        for (receipt, signature) in receipts.iter_mut().zip(signatures) {
+            receipt.signature = signature;
+        }
+        receipts
+    }
+
     /// When the registry accepted the licence version.
     pub fn accepted_at(&self) -> Option<DateTime<Utc>> {
         DateTime::from_timestamp_micros(self.accepted_micros)
@@ -247,6 +278,22 @@ mod tests {
         );
         // Deterministic: the registry re-derives the same bytes from the stored row.
         assert_eq!(receipt(&key).to_bytes(), r.to_bytes());
+    }
+
+    #[test]
+    fn receipts_signed_together_are_the_ones_signed_one_by_one() {
+        let key = KeyPair::generate();
+        let at = Utc.with_ymd_and_hms(2026, 12, 5, 6, 30, 0).unwrap();
+        let versions: Vec<([u8; 32], u64)> =
+            (0..40u8).map(|i| ([i; 32], 1000 + u64::from(i))).collect();
+        let together = Registration::sign_all(key.signing_key(), ORIGIN, &versions, at);
+        assert_eq!(together.len(), versions.len());
+        for (receipt, (digest, leaf)) in together.iter().zip(&versions) {
+            let alone = Registration::sign(key.signing_key(), ORIGIN, digest, *leaf, at);
+            assert_eq!(receipt.to_bytes(), alone.to_bytes());
+            assert_eq!(receipt.verify(&key.verifying_key(), ORIGIN, digest), Ok(()));
+        }
+        assert!(Registration::sign_all(key.signing_key(), ORIGIN, &[], at).is_empty());
     }
 
     #[test]
