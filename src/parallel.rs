@@ -6,25 +6,34 @@
 
 use std::num::NonZeroUsize;
 
-/// The nice value of the threads that answer requests ([`yield_to_writer`]).
-pub const REQUEST_NICE: i32 = 10;
+/// The nice value of the threads that check envelopes (`submissions::checks`,
+/// [`Spread::CoresBelowWriter`]).
+pub const CHECK_NICE: i32 = 10;
 
-/// Lowers this thread's scheduling priority to [`REQUEST_NICE`], for the threads that answer
-/// requests (actix's workers) and the threads they start ([`map_with`]'s, which inherit it).
-///
-/// Every accepted envelope waits for the single writer (the sequencer's thread, its database
-/// connection's thread and the batch's signatures), which keeps the default priority. On a
-/// machine whose cores are all busy checking envelopes, the writer otherwise gets only its
-/// share of them, so its batches take several times their CPU time and every submitter waits
-/// on it (`bench submit`, BENCHMARKS.md). Lower-priority threads still get every core the
-/// writer leaves idle, and the writer has work only when they have fed it. Linux only (nice
-/// is a per-thread attribute there); elsewhere, or if the call fails, nothing changes.
-pub fn yield_to_writer() {
+/// Where [`map_with`] runs its items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spread {
+    /// All on this thread.
+    Here,
+    /// In contiguous chunks on up to as many threads as the machine has cores, this one among
+    /// them.
+    Cores,
+    /// As [`Cores`](Self::Cores), but each chunk on a thread of its own that first lowers its
+    /// scheduling priority to [`CHECK_NICE`], while this one waits: the signature checks of an
+    /// envelope's items, which must not take the cores from the single writer, whichever thread
+    /// asks (`submissions::checks` explains why). Nice is a per-thread attribute on Linux;
+    /// elsewhere, or if the call fails, nothing changes.
+    CoresBelowWriter,
+}
+
+/// Lowers this thread's scheduling priority to [`CHECK_NICE`] (Linux; raising a nice value
+/// needs no privilege, and it cannot be lowered again without one).
+pub(crate) fn yield_to_writer() {
     #[cfg(target_os = "linux")]
     {
         let this = rustix::thread::gettid();
-        if let Err(e) = rustix::process::setpriority_process(Some(this), REQUEST_NICE) {
-            tracing::debug!(error = %e, "this worker's priority could not be lowered");
+        if let Err(e) = rustix::process::setpriority_process(Some(this), CHECK_NICE) {
+            tracing::debug!(error = %e, "a check thread's priority could not be lowered");
         }
     }
 }
@@ -32,12 +41,11 @@ pub fn yield_to_writer() {
 /// Most threads one call uses, the caller's included.
 const MAX_THREADS: usize = 4;
 
-/// `items` mapped by `f` in order, each thread with its own state from `init`: when `parallel`,
-/// in contiguous chunks on up to as many threads as the machine has cores (this one among
-/// them), else all on this thread. A panic on another thread is raised again on this one.
+/// `items` mapped by `f` in order, each thread with its own state from `init`, where `spread`
+/// says. A panic on another thread is raised again on this one.
 pub fn map_with<T, S, R>(
     items: &[T],
-    parallel: bool,
+    spread: Spread,
     init: impl Fn() -> S + Sync,
     f: impl Fn(&mut S, &T) -> R + Sync,
 ) -> Vec<R>
@@ -45,12 +53,11 @@ where
     T: Sync,
     R: Send,
 {
-    let threads = if parallel {
-        std::thread::available_parallelism()
+    let threads = match spread {
+        Spread::Here => 1,
+        Spread::Cores | Spread::CoresBelowWriter => std::thread::available_parallelism()
             .map_or(1, NonZeroUsize::get)
-            .min(MAX_THREADS)
-    } else {
-        1
+            .min(MAX_THREADS),
     };
     let run = |chunk: &[T]| {
         let mut state = init();
@@ -59,15 +66,26 @@ where
             .map(|item| f(&mut state, item))
             .collect::<Vec<R>>()
     };
-    if threads < 2 || items.len() < 2 {
+    if spread == Spread::Here || items.len() < 2 {
         return run(items);
     }
     let run = &run;
     let mut chunks = items.chunks(items.len().div_ceil(threads));
-    let here = chunks.next().unwrap_or_default();
+    // With `Cores`, this thread takes the first chunk itself.
+    let here = match spread {
+        Spread::Cores => chunks.next().unwrap_or_default(),
+        _ => &[],
+    };
     std::thread::scope(|scope| {
         let others: Vec<_> = chunks
-            .map(|chunk| scope.spawn(move || run(chunk)))
+            .map(|chunk| {
+                scope.spawn(move || {
+                    if spread == Spread::CoresBelowWriter {
+                        yield_to_writer();
+                    }
+                    run(chunk)
+                })
+            })
             .collect();
         let mut all = run(here);
         all.reserve(items.len() - all.len());
@@ -82,8 +100,8 @@ where
 }
 
 /// [`map_with`] without per-thread state.
-pub fn map<T: Sync, R: Send>(items: &[T], parallel: bool, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    map_with(items, parallel, || (), |(), item| f(item))
+pub fn map<T: Sync, R: Send>(items: &[T], spread: Spread, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    map_with(items, spread, || (), |(), item| f(item))
 }
 
 #[cfg(test)]
@@ -95,8 +113,13 @@ mod tests {
         for n in [0, 1, 2, 3, 7, 64, 1001] {
             let items: Vec<u64> = (0..n).collect();
             let expected: Vec<u64> = items.iter().map(|i| i * i).collect();
-            assert_eq!(map(&items, true, |i| i * i), expected, "{n} items");
-            assert_eq!(map(&items, false, |i| i * i), expected, "{n} items");
+            for spread in [Spread::Here, Spread::Cores, Spread::CoresBelowWriter] {
+                assert_eq!(
+                    map(&items, spread, |i| i * i),
+                    expected,
+                    "{n} items, {spread:?}"
+                );
+            }
         }
     }
 
@@ -106,7 +129,7 @@ mod tests {
         let items = vec![(); 100];
         let counts = map_with(
             &items,
-            true,
+            Spread::Cores,
             || 0usize,
             |seen, ()| {
                 *seen += 1;
@@ -121,11 +144,29 @@ mod tests {
         });
     }
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn checks_run_below_the_writer_and_the_caller_keeps_its_priority() {
+        let nice = || rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
+        let before = nice();
+        let items = vec![(); 64];
+        let seen = map(&items, Spread::CoresBelowWriter, |()| nice());
+        assert!(
+            seen.iter().all(|&n| n == CHECK_NICE.max(before)),
+            "{seen:?}"
+        );
+        assert_eq!(nice(), before);
+        // `Cores` leaves every thread at the caller's priority.
+        assert!(map(&items, Spread::Cores, |()| nice())
+            .iter()
+            .all(|&n| n == before));
+    }
+
     #[test]
     #[should_panic(expected = "item 90")]
     fn a_panic_elsewhere_is_raised_here() {
         let items: Vec<u32> = (0..100).collect();
-        map(&items, true, |&i| {
+        map(&items, Spread::Cores, |&i| {
             assert!(i != 90, "item 90");
             i
         });

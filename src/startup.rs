@@ -127,8 +127,6 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
     let limit = state.settings.body_limit;
     let prometheus = metrics::handle();
     let server = HttpServer::new(move || {
-        // Called once on each worker's own thread, as it starts.
-        crate::parallel::yield_to_writer();
         App::new()
             .wrap_fn(metrics::record)
             .wrap_fn(routes::verify_cache::invalidate_on_change)
@@ -197,6 +195,8 @@ async fn intake(
         ),
         status_lists: Default::default(),
         key_tables: Arc::new(KeyTables::new(KEY_TABLES)),
+        checks: crate::submissions::checks::CheckRuntime::start()
+            .context("starting the envelope check threads")?,
     })
 }
 

@@ -24,6 +24,7 @@ use super::registration::{for_digest, Registration};
 use crate::crypto::jcs::canonicalize;
 use crate::crypto::keys::KeyPair;
 use crate::crypto::proof::{self, ProofOptions};
+use crate::parallel::Spread;
 
 /// Who signs, and under which names.
 #[derive(Debug)]
@@ -69,9 +70,13 @@ impl Signer {
                 _ => None,
             })
             .collect();
-        let parallel = licences.len() >= PARALLEL_FROM;
+        let spread = if licences.len() >= PARALLEL_FROM {
+            Spread::Cores
+        } else {
+            Spread::Here
+        };
         let chunks: Vec<&[(&str, u64)]> = licences.chunks(SIGNED_TOGETHER).collect();
-        let registrations: Vec<String> = crate::parallel::map(&chunks, parallel, |chunk| {
+        let registrations: Vec<String> = crate::parallel::map(&chunks, spread, |chunk| {
             self.registrations(chunk, batch.accepted_at)
         })
         .into_iter()
@@ -91,7 +96,7 @@ impl Signer {
         let envelopes: Vec<(&(usize, Vec<AppendedLeaf>), usize)> =
             appended.envelopes.iter().zip(starts).collect();
         let receipts: (Vec<String>, Vec<String>) =
-            crate::parallel::map(&envelopes, parallel, |((i, leaves), start)| {
+            crate::parallel::map(&envelopes, spread, |((i, leaves), start)| {
                 let env = &batch.envelopes[*i];
                 let mut registered = registrations[*start..].iter();
                 let items: Vec<Value> = env

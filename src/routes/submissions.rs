@@ -54,18 +54,31 @@ pub async fn submit(
             code: "intake_busy",
             detail: "too many submissions are being checked; retry shortly".into(),
         })?;
-    let value = parse_body(&bytes, limit)?;
-    drop(bytes);
-    let authenticated = state
+    // The checks run below the writer's priority (`submissions::checks`); this worker only
+    // waits for them.
+    let checking = state.clone();
+    let accepted = state
         .intake
-        .authenticate(value, Utc::now())
+        .checks
+        .run(async move {
+            let intake = &checking.intake;
+            let value = parse_body(&bytes, limit)?;
+            drop(bytes);
+            let authenticated = intake
+                .authenticate(value, Utc::now())
+                .await
+                .map_err(refusal)?;
+            drop(slot);
+            intake
+                .accept(authenticated, Utc::now())
+                .await
+                .map_err(refusal)
+        })
         .await
-        .map_err(refusal)?;
-    drop(slot);
-    let (status, receipt) = match state.intake.accept(authenticated, Utc::now()).await {
-        Ok(Accepted::Created(receipt)) => (StatusCode::CREATED, receipt),
-        Ok(Accepted::Repeat(receipt)) => (StatusCode::OK, receipt),
-        Err(e) => return Err(refusal(e)),
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("the envelope's checks stopped: {e}")))??;
+    let (status, receipt) = match accepted {
+        Accepted::Created(receipt) => (StatusCode::CREATED, receipt),
+        Accepted::Repeat(receipt) => (StatusCode::OK, receipt),
     };
     Ok(HttpResponse::build(status)
         .content_type("application/json")

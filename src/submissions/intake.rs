@@ -127,6 +127,8 @@ pub struct Intake {
     /// Comb tables of the issuer keys that sign here often: every check of those keys then
     /// costs about half of a `verify_strict`, with its answer.
     pub key_tables: Arc<crate::crypto::key_tables::KeyTables>,
+    /// The threads that check envelopes, below the writer's priority (`POST /v1/submissions`).
+    pub checks: super::checks::CheckRuntime,
 }
 
 impl std::fmt::Debug for Intake {

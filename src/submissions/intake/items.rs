@@ -3,6 +3,7 @@
 //! effects of the earlier items of the same envelope.
 
 use super::*;
+use crate::parallel::Spread;
 
 /// Licence items in an envelope from which their signatures are checked on several threads
 /// ([`crate::parallel`]): an envelope of 100 is about 5 ms of signature checks on one core,
@@ -37,7 +38,11 @@ impl Intake {
             let facts = &*facts;
             crate::parallel::map_with(
                 &parsed,
-                licences >= PARALLEL_FROM,
+                if licences >= PARALLEL_FROM {
+                    Spread::CoresBelowWriter
+                } else {
+                    Spread::Here
+                },
                 || facts.keys.clone(),
                 |keys, item| match item {
                     Ok(Parsed::Licence(_, body)) => Some(Verified {
