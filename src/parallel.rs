@@ -6,9 +6,12 @@
 
 use std::num::NonZeroUsize;
 
-/// The nice value of the threads that check envelopes (`submissions::checks`,
-/// [`Spread::CoresBelowWriter`]).
+/// How many nice steps below the process's own priority the threads that check envelopes run
+/// (`submissions::checks`, [`Spread::CoresBelowWriter`]); Linux's lowest is 19.
 pub const CHECK_NICE: i32 = 10;
+
+/// Linux's lowest scheduling priority (highest nice value).
+const LOWEST_NICE: i32 = 19;
 
 /// Where [`map_with`] runs its items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,20 +22,37 @@ pub enum Spread {
     /// them.
     Cores,
     /// As [`Cores`](Self::Cores), but each chunk on a thread of its own that first lowers its
-    /// scheduling priority to [`CHECK_NICE`], while this one waits: the signature checks of an
+    /// scheduling priority by [`CHECK_NICE`] ([`yield_to_writer`]), while this one waits: the signature checks of an
     /// envelope's items, which must not take the cores from the single writer, whichever thread
     /// asks (`submissions::checks` explains why). Nice is a per-thread attribute on Linux;
     /// elsewhere, or if the call fails, nothing changes.
     CoresBelowWriter,
 }
 
-/// Lowers this thread's scheduling priority to [`CHECK_NICE`] (Linux; raising a nice value
-/// needs no privilege, and it cannot be lowered again without one).
+/// Lowers this thread's scheduling priority by [`CHECK_NICE`] steps (to at most
+/// [`LOWEST_NICE`]) below the one it had, so that a service started at nice 5 checks at 15 and
+/// its writer stays at 5. Linux only: there nice is a per-thread attribute, raising it needs no
+/// privilege, and it cannot be lowered again without one. A thread already lowered (one started
+/// by a check thread, which inherits its nice) is left as it is.
 pub(crate) fn yield_to_writer() {
     #[cfg(target_os = "linux")]
     {
+        use std::sync::OnceLock;
+        // The process's own priority (its main thread's, which nothing here changes), read
+        // once: the writer's.
+        static WRITER_NICE: OnceLock<i32> = OnceLock::new();
+        let writer = *WRITER_NICE.get_or_init(|| {
+            rustix::process::getpriority_process(Some(rustix::process::getpid())).unwrap_or(0)
+        });
         let this = rustix::thread::gettid();
-        if let Err(e) = rustix::process::setpriority_process(Some(this), CHECK_NICE) {
+        let Ok(now) = rustix::process::getpriority_process(Some(this)) else {
+            return;
+        };
+        let wanted = (writer + CHECK_NICE).min(LOWEST_NICE);
+        if now >= wanted {
+            return;
+        }
+        if let Err(e) = rustix::process::setpriority_process(Some(this), wanted) {
             tracing::debug!(error = %e, "a check thread's priority could not be lowered");
         }
     }
@@ -149,10 +169,13 @@ mod tests {
     fn checks_run_below_the_writer_and_the_caller_keeps_its_priority() {
         let nice = || rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
         let before = nice();
+        let process =
+            rustix::process::getpriority_process(Some(rustix::process::getpid())).unwrap();
         let items = vec![(); 64];
         let seen = map(&items, Spread::CoresBelowWriter, |()| nice());
         assert!(
-            seen.iter().all(|&n| n == CHECK_NICE.max(before)),
+            seen.iter()
+                .all(|&n| n == (process + CHECK_NICE).min(LOWEST_NICE)),
             "{seen:?}"
         );
         assert_eq!(nice(), before);

@@ -206,8 +206,8 @@ impl Signer {
 /// signature, about 13 µs; a thread's start and join about 30 µs).
 const PARALLEL_FROM: usize = 32;
 
-/// Registration receipts signed together ([`Signer::registrations`]): one field inversion for
-/// each of these, where one a signature took about a fifth of its time.
+/// Registration receipts signed together ([`Signer::registrations`]): one field inversion
+/// serves them all, where each signature's own took about a fifth of its time.
 const SIGNED_TOGETHER: usize = 32;
 
 /// A signed receipt as the store keeps it: without its `checkpoint` (the note signed for its
