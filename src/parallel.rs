@@ -61,6 +61,15 @@ pub(crate) fn yield_to_writer() {
 /// Most threads one call uses, the caller's included.
 const MAX_THREADS: usize = 4;
 
+/// The cores this process may use, asked once: the standard library reads the cgroup's CPU
+/// quota files on every call (four system calls), and the batch's seal and every envelope's
+/// checks ask.
+pub fn cores() -> usize {
+    use std::sync::OnceLock;
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
+}
+
 /// `items` mapped by `f` in order, each thread with its own state from `init`, where `spread`
 /// says. A panic on another thread is raised again on this one.
 pub fn map_with<T, S, R>(
@@ -75,9 +84,7 @@ where
 {
     let threads = match spread {
         Spread::Here => 1,
-        Spread::Cores | Spread::CoresBelowWriter => std::thread::available_parallelism()
-            .map_or(1, NonZeroUsize::get)
-            .min(MAX_THREADS),
+        Spread::Cores | Spread::CoresBelowWriter => cores().min(MAX_THREADS),
     };
     let run = |chunk: &[T]| {
         let mut state = init();
@@ -158,10 +165,10 @@ mod tests {
         );
         assert_eq!(counts.len(), 100);
         assert_eq!(counts[0], 1);
-        assert_eq!(counts.iter().filter(|&&c| c == 1).count(), {
-            let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-            threads.clamp(1, MAX_THREADS)
-        });
+        assert_eq!(
+            counts.iter().filter(|&&c| c == 1).count(),
+            cores().clamp(1, MAX_THREADS)
+        );
     }
 
     #[cfg(target_os = "linux")]

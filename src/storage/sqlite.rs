@@ -89,6 +89,11 @@ impl SqliteStore {
             // The writer's multi-row inserts are up to seven statements a table
             // (`rows::cached_chunks`), beside the frontier's and proofs' node reads.
             .statement_cache_capacity(256)
+            // Statement journals (a multi-row insert inside the batch's transaction keeps one, to
+            // undo just that statement if it fails) and sorts in memory: on files, each spilled
+            // journal was a new temporary file created, written and deleted on the writer's path,
+            // about 6 µs of kernel time a licence (BENCHMARKS.md).
+            .pragma("temp_store", "memory")
             .foreign_keys(true);
         let parent = options.get_filename().parent().map(Path::to_path_buf);
         let dir = match parent {

@@ -12,7 +12,6 @@
 //! default priority, so reads and verification are not ranked below anything.
 
 use std::future::Future;
-use std::num::NonZeroUsize;
 
 use tokio::runtime::{Builder, Runtime};
 use tokio::task::JoinError;
@@ -24,9 +23,8 @@ pub struct CheckRuntime(Option<Runtime>);
 impl CheckRuntime {
     /// One thread per core, each at the check priority.
     pub fn start() -> std::io::Result<Self> {
-        let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
         let runtime = Builder::new_multi_thread()
-            .worker_threads(threads)
+            .worker_threads(crate::parallel::cores())
             .thread_name("elicence-checks")
             .on_thread_start(crate::parallel::yield_to_writer)
             .enable_all()
