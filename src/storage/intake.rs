@@ -4,10 +4,11 @@
 //!
 //! Each pool query costs an acquire and a release (sqlx tests a connection as it goes back to
 //! the pool), which on PostgreSQL is a round trip each; the intake used to make seven. Now it
-//! makes one acquire and at most four queries: issuer with its chain head and the envelope's
-//! earlier receipt, keys, authorisations, licence chains, and (only when an item names a
-//! licence that already exists) the versions taken; and one more when licences name status
-//! list slots (the slots taken).
+//! makes one acquire and at most three queries: issuer with its chain head, the envelope's
+//! earlier receipt and the issuer's authorisations; licence chains; and (only when an item names
+//! a licence that already exists) the versions taken; and one more when licences name status
+//! list slots (the slots taken). Authentication reads the issuer with its keys before, in one
+//! query (`IssuerStore::issuer`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -91,14 +92,6 @@ macro_rules! intake_store {
                 if !reads.registered {
                     return Ok(reads);
                 }
-                let sql = format!(
-                    "SELECT {} FROM authorisations WHERE issuer = $1 \
-                     ORDER BY granted_at, valid_from, id",
-                    $crate::storage::authorisations::AUTHORISATION_COLUMNS
-                );
-                for row in sqlx::query(&sql).bind(issuer.as_str()).fetch_all(&mut *conn).await? {
-                    reads.grants.push(decode_authorisation(&row)?);
-                }
                 let mut bases: Vec<String> = ids.iter().map(LicenceId::base).collect();
                 bases.sort_unstable();
                 bases.dedup();
@@ -112,25 +105,35 @@ macro_rules! intake_store {
             }
         }
 
-        /// Whether the issuer is registered, with its head and the envelope's earlier receipt
-        /// (one query).
+        /// Whether the issuer is registered, with its head, the envelope's earlier receipt and
+        /// every grant to the issuer (one query, a row per grant or one without).
         #[tracing::instrument(level = "debug", skip_all)]
         async fn intake_issuer(
             conn: &mut $conn,
             issuer: &Uscc,
             digest: &str,
         ) -> Result<$crate::storage::IntakeReads, StoreError> {
-            let row = sqlx::query(
-                "SELECT h.sequence AS head_sequence, h.digest AS head_digest, \
-                 (SELECT e.receipt FROM envelopes e WHERE e.digest = $2) AS receipt \
-                 FROM issuers i LEFT JOIN issuer_heads h ON h.issuer = i.uscc WHERE i.uscc = $1",
-            )
-            .bind(issuer.as_str())
-            .bind(digest)
-            .fetch_optional(&mut *conn)
-            .await?;
+            static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                let grant: Vec<String> = $crate::storage::authorisations::AUTHORISATION_COLUMNS
+                    .split(',')
+                    .map(|column| format!("a.{}", column.trim()))
+                    .collect();
+                format!(
+                    "SELECT h.sequence AS head_sequence, h.digest AS head_digest, \
+                     (SELECT e.receipt FROM envelopes e WHERE e.digest = $2) AS receipt, {} \
+                     FROM issuers i LEFT JOIN issuer_heads h ON h.issuer = i.uscc \
+                     LEFT JOIN authorisations a ON a.issuer = i.uscc WHERE i.uscc = $1 \
+                     ORDER BY a.granted_at, a.valid_from, a.id",
+                    grant.join(", ")
+                )
+            });
+            let rows = sqlx::query(SQL.as_str())
+                .bind(issuer.as_str())
+                .bind(digest)
+                .fetch_all(&mut *conn)
+                .await?;
             let mut reads = $crate::storage::IntakeReads::default();
-            let Some(row) = row else { return Ok(reads) };
+            let Some(row) = rows.first() else { return Ok(reads) };
             reads.registered = true;
             let sequence: Option<i64> = row.try_get("head_sequence")?;
             let head_digest: Option<String> = row.try_get("head_digest")?;
@@ -141,6 +144,11 @@ macro_rules! intake_store {
                 _ => None,
             };
             reads.receipt = row.try_get("receipt")?;
+            for row in &rows {
+                if row.try_get::<Option<String>, _>("id")?.is_some() {
+                    reads.grants.push(decode_authorisation(row)?);
+                }
+            }
             Ok(reads)
         }
 

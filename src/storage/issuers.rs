@@ -102,24 +102,36 @@ macro_rules! issuer_store {
                 &self,
                 uscc: &$crate::domain::identifiers::Uscc,
             ) -> Result<Option<$crate::domain::issuer::Issuer>, StoreError> {
-                let row = sqlx::query(
-                    "SELECT uscc, name, contact, status, created_at FROM issuers WHERE uscc = $1",
+                use sqlx::Row as _;
+                // The issuer and its keys in one query, a row per key (one with no key for an
+                // issuer without): the intake authenticates every envelope with them, and on
+                // PostgreSQL each query is a round trip and a statement for the server.
+                let rows = sqlx::query(
+                    "SELECT i.uscc, i.name, i.contact, i.status, i.created_at, k.multikey, \
+                     k.valid_from, k.valid_until, k.revoked_at, k.compromised_since, \
+                     k.created_at AS key_created_at \
+                     FROM issuers i LEFT JOIN issuer_keys k ON k.issuer = i.uscc \
+                     WHERE i.uscc = $1 ORDER BY k.id",
                 )
                 .bind(uscc.as_str())
-                .fetch_optional(&self.pool)
+                .fetch_all(&self.pool)
                 .await?;
-                let Some(row) = row else { return Ok(None) };
-                let mut issuer = decode_issuer(&row)?;
-                let sql = format!(
-                    "SELECT {} FROM issuer_keys WHERE issuer = $1 ORDER BY id",
-                    $crate::storage::issuers::KEY_COLUMNS
-                );
-                for row in sqlx::query(&sql)
-                    .bind(uscc.as_str())
-                    .fetch_all(&self.pool)
-                    .await?
-                {
-                    issuer.keys.push(decode_issuer_key(&row)?.1);
+                let Some(first) = rows.first() else {
+                    return Ok(None);
+                };
+                let mut issuer = decode_issuer(first)?;
+                for row in &rows {
+                    let Some(multikey) = row.try_get::<Option<String>, _>("multikey")? else {
+                        continue;
+                    };
+                    issuer.keys.push($crate::domain::issuer::IssuerKey {
+                        multikey,
+                        valid_from: row.try_get("valid_from")?,
+                        valid_until: row.try_get("valid_until")?,
+                        revoked_at: row.try_get("revoked_at")?,
+                        compromised_since: row.try_get("compromised_since")?,
+                        created_at: row.try_get("key_created_at")?,
+                    });
                 }
                 Ok(Some(issuer))
             }
