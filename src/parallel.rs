@@ -22,7 +22,8 @@ pub enum Spread {
     /// them.
     Cores,
     /// As [`Cores`](Self::Cores), but each chunk on a thread of its own that first lowers its
-    /// scheduling priority by [`CHECK_NICE`] ([`yield_to_writer`]), while this one waits: the signature checks of an
+    /// scheduling priority by [`CHECK_NICE`] ([`yield_to_writer`]), while this one waits (or
+    /// takes the first chunk, when it already runs that low): the signature checks of an
     /// envelope's items, which must not take the cores from the single writer, whichever thread
     /// asks (`submissions::checks` explains why). Nice is a per-thread attribute on Linux;
     /// elsewhere, or if the call fails, nothing changes.
@@ -37,18 +38,10 @@ pub enum Spread {
 pub(crate) fn yield_to_writer() {
     #[cfg(target_os = "linux")]
     {
-        use std::sync::OnceLock;
-        // The process's own priority (its main thread's, which nothing here changes), read
-        // once: the writer's.
-        static WRITER_NICE: OnceLock<i32> = OnceLock::new();
-        let writer = *WRITER_NICE.get_or_init(|| {
-            rustix::process::getpriority_process(Some(rustix::process::getpid())).unwrap_or(0)
-        });
         let this = rustix::thread::gettid();
-        let Ok(now) = rustix::process::getpriority_process(Some(this)) else {
+        let Some((now, wanted)) = check_priority() else {
             return;
         };
-        let wanted = (writer + CHECK_NICE).min(LOWEST_NICE);
         if now >= wanted {
             return;
         }
@@ -56,6 +49,30 @@ pub(crate) fn yield_to_writer() {
             tracing::debug!(error = %e, "a check thread's priority could not be lowered");
         }
     }
+}
+
+/// This thread's nice value and the one checks run at, where both can be read (Linux).
+fn check_priority() -> Option<(i32, i32)> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::sync::OnceLock;
+        // The process's own priority (its main thread's, which nothing here changes), read
+        // once: the writer's.
+        static WRITER_NICE: OnceLock<i32> = OnceLock::new();
+        let writer = *WRITER_NICE.get_or_init(|| {
+            rustix::process::getpriority_process(Some(rustix::process::getpid())).unwrap_or(0)
+        });
+        let now = rustix::process::getpriority_process(Some(rustix::thread::gettid())).ok()?;
+        Some((now, (writer + CHECK_NICE).min(LOWEST_NICE)))
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+/// Whether this thread already runs at the check priority or below (a thread of the check
+/// runtime): it may then take a share of [`Spread::CoresBelowWriter`] work itself.
+fn already_below_writer() -> bool {
+    check_priority().is_some_and(|(now, wanted)| now >= wanted)
 }
 
 /// Most threads one call uses, the caller's included.
@@ -98,9 +115,11 @@ where
     }
     let run = &run;
     let mut chunks = items.chunks(items.len().div_ceil(threads));
-    // With `Cores`, this thread takes the first chunk itself.
+    // With `Cores`, this thread takes the first chunk itself; with `CoresBelowWriter` too when
+    // it already runs below the writer (a check thread), which saves a thread each call.
     let here = match spread {
         Spread::Cores => chunks.next().unwrap_or_default(),
+        Spread::CoresBelowWriter if already_below_writer() => chunks.next().unwrap_or_default(),
         _ => &[],
     };
     std::thread::scope(|scope| {
@@ -190,6 +209,30 @@ mod tests {
         assert!(map(&items, Spread::Cores, |()| nice())
             .iter()
             .all(|&n| n == before));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_check_thread_takes_a_share_itself() {
+        std::thread::spawn(|| {
+            let tid = || rustix::thread::gettid();
+            yield_to_writer();
+            let me = tid();
+            let items = vec![(); 64];
+            let seen = map(&items, Spread::CoresBelowWriter, |()| tid());
+            assert_eq!(
+                seen[0], me,
+                "the first chunk runs on the calling check thread"
+            );
+            // Without `CoresBelowWriter`'s own threads when there is one core.
+            assert_eq!(
+                seen.iter().filter(|&&t| t != me).count() > 0,
+                cores() > 1,
+                "{seen:?}"
+            );
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]
