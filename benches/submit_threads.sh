@@ -4,7 +4,9 @@
 # /proc/<pid>/task/*/stat, summed by thread name) and the whole process's (which also counts
 # threads that have ended, such as those `src/parallel.rs` starts) divided by the licences
 # accepted, and the bytes the server wrote per licence (/proc/<pid>/io, write-ahead log and
-# checkpoints included).
+# checkpoints included); then the process's kernel time per licence, and the single writer's
+# busy time per licence with its batches (`sequencer_batch_seconds` and
+# `sequencer_batch_envelopes` from /metrics).
 #   usage: bash benches/submit_threads.sh [BINARY] [ENVELOPES]   (4 issuers × ENVELOPES × 100)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,9 +27,11 @@ until curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1; do
 done
 # Fields after the command name: 12 and 13 are utime and stime, in clock ticks.
 ticks() { local s; s=$(cat "$1"); s=${s##*) }; read -ra f <<<"$s"; echo $((f[11] + f[12])); }
+kernel_ticks() { local s; s=$(cat "$1"); s=${s##*) }; read -ra f <<<"$s"; echo $((f[12])); }
 declare -A before
 for t in /proc/$pid/task/*; do before[$(basename "$t")]=$(ticks "$t/stat"); done
 process_before=$(ticks /proc/$pid/stat)
+kernel_before=$(kernel_ticks /proc/$pid/stat)
 written_before=$(awk '/^wchar/ {print $2}' /proc/$pid/io)
 "$bin" bench submit --registry-url "http://127.0.0.1:$port" --admin-token "$token" \
   --issuers 4 --licences-per-envelope 100 --envelopes "$envelopes" --concurrency 4 | grep -E '^(accepted|licences/s )'
@@ -44,6 +48,13 @@ for name in "${!by_name[@]}"; do
 done
 awk -v t="$(( $(ticks /proc/$pid/stat) - process_before ))" -v hz="$hz" -v l="$licences" \
   'BEGIN { printf "  %-20s %6.1f µs per licence\n", "whole process", t * 1e6 / hz / l }'
+awk -v t="$(( $(kernel_ticks /proc/$pid/stat) - kernel_before ))" -v hz="$hz" -v l="$licences" \
+  'BEGIN { printf "  %-20s %6.1f µs per licence\n", "of it in the kernel", t * 1e6 / hz / l }'
 echo "  written: $(( ($(awk '/^wchar/ {print $2}' /proc/$pid/io) - written_before) / licences )) bytes per licence"
+curl -fs "http://127.0.0.1:$port/metrics" | awk -v l="$licences" '
+  /^sequencer_batch_seconds_sum/ { busy = $2 } /^sequencer_batch_seconds_count/ { batches = $2 }
+  /^sequencer_batch_envelopes_sum/ { envelopes = $2 }
+  END { if (batches > 0) printf "  writer busy: %.1f µs per licence, %d batches, %.2f envelopes a batch\n",
+          busy * 1e6 / l, batches, envelopes / batches }'
 kill "$pid"; wait "$pid" 2>/dev/null || true
 rm -rf "$dir"
