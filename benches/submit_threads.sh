@@ -54,7 +54,8 @@ echo "  written: $(( ($(awk '/^wchar/ {print $2}' /proc/$pid/io) - written_befor
 curl -fs "http://127.0.0.1:$port/metrics" | awk -v l="$licences" '
   /^sequencer_batch_seconds_sum/ { busy = $2 } /^sequencer_batch_seconds_count/ { batches = $2 }
   /^sequencer_batch_envelopes_sum/ { envelopes = $2 }
-  END { if (batches > 0) printf "  writer busy: %.1f µs per licence, %d batches, %.2f envelopes a batch\n",
-          busy * 1e6 / l, batches, envelopes / batches }'
+  /^sequencer_seal_wait_seconds_sum/ { seal = $2 } /^sequencer_commit_seconds_sum/ { commit = $2 }
+  END { if (batches > 0) printf "  writer busy: %.1f µs per licence (waiting for the seal %.1f, committing %.1f), %d batches, %.2f envelopes a batch\n",
+          busy * 1e6 / l, seal * 1e6 / l, commit * 1e6 / l, batches, envelopes / batches }'
 kill "$pid"; wait "$pid" 2>/dev/null || true
 rm -rf "$dir"
