@@ -27,6 +27,25 @@ async fn intake_reads_contract(app: TestApp) {
     assert!(fresh.registered);
     assert!(fresh.head.is_none() && fresh.receipt.is_none());
     assert_eq!(fresh.grants.len(), 1);
+    // A second grant: every grant is read with the head, in the order `authorisations` gives.
+    let mut second = fresh.grants[0].clone();
+    second.id = format!("{}-second", second.id);
+    second.granted_at += chrono::Duration::seconds(1);
+    store.insert_authorisation(&second).await.expect("grant");
+    let both = store
+        .intake_reads(&issuer.uscc, &digest_value(&first), &[], &[])
+        .await
+        .expect("read");
+    let listed = store
+        .authorisations(Some(&issuer.uscc))
+        .await
+        .expect("grants");
+    assert_eq!(both.grants.len(), 2);
+    assert_eq!(
+        both.grants.iter().map(|g| &g.id).collect::<Vec<_>>(),
+        listed.iter().map(|g| &g.id).collect::<Vec<_>>()
+    );
+    assert_eq!(both.grants[1].id, second.id);
 
     let receipt = app.submit(&first).await;
     assert_eq!(receipt.status(), 201);

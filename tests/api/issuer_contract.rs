@@ -57,6 +57,10 @@ async fn issuer_contract(app: TestApp) {
         ("A", Some("contact"))
     );
     assert_eq!(stored.status, IssuerStatus::Active);
+    assert!(
+        stored.keys.is_empty(),
+        "an issuer without keys is still read"
+    );
     assert!((stored.created_at - now).num_microseconds().map(i64::abs) < Some(1));
     let missing: Uscc = uscc(203).parse().expect("uscc");
     assert!(store.issuer(&missing).await.expect("read").is_none());
@@ -92,6 +96,16 @@ async fn issuer_contract(app: TestApp) {
     assert_eq!(keys[0].multikey, k1.multikey);
     assert_eq!(keys[0].valid_from, at(2025));
     assert_eq!(keys[0].valid_until, k1.valid_until);
+    // Each key keeps its own creation time, not its issuer's (one joined read).
+    assert_eq!(keys[1].multikey, k2.multikey);
+    for (read, added) in keys.iter().zip([&k1, &k2]) {
+        assert!(
+            (read.created_at - added.created_at)
+                .num_microseconds()
+                .map(i64::abs)
+                < Some(1)
+        );
+    }
 
     store
         .revoke_issuer_key(&a, &k1.multikey, at(2025) + Duration::days(10), None, None)
