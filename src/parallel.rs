@@ -30,6 +30,17 @@ pub enum Spread {
     CoresBelowWriter,
 }
 
+impl Spread {
+    /// This spread when there is `enough` work to share, else [`Here`](Self::Here).
+    pub fn when(self, enough: bool) -> Self {
+        if enough {
+            self
+        } else {
+            Self::Here
+        }
+    }
+}
+
 /// Lowers this thread's scheduling priority by [`CHECK_NICE`] steps (to at most
 /// [`LOWEST_NICE`]) below the one it had, so that a service started at nice 5 checks at 15 and
 /// its writer stays at 5. Linux only: there nice is a per-thread attribute, raising it needs no

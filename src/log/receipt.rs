@@ -76,11 +76,7 @@ impl Signer {
                 _ => None,
             })
             .collect();
-        let spread = if licences.len() >= PARALLEL_FROM {
-            Spread::Cores
-        } else {
-            Spread::Here
-        };
+        let spread = Spread::Cores.when(licences.len() >= PARALLEL_FROM);
         let chunks: Vec<&[(&str, u64)]> = licences.chunks(SIGNED_TOGETHER).collect();
         let registrations: Vec<String> = crate::parallel::map(&chunks, spread, |chunk| {
             self.registrations(chunk, batch.accepted_at)

@@ -13,12 +13,16 @@
 
 use std::future::Future;
 
-use tokio::runtime::{Builder, Runtime};
+use tokio::runtime::{Builder, Handle, Runtime};
 use tokio::task::JoinError;
 
 /// The check runtime; dropping it stops its threads without waiting for them.
 #[derive(Debug)]
-pub struct CheckRuntime(Option<Runtime>);
+pub struct CheckRuntime {
+    handle: Handle,
+    /// Taken out only when this is dropped.
+    runtime: Option<Runtime>,
+}
 
 impl CheckRuntime {
     /// One thread per core, each at the check priority.
@@ -29,7 +33,10 @@ impl CheckRuntime {
             .on_thread_start(crate::parallel::yield_to_writer)
             .enable_all()
             .build()?;
-        Ok(Self(Some(runtime)))
+        Ok(Self {
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+        })
     }
 
     /// Runs `work` on the check threads and waits for its answer (an error if it panicked).
@@ -37,18 +44,14 @@ impl CheckRuntime {
         &self,
         work: impl Future<Output = T> + Send + 'static,
     ) -> Result<T, JoinError> {
-        match &self.0 {
-            Some(runtime) => runtime.spawn(work).await,
-            // Invariant: the runtime is only taken out when this is dropped.
-            None => tokio::spawn(work).await,
-        }
+        self.handle.spawn(work).await
     }
 }
 
 impl Drop for CheckRuntime {
     fn drop(&mut self) {
         // A runtime dropped inside another (a test's, or actix's at shutdown) must not block.
-        if let Some(runtime) = self.0.take() {
+        if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
     }

@@ -38,11 +38,7 @@ impl Intake {
             let facts = &*facts;
             crate::parallel::map_with(
                 &parsed,
-                if licences >= PARALLEL_FROM {
-                    Spread::CoresBelowWriter
-                } else {
-                    Spread::Here
-                },
+                Spread::CoresBelowWriter.when(licences >= PARALLEL_FROM),
                 || facts.keys.clone(),
                 |keys, item| match item {
                     Ok(Parsed::Licence(_, body)) => Some(Verified {
