@@ -140,7 +140,7 @@ fn needs_escape(bytes: &[u8]) -> bool {
         .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
-fn write_number(out: &mut Vec<u8>, n: &Number) {
+pub(crate) fn write_number(out: &mut Vec<u8>, n: &Number) {
     if let Some(u) = n.as_u64().filter(|u| *u <= EXACT_INTEGER) {
         out.extend_from_slice(itoa::Buffer::new().format(u).as_bytes());
     } else if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= EXACT_INTEGER) {

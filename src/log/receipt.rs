@@ -20,7 +20,6 @@ use serde_json::{json, Value};
 use super::batch::{Appended, AppendedLeaf, Batch, PendingEnvelope, PendingItem, Sealed};
 use super::checkpoint::Checkpoint;
 use super::registration::{for_digest, Registration};
-use crate::crypto::jcs::canonicalize;
 use crate::crypto::keys::KeyPair;
 use crate::crypto::proof::{self, ProofOptions};
 use crate::parallel::Spread;
@@ -213,19 +212,29 @@ const PARALLEL_FROM: usize = 32;
 const SIGNED_TOGETHER: usize = 32;
 
 /// The leaf data of an item: the JCS bytes (as text) of `{kind, id, digest, issuer, sequence,
-/// envelope, acceptedAt}`.
+/// envelope, acceptedAt}`, written member by member in JCS order (RFC 8785 sorts names by UTF-16
+/// code units; these are ASCII) rather than built as a `Value` and sorted: it runs on the single
+/// writer's thread, once per item, before every batch.
 pub fn leaf_data(env: &PendingEnvelope, item: &PendingItem, accepted_at: DateTime<Utc>) -> String {
-    let value = json!({
-        "kind": item.kind(),
-        "id": item.licence_urn(),
-        "digest": item.digest(),
-        "issuer": env.issuer.as_str(),
-        "sequence": env.sequence,
-        "envelope": env.digest,
-        "acceptedAt": timestamp(accepted_at),
-    });
-    // Invariant: JCS output is UTF-8 JSON text.
-    String::from_utf8(canonicalize(&value)).unwrap_or_default()
+    use crate::crypto::jcs::{write_number, write_string};
+    let mut out = Vec::with_capacity(384);
+    out.extend_from_slice(b"{\"acceptedAt\":");
+    write_string(&mut out, &timestamp(accepted_at));
+    out.extend_from_slice(b",\"digest\":");
+    write_string(&mut out, item.digest());
+    out.extend_from_slice(b",\"envelope\":");
+    write_string(&mut out, &env.digest);
+    out.extend_from_slice(b",\"id\":");
+    write_string(&mut out, &item.licence_urn());
+    out.extend_from_slice(b",\"issuer\":");
+    write_string(&mut out, env.issuer.as_str());
+    out.extend_from_slice(b",\"kind\":");
+    write_string(&mut out, item.kind());
+    out.extend_from_slice(b",\"sequence\":");
+    write_number(&mut out, &env.sequence.into());
+    out.push(b'}');
+    // Invariant: every part written is UTF-8 text.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// RFC 3339 in UTC with microseconds, the precision both stores keep.
@@ -236,6 +245,63 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The leaf data written member by member is the JCS form of the same members as a value,
+    /// for a licence and a status change, with text that needs escaping and a sequence past
+    /// 2^53 (which JCS writes as a double).
+    #[test]
+    fn leaf_data_is_the_jcs_form_of_its_members() {
+        use crate::domain::identifiers::LicenceId;
+        use crate::domain::licence::StatusAction;
+        let id: LicenceId = "1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F"
+            .parse()
+            .expect("vector id");
+        let licence = PendingItem::Licence(super::super::batch::NewLicence {
+            id: id.clone(),
+            schema_version: 1,
+            holder: "urn:holder".into(),
+            jurisdiction: "220100".into(),
+            valid_from: Utc::now(),
+            valid_until: Utc::now(),
+            digest: "uEiD\"quoted\\and\u{1}".into(),
+            status: Vec::new(),
+            document: super::super::batch::Packed::pack(b"{}"),
+        });
+        let status = PendingItem::Status(super::super::batch::NewStatusEvent {
+            licence: id,
+            action: StatusAction::Revoke,
+            reason: "r".into(),
+            effective_from: Utc::now(),
+            digest: "uEiStatus".into(),
+            previous: "uEiPrevious".into(),
+            document: super::super::batch::Packed::pack(b"{}"),
+        });
+        let at = DateTime::from_timestamp_micros(1_796_000_000_123_456).unwrap();
+        for sequence in [1, 9_007_199_254_740_993] {
+            let env = PendingEnvelope {
+                digest: "uEiEnvelope\u{7f}é".into(),
+                issuer: "11220000013544541J".parse().expect("vector USCC"),
+                sequence,
+                previous: None,
+                document: String::new(),
+                items: Vec::new(),
+                chains: Vec::new(),
+            };
+            for item in [&licence, &status] {
+                let value = json!({
+                    "kind": item.kind(),
+                    "id": item.licence_urn(),
+                    "digest": item.digest(),
+                    "issuer": env.issuer.as_str(),
+                    "sequence": env.sequence,
+                    "envelope": env.digest,
+                    "acceptedAt": timestamp(at),
+                });
+                let expected = String::from_utf8(crate::crypto::jcs::canonicalize(&value)).unwrap();
+                assert_eq!(leaf_data(&env, item, at), expected);
+            }
+        }
+    }
 
     #[test]
     fn registrations_signed_together_match_each_alone_in_order() {

@@ -138,6 +138,10 @@ macro_rules! log_store {
                     // Level 0 is each leaf's hash, stored once with the leaf (`log_leaves`).
                     let nodes: Vec<_> = nodes.into_iter().filter(|(id, _)| id.level > 0).collect();
                     write_unsealed(&mut *tx, batch, &appended, &nodes).await?;
+                    // The status lists' rows need no signature either: written while the seal
+                    // runs, they shorten the wait for it.
+                    write_status_entries(&mut *tx, batch, &appended).await?;
+                    write_status_bits(&mut *tx, batch, &appended).await?;
                     // How long the writer, its rows written, waits for the signatures.
                     let waiting = std::time::Instant::now();
                     let sealed = sealing
@@ -146,8 +150,6 @@ macro_rules! log_store {
                     metrics::histogram!("sequencer_seal_wait_seconds")
                         .record(waiting.elapsed().as_secs_f64());
                     write_sealed(&mut *tx, batch, &appended, &nodes, &sealed).await?;
-                    write_status_entries(&mut *tx, batch, &appended).await?;
-                    write_status_bits(&mut *tx, batch, &appended).await?;
                     let committing = std::time::Instant::now();
                     tx.commit().await?;
                     metrics::histogram!("sequencer_commit_seconds")
