@@ -2,10 +2,10 @@
 //!
 //! [`append_batch`](super::LogStore::append_batch) is the only writer: one transaction that
 //! takes the log lock (each backend's `begin_locked`), re-checks every envelope's chain head, loads
-//! the tree's frontier (one query), appends the leaves in memory, lets the sealer sign the
-//! checkpoint and receipts, and writes everything: on SQLite with one multi-row insert per
-//! table (`write.rs`), on PostgreSQL in one statement (`pg.rs`). Nothing is ever rebuilt:
-//! proofs read O(log n) stored nodes in one query.
+//! the tree's frontier (one query), appends the leaves in memory, and writes the batch's rows
+//! while the sealer signs the checkpoint and receipts, then those: on SQLite with one multi-row
+//! insert per table (`write.rs`), on PostgreSQL in two statements (`pg.rs`). Nothing is ever
+//! rebuilt: proofs read O(log n) stored nodes in one query.
 
 use std::collections::HashMap;
 

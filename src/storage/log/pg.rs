@@ -7,8 +7,9 @@
 //! (parse and describe) per statement; one `INSERT` per table made a batch about twenty round
 //! trips. Here each table's rows travel as arrays, one per column, expanded by `UNNEST`, and
 //! every insert is a data-modifying `WITH` of one statement: the batch is written in one round
-//! trip by a statement prepared once per connection. Foreign keys are checked at the end of the
-//! statement, so rows of one sub-statement may reference rows of another.
+//! trip by a statement prepared once per connection, while the seal signs; the receipts and the
+//! checkpoint follow in a second. Foreign keys are checked at the end of the statement, so rows
+//! of one sub-statement may reference rows of another.
 
 use std::collections::HashMap;
 
@@ -61,78 +62,103 @@ pub(crate) async fn batch_reads(
     Ok((size, heads, receipts))
 }
 
-/// Nothing: PostgreSQL takes the whole batch in one statement once it is sealed
-/// ([`write_sealed`]), which its planner and a single round trip make cheaper than two.
+/// What an accepted batch stores before it is sealed, in one statement: its envelopes (their
+/// receipts still empty) and the issuers' heads, its licences and their heads, status events,
+/// leaves, nodes and the log's new size. It runs while the seal signs: with everything written
+/// after the seal, the signatures' time was a quarter of the writer's, the log lock held and
+/// PostgreSQL idle (BENCHMARKS.md).
 pub(crate) async fn write_unsealed(
-    _conn: &mut PgConnection,
-    _batch: &Batch,
-    _appended: &Appended,
-    _nodes: &[(NodeId, Hash)],
-) -> Result<(), StoreError> {
-    Ok(())
-}
-
-/// Everything an accepted batch stores (envelopes and issuer heads, licences and their heads,
-/// status events, leaves, nodes, the checkpoint and the log size), in one statement.
-pub(crate) async fn write_sealed(
     conn: &mut PgConnection,
     batch: &Batch,
     appended: &Appended,
     nodes: &[(NodeId, Hash)],
-    sealed: &Sealed,
 ) -> Result<(), StoreError> {
-    let query = Columns::gather(batch, appended, nodes, sealed)?
-        .bind(sqlx::query(WRITE_BATCH), batch.accepted_at);
-    query
+    Columns::gather(batch, appended, nodes)?
+        .bind(sqlx::query(WRITE_UNSEALED), batch.accepted_at)
         .bind(to_i64(appended.size)?)
-        .bind(&appended.root[..])
-        .bind(sealed.checkpoint.as_str())
         .execute(&mut *conn)
         .await?;
     Ok(())
 }
 
-/// `$1`–`$7` envelopes, `$8` the batch's `accepted_at` (every table's), `$9`–`$11` issuer heads,
-/// `$12`–`$25` licences, `$26`–`$30` licence heads, `$31`–`$40` status events, `$41`–`$43`
-/// leaves, `$44`–`$46` nodes, `$47`–`$49` the checkpoint's size, root and note.
-const WRITE_BATCH: &str = "\
+/// The rest, once the batch is sealed: the envelopes' receipts and the signed checkpoint, in
+/// one statement.
+pub(crate) async fn write_sealed(
+    conn: &mut PgConnection,
+    batch: &Batch,
+    appended: &Appended,
+    _written: &[(NodeId, Hash)],
+    sealed: &Sealed,
+) -> Result<(), StoreError> {
+    let digests: Vec<&str> = appended
+        .envelopes
+        .iter()
+        .map(|(i, _)| batch.envelopes[*i].digest.as_str())
+        .collect();
+    let receipts: Vec<&str> = sealed.stored.iter().map(String::as_str).collect();
+    sqlx::query(WRITE_SEALED)
+        .bind(&digests)
+        .bind(&receipts)
+        .bind(to_i64(appended.size)?)
+        .bind(&appended.root[..])
+        .bind(sealed.checkpoint.as_str())
+        .bind(batch.accepted_at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// `$1`–`$6` envelopes, `$7` the batch's `accepted_at` (every table's), `$8`–`$10` issuer heads,
+/// `$11`–`$24` licences, `$25`–`$29` licence heads, `$30`–`$39` status events, `$40`–`$42`
+/// leaves, `$43`–`$45` nodes, `$46` the log's new size.
+const WRITE_UNSEALED: &str = "\
 WITH envelope_rows AS (
     INSERT INTO envelopes (digest, issuer, sequence, previous, document, receipt, first_leaf,
                            accepted_at)
-    SELECT *, $8::timestamptz FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                             $6::text[], $7::bigint[])
+    SELECT e.digest, e.issuer, e.sequence, e.previous, e.document, '', e.first_leaf,
+           $7::timestamptz
+    FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[])
+        AS e(digest, issuer, sequence, previous, document, first_leaf)
 ), head_rows AS (
     INSERT INTO issuer_heads (issuer, sequence, digest)
-    SELECT * FROM UNNEST($9::text[], $10::bigint[], $11::text[])
+    SELECT * FROM UNNEST($8::text[], $9::bigint[], $10::text[])
     ON CONFLICT (issuer) DO UPDATE SET sequence = excluded.sequence, digest = excluded.digest
 ), licence_rows AS (
     INSERT INTO licences (id, base, version, issuer, type_code, schema_version, holder,
                           jurisdiction, valid_from, valid_until, digest, document, envelope,
                           leaf_index, accepted_at)
-    SELECT *, $8::timestamptz FROM UNNEST($12::text[], $13::text[], $14::bigint[], $15::text[], $16::text[],
-                             $17::bigint[], $18::text[], $19::text[], $20::timestamptz[],
-                             $21::timestamptz[], $22::text[], $23::bytea[], $24::text[],
-                             $25::bigint[])
+    SELECT *, $7::timestamptz FROM UNNEST($11::text[], $12::text[], $13::bigint[], $14::text[],
+                             $15::text[], $16::bigint[], $17::text[], $18::text[],
+                             $19::timestamptz[], $20::timestamptz[], $21::text[], $22::bytea[],
+                             $23::text[], $24::bigint[])
 ), chain_rows AS (
     INSERT INTO licence_heads (base, id, digest, status, last_event)
-    SELECT * FROM UNNEST($26::text[], $27::text[], $28::text[], $29::text[], $30::text[])
+    SELECT * FROM UNNEST($25::text[], $26::text[], $27::text[], $28::text[], $29::text[])
     ON CONFLICT (base) DO UPDATE SET id = excluded.id, digest = excluded.digest,
                                      status = excluded.status, last_event = excluded.last_event
 ), event_rows AS (
     INSERT INTO status_events (base, licence, action, reason, effective_from, digest, previous,
                                document, envelope, leaf_index, accepted_at)
-    SELECT *, $8::timestamptz FROM UNNEST($31::text[], $32::text[], $33::text[], $34::text[],
-                             $35::timestamptz[], $36::text[], $37::text[], $38::bytea[],
-                             $39::text[], $40::bigint[])
+    SELECT *, $7::timestamptz FROM UNNEST($30::text[], $31::text[], $32::text[], $33::text[],
+                             $34::timestamptz[], $35::text[], $36::text[], $37::bytea[],
+                             $38::text[], $39::bigint[])
 ), leaf_rows AS (
     INSERT INTO log_leaves (idx, leaf_hash, data)
-    SELECT * FROM UNNEST($41::bigint[], $42::bytea[], $43::text[])
+    SELECT * FROM UNNEST($40::bigint[], $41::bytea[], $42::text[])
 ), node_rows AS (
     INSERT INTO log_nodes (level, idx, hash)
-    SELECT * FROM UNNEST($44::bigint[], $45::bigint[], $46::bytea[])
-), checkpoint_row AS (
-    INSERT INTO checkpoints (size, root, note, created_at) VALUES ($47, $48, $49, $8::timestamptz)
+    SELECT * FROM UNNEST($43::bigint[], $44::bigint[], $45::bytea[])
 )
-UPDATE log_state SET size = $47 WHERE id = 1";
+UPDATE log_state SET size = $46 WHERE id = 1";
+
+/// `$1`, `$2` the accepted envelopes' digests and stored receipts, `$3`–`$6` the checkpoint's
+/// size, root, note and time.
+const WRITE_SEALED: &str = "\
+WITH receipt_rows AS (
+    UPDATE envelopes SET receipt = r.receipt
+    FROM UNNEST($1::text[], $2::text[]) AS r(digest, receipt)
+    WHERE envelopes.digest = r.digest
+)
+INSERT INTO checkpoints (size, root, note, created_at) VALUES ($3, $4, $5, $6)";
 
 mod columns;

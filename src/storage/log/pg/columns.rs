@@ -1,11 +1,11 @@
-//! A batch's rows as PostgreSQL arrays, one vector per column, for the single statement of
-//! [`write_batch`](super::write_batch).
+//! A batch's rows as PostgreSQL arrays, one vector per column, for the statement of
+//! [`write_unsealed`](super::write_unsealed).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::log::batch::{Appended, Batch, LicenceChain, PendingItem, Sealed};
+use crate::log::batch::{Appended, Batch, LicenceChain, PendingItem};
 use crate::log::merkle::{Hash, NodeId};
 use crate::storage::log::to_i64;
 use crate::storage::StoreError;
@@ -28,15 +28,14 @@ impl<'a> Columns<'a> {
         batch: &'a Batch,
         appended: &'a Appended,
         nodes: &'a [(NodeId, Hash)],
-        sealed: &'a Sealed,
     ) -> Result<Self, StoreError> {
         let mut columns = Self::default();
         let mut heads: HashMap<&str, (i64, &str)> = HashMap::new();
         let mut chains: HashMap<&str, &LicenceChain> = HashMap::new();
-        for ((i, leaves), receipt) in appended.envelopes.iter().zip(&sealed.stored) {
+        for (i, leaves) in &appended.envelopes {
             let env = &batch.envelopes[*i];
             let first = leaves.first().map_or(appended.size, |l| l.index);
-            columns.envelopes.push(env, receipt, to_i64(first)?)?;
+            columns.envelopes.push(env, to_i64(first)?)?;
             heads.insert(env.issuer.as_str(), (to_i64(env.sequence)?, &env.digest));
             for chain in &env.chains {
                 chains.insert(chain.base.as_str(), chain);
@@ -64,7 +63,7 @@ impl<'a> Columns<'a> {
         Ok(columns)
     }
 
-    /// Binds every column in the order of the statement's parameters (`$1`–`$46`).
+    /// Binds every column in the order of the statement's parameters (`$1`–`$45`).
     pub(super) fn bind<'q>(self, query: Query<'q>, accepted_at: DateTime<Utc>) -> Query<'q>
     where
         'a: 'q,
@@ -85,7 +84,6 @@ struct EnvelopeColumns<'a> {
     sequence: Vec<i64>,
     previous: Vec<Option<&'a str>>,
     document: Vec<&'a str>,
-    receipt: Vec<&'a str>,
     first_leaf: Vec<i64>,
 }
 
@@ -93,7 +91,6 @@ impl<'a> EnvelopeColumns<'a> {
     fn push(
         &mut self,
         env: &'a crate::log::batch::PendingEnvelope,
-        receipt: &'a str,
         first_leaf: i64,
     ) -> Result<(), StoreError> {
         self.digest.push(&env.digest);
@@ -101,7 +98,6 @@ impl<'a> EnvelopeColumns<'a> {
         self.sequence.push(to_i64(env.sequence)?);
         self.previous.push(env.previous.as_deref());
         self.document.push(&env.document);
-        self.receipt.push(receipt);
         self.first_leaf.push(first_leaf);
         Ok(())
     }
@@ -116,7 +112,6 @@ impl<'a> EnvelopeColumns<'a> {
             .bind(self.sequence)
             .bind(self.previous)
             .bind(self.document)
-            .bind(self.receipt)
             .bind(self.first_leaf)
     }
 }
