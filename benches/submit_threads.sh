@@ -6,8 +6,10 @@
 # accepted, and the bytes the server wrote per licence (/proc/<pid>/io, write-ahead log and
 # checkpoints included); then the process's kernel time per licence, and the single writer's
 # busy time per licence with its batches (`sequencer_batch_seconds` and
-# `sequencer_batch_envelopes` from /metrics).
-#   usage: bash benches/submit_threads.sh [BINARY] [ENVELOPES]   (4 issuers × ENVELOPES × 100)
+# `sequencer_batch_envelopes` from /metrics). With PG=1 the service runs on a fresh PostgreSQL
+# database on 127.0.0.1:5432 instead, and the CPU time of the machine's `postgres` processes
+# over the run (every database's: run it on a quiet server) is printed as well.
+#   usage: [PG=1] bash benches/submit_threads.sh [BINARY] [ENVELOPES]   (4 issuers × ENVELOPES × 100)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-$PWD/target/release/elicence}
@@ -17,9 +19,15 @@ port=${PORT:-18104}
 token=bench-admin-token-0123456789
 seed=$PWD/schemas/licence-types
 dir=$(mktemp -d)
+db=""
+if [[ "${PG:-}" == 1 ]]; then
+  name=elicence_threads_$$
+  psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" postgres
+  db=postgres://postgres@127.0.0.1:5432/$name
+fi
 (cd "$dir" && exec env ELICENCE_LISTEN=127.0.0.1:$port ELICENCE_PUBLIC_URL=http://127.0.0.1:$port \
   ELICENCE_ADMIN_TOKEN=$token ELICENCE_VERIFY_RATE_LIMIT=0 ELICENCE_SEED_DIR="$seed" \
-  RUST_LOG=warn "$bin" >"$dir/log" 2>&1) &
+  ${db:+ELICENCE_DATABASE_URL=$db} RUST_LOG=warn "$bin" >"$dir/log" 2>&1) &
 pid=$!
 until curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1; do
   sleep 0.05
@@ -33,6 +41,10 @@ for t in /proc/$pid/task/*; do before[$(basename "$t")]=$(ticks "$t/stat"); done
 process_before=$(ticks /proc/$pid/stat)
 kernel_before=$(kernel_ticks /proc/$pid/stat)
 written_before=$(awk '/^wchar/ {print $2}' /proc/$pid/io)
+# PostgreSQL's processes (a backend per connection) are read before the service stops and its
+# backends exit with their counts.
+declare -A postgres_before
+for p in $(pgrep -x postgres || true); do postgres_before[$p]=$(ticks "/proc/$p/stat" 2>/dev/null || echo 0); done
 "$bin" bench submit --registry-url "http://127.0.0.1:$port" --admin-token "$token" \
   --issuers 4 --licences-per-envelope 100 --envelopes "$envelopes" --concurrency 4 | grep -E '^(accepted|licences/s )'
 hz=$(getconf CLK_TCK)
@@ -57,5 +69,15 @@ curl -fs "http://127.0.0.1:$port/metrics" | awk -v l="$licences" '
   /^sequencer_seal_wait_seconds_sum/ { seal = $2 } /^sequencer_commit_seconds_sum/ { commit = $2 }
   END { if (batches > 0) printf "  writer busy: %.1f µs per licence (waiting for the seal %.1f, committing %.1f), %d batches, %.2f envelopes a batch\n",
           busy * 1e6 / l, seal * 1e6 / l, commit * 1e6 / l, batches, envelopes / batches }'
+if [[ -n "$db" ]]; then
+  postgres=0
+  for p in $(pgrep -x postgres || true); do
+    now=$(ticks "/proc/$p/stat" 2>/dev/null || echo 0)
+    postgres=$(( postgres + now - ${postgres_before[$p]:-0} ))
+  done
+  awk -v t="$postgres" -v hz="$hz" -v l="$licences" \
+    'BEGIN { printf "  %-20s %6.1f µs per licence\n", "postgres processes", t * 1e6 / hz / l }'
+fi
 kill "$pid"; wait "$pid" 2>/dev/null || true
 rm -rf "$dir"
+if [[ -n "$db" ]]; then psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE $name" postgres; fi
