@@ -21,9 +21,9 @@ seed=$PWD/schemas/licence-types
 dir=$(mktemp -d)
 db=""
 if [[ "${PG:-}" == 1 ]]; then
-  name=elicence_threads_$$
-  psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" postgres
-  db=postgres://postgres@127.0.0.1:5432/$name
+  database=elicence_threads_$$
+  psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $database" -c "CREATE DATABASE $database" postgres
+  db=postgres://postgres@127.0.0.1:5432/$database
 fi
 (cd "$dir" && exec env ELICENCE_LISTEN=127.0.0.1:$port ELICENCE_PUBLIC_URL=http://127.0.0.1:$port \
   ELICENCE_ADMIN_TOKEN=$token ELICENCE_VERIFY_RATE_LIMIT=0 ELICENCE_SEED_DIR="$seed" \
@@ -80,4 +80,4 @@ if [[ -n "$db" ]]; then
 fi
 kill "$pid"; wait "$pid" 2>/dev/null || true
 rm -rf "$dir"
-if [[ -n "$db" ]]; then psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE $name" postgres; fi
+if [[ -n "$db" ]]; then psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE $database" postgres; fi

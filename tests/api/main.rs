@@ -27,6 +27,7 @@ mod pages_citizen;
 mod people;
 mod presentations;
 mod receipts;
+mod references;
 mod refusals;
 mod service;
 mod status_lists;
