@@ -149,7 +149,7 @@ macro_rules! log_store {
                         .map_err(|e| StoreError::corrupt(format!("sealing the batch failed: {e}")))?;
                     metrics::histogram!("sequencer_seal_wait_seconds")
                         .record(waiting.elapsed().as_secs_f64());
-                    write_sealed(&mut *tx, batch, &appended, &nodes, &sealed).await?;
+                    write_sealed(&mut *tx, batch, &appended, &sealed).await?;
                     let committing = std::time::Instant::now();
                     tx.commit().await?;
                     metrics::histogram!("sequencer_commit_seconds")

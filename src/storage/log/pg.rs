@@ -8,8 +8,9 @@
 //! trips. Here each table's rows travel as arrays, one per column, expanded by `UNNEST`, and
 //! every insert is a data-modifying `WITH` of one statement: the batch is written in one round
 //! trip by a statement prepared once per connection, while the seal signs; the receipts and the
-//! checkpoint follow in a second. Foreign keys are checked at the end of the statement, so rows
-//! of one sub-statement may reference rows of another.
+//! checkpoint follow in a second. References (foreign keys, and the per-statement checks of
+//! `migrations/postgres/20261205000017_set_based_references.sql`) are checked at the end of the
+//! statement, so rows of one sub-statement may reference rows of another.
 
 use std::collections::HashMap;
 
@@ -87,7 +88,6 @@ pub(crate) async fn write_sealed(
     conn: &mut PgConnection,
     batch: &Batch,
     appended: &Appended,
-    _written: &[(NodeId, Hash)],
     sealed: &Sealed,
 ) -> Result<(), StoreError> {
     let digests: Vec<&str> = appended

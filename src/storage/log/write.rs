@@ -51,7 +51,6 @@ macro_rules! multirow_writes {
             conn: &mut $conn,
             batch: &Batch,
             appended: &Appended,
-            _written: &[(NodeId, Hash)],
             sealed: &Sealed,
         ) -> Result<(), StoreError> {
             let receipts: Vec<(&str, &str)> = appended
