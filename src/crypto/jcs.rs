@@ -12,12 +12,13 @@
 //! tests; this is about four times faster on a licence.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use serde_json::{Map, Number, Value};
 
 mod signed;
 
-pub use signed::{canonicalize_signed, SignedForms};
+pub use signed::{canonicalize_signed, canonicalize_signed_reusing, SignedForms};
 
 /// Integers up to 2^53 print the same as ECMAScript prints their double.
 const EXACT_INTEGER: u64 = 1 << 53;
@@ -33,11 +34,58 @@ pub fn canonicalize(value: &Value) -> Vec<u8> {
 /// document without its `proof`), without copying the object.
 pub fn canonicalize_without(object: &Map<String, Value>, skip: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
-    write_object(&mut out, object, Some(skip));
+    write_object(&mut out, object, Some(skip), &Fresh);
     out
 }
 
+/// Canonical forms already written for some objects inside a document, by the objects'
+/// addresses: copied in place of writing those objects again. An envelope's canonical form holds
+/// each of its licences' whole, and each licence's form is needed on its own for its signature
+/// and digest: written once, it serves both.
+#[derive(Debug, Default)]
+pub struct Written<'a> {
+    forms: HashMap<usize, &'a [u8]>,
+}
+
+impl<'a> Written<'a> {
+    /// Records `form` as the canonical form of `object`, which must be exactly
+    /// [`canonicalize`]`(object)`.
+    pub fn insert(&mut self, object: &'a Value, form: &'a [u8]) {
+        self.forms.insert(std::ptr::from_ref(object) as usize, form);
+    }
+}
+
+/// Where [`write_value_reusing`] looks for forms already written.
+trait Reuse {
+    fn form(&self, object: &Value) -> Option<&[u8]>;
+}
+
+/// Nothing written before: every object is written.
+struct Fresh;
+
+impl Reuse for Fresh {
+    #[inline(always)]
+    fn form(&self, _: &Value) -> Option<&[u8]> {
+        None
+    }
+}
+
+impl Reuse for Written<'_> {
+    fn form(&self, object: &Value) -> Option<&[u8]> {
+        if self.forms.is_empty() {
+            return None;
+        }
+        self.forms
+            .get(&(std::ptr::from_ref(object) as usize))
+            .copied()
+    }
+}
+
 fn write_value(out: &mut Vec<u8>, value: &Value) {
+    write_value_reusing(out, value, &Fresh);
+}
+
+fn write_value_reusing(out: &mut Vec<u8>, value: &Value, reuse: &impl Reuse) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -50,15 +98,23 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_value(out, item);
+                write_value_reusing(out, item, reuse);
             }
             out.push(b']');
         }
-        Value::Object(map) => write_object(out, map, None),
+        Value::Object(map) => match reuse.form(value) {
+            Some(form) => out.extend_from_slice(form),
+            None => write_object(out, map, None, reuse),
+        },
     }
 }
 
-fn write_object(out: &mut Vec<u8>, map: &Map<String, Value>, skip: Option<&str>) {
+fn write_object(
+    out: &mut Vec<u8>,
+    map: &Map<String, Value>,
+    skip: Option<&str>,
+    reuse: &impl Reuse,
+) {
     let members = sorted_members(map, skip);
     out.push(b'{');
     for (i, (key, value)) in members.into_iter().enumerate() {
@@ -67,7 +123,7 @@ fn write_object(out: &mut Vec<u8>, map: &Map<String, Value>, skip: Option<&str>)
         }
         write_string(out, key);
         out.push(b':');
-        write_value(out, value);
+        write_value_reusing(out, value, reuse);
     }
     out.push(b'}');
 }

@@ -23,7 +23,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::crypto::comb::KeyTable;
 use crate::crypto::digest::multibase_of;
-use crate::crypto::jcs::canonicalize_signed;
+use crate::crypto::jcs::{canonicalize_signed, SignedForms};
 use crate::crypto::strict_json::Member as _;
 
 /// The proof `type` this module produces and accepts.
@@ -216,6 +216,15 @@ impl PreparedProof {
 /// Checks the proof's shape and computes the signed message, leaving key
 /// resolution and the signature check to the caller.
 pub fn prepare(document: &Value) -> Result<PreparedProof, ProofError> {
+    prepare_with(document, canonicalize_signed)
+}
+
+/// [`prepare`], with the document's canonical forms from `canonical` (which must give what
+/// [`canonicalize_signed`] gives, such as forms written earlier or written reusing others).
+pub fn prepare_with(
+    document: &Value,
+    canonical: impl FnOnce(&Map<String, Value>) -> Option<SignedForms>,
+) -> Result<PreparedProof, ProofError> {
     let fields = document.as_object().ok_or(ProofError::DocumentNotObject)?;
     let proof = single_proof(fields.member("proof").ok_or(ProofError::Missing)?)?;
     let Some(Value::String(proof_value)) = proof.member("proofValue") else {
@@ -225,7 +234,7 @@ pub fn prepare(document: &Value) -> Result<PreparedProof, ProofError> {
     let (verification_method, proof_purpose, created) = check_config(fields, proof)?;
     let signature = decode_proof_value(proof_value)?;
     // One canonical pass gives both signed forms (and the whole document's, for its digest).
-    let forms = canonicalize_signed(fields).ok_or(ProofError::Malformed)?;
+    let forms = canonical(fields).ok_or(ProofError::Malformed)?;
     let hash = |parts: [&[u8]; 2]| -> [u8; 32] {
         Sha256::new()
             .chain_update(parts[0])

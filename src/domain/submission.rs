@@ -263,7 +263,19 @@ pub fn check_issuer_proof_with(
     now: DateTime<Utc>,
     keys: &mut DecodedKeys,
 ) -> Result<Signed, ItemError> {
-    let prepared = proof::prepare(document).map_err(|e| ItemError::new(e.code(), e.to_string()))?;
+    check_prepared_proof(proof::prepare(document), did, issuer, now, keys)
+}
+
+/// [`check_issuer_proof_with`] of a document whose proof is already
+/// [prepared](proof::prepare_with), from canonical forms written earlier.
+pub fn check_prepared_proof(
+    prepared: Result<proof::PreparedProof, proof::ProofError>,
+    did: &str,
+    issuer: &Issuer,
+    now: DateTime<Utc>,
+    keys: &mut DecodedKeys,
+) -> Result<Signed, ItemError> {
+    let prepared = prepared.map_err(|e| ItemError::new(e.code(), e.to_string()))?;
     if prepared.proof_purpose != "assertionMethod" {
         return Err(ItemError::new(
             "proof_purpose",

@@ -17,6 +17,8 @@ use serde_json::Value;
 use super::gate::AuthGate;
 use super::repeat::original_receipt;
 use super::sequencer::{Sequencer, SequencerError};
+use crate::crypto::jcs::{canonicalize_signed, canonicalize_signed_reusing, SignedForms, Written};
+use crate::crypto::proof;
 use crate::domain::authorisation::covering;
 use crate::domain::identifiers::{LicenceId, TypeCode, Uscc};
 use crate::domain::issuer::{Issuer, IssuerStatus};
@@ -27,13 +29,14 @@ use crate::domain::status_list::StatusSlot;
 use crate::domain::submission::licence::{self, LicenceClaims, Submitter};
 use crate::domain::submission::status::{self, StatusClaims};
 use crate::domain::submission::{
-    check_issuer_proof_with, item_kind, DecodedKeys, Envelope, EnvelopeError, ItemError, Signed,
+    check_prepared_proof, item_kind, DecodedKeys, Envelope, EnvelopeError, ItemError, Signed,
     SigningWindow,
 };
 use crate::log::batch::{
     ChainHead, LicenceChain, NewLicence, Outcome, Packed, PendingEnvelope, PendingItem,
 };
 use crate::log::envelope::stored_document;
+use crate::parallel::Spread;
 use crate::status_list::StatusListCache;
 use crate::storage::{IntakeReads, Store, StoreError};
 use crate::verify::cache::RegistryCache;
@@ -166,19 +169,28 @@ impl Intake {
             return Err(IntakeError::IssuerSuspended);
         }
         let mut keys = DecodedKeys::with_tables(self.key_tables.clone());
-        let signed = check_issuer_proof_with(
-            &envelope.value,
-            &envelope.issuer_did,
-            &issuer,
-            now,
-            &mut keys,
-        )
-        .map_err(IntakeError::Signature)?;
+        // The envelope's canonical form holds each licence's whole: written once per licence,
+        // they are copied into the envelope's and serve the licences' own signatures and
+        // digests again in `check_items`.
+        let forms = licence_forms(envelope.items());
+        let mut written = Written::default();
+        for (item, form) in envelope.items().iter().zip(&forms) {
+            if let (Some(form), Ok((_, body))) = (form, item_kind(item)) {
+                written.insert(body, &form.full);
+            }
+        }
+        let prepared = proof::prepare_with(&envelope.value, |fields| {
+            canonicalize_signed_reusing(fields, &written)
+        });
+        let signed = check_prepared_proof(prepared, &envelope.issuer_did, &issuer, now, &mut keys)
+            .map_err(IntakeError::Signature)?;
+        drop(written);
         Ok(Authenticated {
             envelope,
             issuer,
             signed,
             keys,
+            forms,
         })
     }
 
@@ -198,6 +210,7 @@ impl Intake {
             issuer,
             signed,
             keys,
+            forms,
         } = authenticated;
         let submitter = Submitter {
             issuer: &envelope.issuer,
@@ -234,7 +247,13 @@ impl Intake {
             return Err(IntakeError::HeadMismatch(reads.head));
         }
         let mut facts = self.facts(&parsed, (issuer, keys), reads).await?;
-        let items = match self.check_items(parsed, &mut facts, &submitter, (signed.created, now)) {
+        let items = match self.check_items(
+            parsed,
+            &forms,
+            &mut facts,
+            &submitter,
+            (signed.created, now),
+        ) {
             Ok(items) => items,
             Err(refused) => {
                 // The reads above are not one snapshot: another copy of this envelope may have
@@ -312,6 +331,29 @@ pub struct Authenticated {
     signed: Signed,
     /// The issuer key the envelope's proof used, decoded: its licences are mostly signed by it.
     keys: DecodedKeys,
+    /// Each item's canonical forms when it is a licence with a proof, by item.
+    forms: Vec<Option<SignedForms>>,
+}
+
+/// Licence items in an envelope from which their canonical forms are written on several
+/// threads ([`crate::parallel`]), as their signatures are checked (`items::PARALLEL_FROM`).
+const FORMS_IN_PARALLEL_FROM: usize = 32;
+
+/// The canonical forms of each licence item that has a proof ([`canonicalize_signed`]), by item:
+/// the part of the envelope's own form that is nearly all of its work.
+fn licence_forms(items: &[Value]) -> Vec<Option<SignedForms>> {
+    let licences = items
+        .iter()
+        .filter(|item| matches!(item_kind(item), Ok(("licence", _))))
+        .count();
+    crate::parallel::map(
+        items,
+        Spread::CoresBelowWriter.when(licences >= FORMS_IN_PARALLEL_FROM),
+        |item| match item_kind(item) {
+            Ok(("licence", Value::Object(body))) => canonicalize_signed(body),
+            _ => None,
+        },
+    )
 }
 
 /// An item's stored form: its text as received (members in their order), packed.

@@ -8,11 +8,13 @@ use std::ops::Range;
 
 use serde_json::{Map, Value};
 
-use super::{sorted_members, write_string, write_value};
+use super::{
+    sorted_members, write_string, write_value, write_value_reusing, Fresh, Reuse, Written,
+};
 use crate::crypto::strict_json::Member as _;
 
 /// The canonical form of a signed document, and where to cut it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SignedForms {
     /// The canonical form of the whole document.
     pub full: Vec<u8>,
@@ -46,6 +48,19 @@ impl SignedForms {
 /// The forms of `document`, whose `proof` is an object with a `proofValue` or an array of one
 /// such object; `None` for any other shape.
 pub fn canonicalize_signed(document: &Map<String, Value>) -> Option<SignedForms> {
+    forms(document, &Fresh)
+}
+
+/// [`canonicalize_signed`], copying the forms `written` holds for objects inside `document`
+/// (outside its proof) instead of writing them again.
+pub fn canonicalize_signed_reusing(
+    document: &Map<String, Value>,
+    written: &Written<'_>,
+) -> Option<SignedForms> {
+    forms(document, written)
+}
+
+fn forms(document: &Map<String, Value>, reuse: &impl Reuse) -> Option<SignedForms> {
     let proof = match document.member("proof")? {
         Value::Array(proofs) if proofs.len() == 1 => proofs[0].as_object()?,
         Value::Object(proof) => proof,
@@ -54,18 +69,18 @@ pub fn canonicalize_signed(document: &Map<String, Value>) -> Option<SignedForms>
     proof.member("proofValue")?;
     let mut full = Vec::with_capacity(2048);
     let mut inner = None;
-    let proof_member = write_marking(&mut full, document, "proof", |out, value| {
+    let proof_member = write_marking(&mut full, document, "proof", reuse, |out, value| {
         let start = out.len();
         match value {
             Value::Array(_) => {
                 out.push(b'[');
                 let object_start = out.len();
-                let cut = write_marking(out, proof, "proofValue", write_value);
+                let cut = write_marking(out, proof, "proofValue", &Fresh, write_value);
                 inner = Some((object_start..out.len(), cut));
                 out.push(b']');
             }
             _ => {
-                let cut = write_marking(out, proof, "proofValue", write_value);
+                let cut = write_marking(out, proof, "proofValue", &Fresh, write_value);
                 inner = Some((start..out.len(), cut));
             }
         }
@@ -86,6 +101,7 @@ fn write_marking(
     out: &mut Vec<u8>,
     map: &Map<String, Value>,
     key: &str,
+    reuse: &impl Reuse,
     mut write_marked: impl FnMut(&mut Vec<u8>, &Value),
 ) -> Option<Range<usize>> {
     let members = sorted_members(map, None);
@@ -105,7 +121,7 @@ fn write_marking(
             let end = out.len() + usize::from(i == 0 && count > 1);
             marked = Some(start..end);
         } else {
-            write_value(out, value);
+            write_value_reusing(out, value, reuse);
         }
     }
     out.push(b'}');
@@ -163,6 +179,45 @@ mod tests {
         ] {
             assert!(canonicalize_signed(document.as_object().expect("an object")).is_none());
         }
+    }
+
+    /// An envelope whose items' forms were written first: its forms reusing them are the ones
+    /// written afresh, and so is its form with only some items known.
+    #[test]
+    fn forms_reusing_written_objects_are_the_forms_written_afresh() {
+        let envelope = json!({
+            "type": "Envelope",
+            "items": [
+                {"licence": {"b": "é\u{1}", "a": [1, 2.5], "proof": {"proofValue": "z1"}}},
+                {"statusChange": {"z": 1}},
+                {"licence": {"𝄞": {"x": null}, "\u{e000}": true, "proof": [{"proofValue": "z2"}]}},
+            ],
+            "proof": {"proofValue": "z3", "created": "t"},
+        });
+        let fields = envelope.as_object().expect("an object");
+        let afresh = canonicalize_signed(fields).expect("a signed envelope");
+        let items = envelope["items"].as_array().expect("items");
+        let bodies = [&items[0]["licence"], &items[2]["licence"]];
+        let forms: Vec<Vec<u8>> = bodies.iter().map(|body| canonicalize(body)).collect();
+        for known in [&[0, 1][..], &[1], &[]] {
+            let mut written = Written::default();
+            for &i in known {
+                written.insert(bodies[i], &forms[i]);
+            }
+            let reused = canonicalize_signed_reusing(fields, &written).expect("a signed envelope");
+            assert_eq!(reused.full, afresh.full);
+            assert_eq!(
+                joined(reused.document_without_proof()),
+                joined(afresh.document_without_proof())
+            );
+            assert_eq!(joined(reused.proof_config()), joined(afresh.proof_config()));
+        }
+        // A form recorded for an object is copied as it is, whatever it holds: the caller's
+        // promise that it is that object's form is what makes the result canonical.
+        let mut written = Written::default();
+        written.insert(bodies[0], b"{}");
+        let reused = canonicalize_signed_reusing(fields, &written).expect("a signed envelope");
+        assert_ne!(reused.full, afresh.full);
     }
 
     proptest! {

@@ -25,6 +25,7 @@ impl Intake {
     pub(super) fn check_items(
         &self,
         parsed: Vec<Result<Parsed<'_>, ItemError>>,
+        forms: &[Option<SignedForms>],
         facts: &mut Facts,
         by: &Submitter<'_>,
         times: (DateTime<Utc>, DateTime<Utc>),
@@ -36,14 +37,18 @@ impl Intake {
             .count();
         let verified = {
             let facts = &*facts;
+            // Each licence's canonical forms were written for the envelope's signature.
+            let with_forms: Vec<_> = parsed.iter().zip(forms).collect();
             crate::parallel::map_with(
-                &parsed,
+                &with_forms,
                 Spread::CoresBelowWriter.when(licences >= PARALLEL_FROM),
                 || facts.keys.clone(),
-                |keys, item| match item {
+                |keys, (item, form)| match item {
                     Ok(Parsed::Licence(_, body)) => Some(Verified {
-                        signed: check_issuer_proof_with(
-                            body,
+                        signed: check_prepared_proof(
+                            proof::prepare_with(body, |fields| {
+                                (*form).clone().or_else(|| canonicalize_signed(fields))
+                            }),
                             by.issuer_did,
                             &facts.issuer,
                             now,
