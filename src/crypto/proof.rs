@@ -354,7 +354,7 @@ fn decode_proof_value(proof_value: &str) -> Result<Signature, ProofError> {
 
 mod sign;
 
-pub use sign::{hash_data, sign, sign_owned};
+pub use sign::{hash_data, sign, sign_owned, Stamp};
 
 #[cfg(test)]
 mod refusals;

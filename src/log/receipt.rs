@@ -12,21 +12,18 @@
 //! index, kind, leaf index and registration ([`Sealed::stored`]); an envelope sent again gets the
 //! rest back from the checkpoints, the leaves and the tree (`submissions::repeat`).
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{json, Value};
 
 use super::batch::{Appended, AppendedLeaf, Batch, PendingEnvelope, PendingItem, Sealed};
 use super::checkpoint::Checkpoint;
 use super::registration::{for_digest, Registration};
 use crate::crypto::keys::KeyPair;
-use crate::crypto::proof::{self, ProofOptions};
+use crate::crypto::proof::{ProofOptions, Stamp};
 use crate::parallel::Spread;
 
 mod stored;
+mod text;
 
-use stored::stored_form;
 pub use stored::{
     missing_checkpoint, reduced_items, restore_checkpoint, restore_items, LeafFacts, RestoreError,
 };
@@ -96,43 +93,44 @@ impl Signer {
         }
         let envelopes: Vec<(&(usize, Vec<AppendedLeaf>), usize)> =
             appended.envelopes.iter().zip(starts).collect();
+        let accepted_at = timestamp(batch.accepted_at);
+        // Invariant: these options carry no @context, the only ones a stamp refuses.
+        let stamp = Stamp::new(&self.proof_options(batch.accepted_at)).expect("receipts sign");
         let receipts: (Vec<String>, Vec<String>) =
             crate::parallel::map(&envelopes, spread, |((i, leaves), start)| {
                 let env = &batch.envelopes[*i];
                 let mut registered = registrations[*start..].iter();
-                let items: Vec<Value> = env
+                let ids: Vec<String> = env.items.iter().map(PendingItem::licence_urn).collect();
+                let items: Vec<text::Item<'_>> = env
                     .items
                     .iter()
                     .zip(leaves)
-                    .enumerate()
-                    .map(|(index, (item, leaf))| {
-                        let mut entry = json!({
-                            "index": index,
-                            "kind": item.kind(),
-                            "id": item.licence_urn(),
-                            "digest": item.digest(),
-                            "leafIndex": leaf.index,
-                            "leafHash": STANDARD.encode(leaf.hash),
-                            "inclusionProof": leaf.inclusion.iter().map(|h| STANDARD.encode(h)).collect::<Vec<_>>(),
-                        });
-                        if let PendingItem::Licence(_) = item {
-                            entry["registration"] = json!(registered.next());
-                        }
-                        entry
+                    .zip(&ids)
+                    .map(|((item, leaf), id)| text::Item {
+                        kind: item.kind(),
+                        id,
+                        digest: item.digest(),
+                        leaf,
+                        registration: match item {
+                            PendingItem::Licence(_) => {
+                                Some(registered.next().map_or("", String::as_str))
+                            }
+                            PendingItem::Status(_) => None,
+                        },
                     })
                     .collect();
-                let receipt = json!({
-                    "envelope": env.digest,
-                    "issuer": crate::domain::issuer::issuer_did(&self.did_host, &env.issuer),
-                    "sequence": env.sequence,
-                    "acceptedAt": timestamp(batch.accepted_at),
-                    "checkpoint": checkpoint,
-                    "treeSize": appended.size,
-                    "items": items,
-                });
-                let signed = self.sign(receipt, batch.accepted_at);
-                let full = signed.to_string();
-                (full, stored_form(signed))
+                let issuer = crate::domain::issuer::issuer_did(&self.did_host, &env.issuer);
+                let head = text::Head {
+                    envelope: &env.digest,
+                    issuer: &issuer,
+                    sequence: env.sequence,
+                    accepted_at: &accepted_at,
+                    checkpoint: &checkpoint,
+                    tree_size: appended.size,
+                };
+                let texts = text::Texts::write(&head, &items);
+                let proof = stamp.proof(&self.key, &texts.canonical);
+                texts.finish(&proof)
             })
             .into_iter()
             .unzip();
@@ -194,11 +192,9 @@ impl Signer {
             .collect()
     }
 
-    fn sign(&self, document: Value, at: DateTime<Utc>) -> Value {
-        let options = ProofOptions::assertion(self.verification_method(), at);
-        // Invariant: the receipt is an object without a proof and the options carry no
-        // @context, the only inputs `sign` refuses.
-        proof::sign_owned(document, &self.key, &options).expect("a receipt signs")
+    /// The options of the proofs of receipts accepted `at`.
+    fn proof_options(&self, at: DateTime<Utc>) -> ProofOptions {
+        ProofOptions::assertion(self.verification_method(), at)
     }
 }
 
@@ -245,6 +241,7 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// The leaf data written member by member is the JCS form of the same members as a value,
     /// for a licence and a status change, with text that needs escaping and a sequence past
@@ -300,6 +297,177 @@ mod tests {
                 let expected = String::from_utf8(crate::crypto::jcs::canonicalize(&value)).unwrap();
                 assert_eq!(leaf_data(&env, item, at), expected);
             }
+        }
+    }
+
+    /// The receipt as it was built before the seal wrote its texts itself: a value, signed by
+    /// [`crate::crypto::proof::sign_owned`] and serialised, and its stored form
+    /// ([`stored::stored_form`]).
+    fn receipt_as_value(
+        signer: &Signer,
+        batch: &Batch,
+        appended: &Appended,
+        checkpoint: &str,
+        at: usize,
+        registrations: &[String],
+    ) -> (String, String) {
+        use base64::engine::general_purpose::STANDARD;
+        use base64::Engine as _;
+        use serde_json::Value;
+        let (i, leaves) = &appended.envelopes[at];
+        let env = &batch.envelopes[*i];
+        let mut registered = registrations.iter();
+        let items: Vec<Value> = env
+            .items
+            .iter()
+            .zip(leaves)
+            .enumerate()
+            .map(|(index, (item, leaf))| {
+                let mut entry = json!({
+                    "index": index,
+                    "kind": item.kind(),
+                    "id": item.licence_urn(),
+                    "digest": item.digest(),
+                    "leafIndex": leaf.index,
+                    "leafHash": STANDARD.encode(leaf.hash),
+                    "inclusionProof": leaf.inclusion.iter().map(|h| STANDARD.encode(h)).collect::<Vec<_>>(),
+                });
+                if let PendingItem::Licence(_) = item {
+                    entry["registration"] = json!(registered.next());
+                }
+                entry
+            })
+            .collect();
+        let receipt = json!({
+            "envelope": env.digest,
+            "issuer": crate::domain::issuer::issuer_did(&signer.did_host, &env.issuer),
+            "sequence": env.sequence,
+            "acceptedAt": timestamp(batch.accepted_at),
+            "checkpoint": checkpoint,
+            "treeSize": appended.size,
+            "items": items,
+        });
+        let options = signer.proof_options(batch.accepted_at);
+        let signed = crate::crypto::proof::sign_owned(receipt, &signer.key, &options).unwrap();
+        (signed.to_string(), stored::stored_form(signed))
+    }
+
+    /// Envelopes of licences and status changes, with text that needs escaping and a sequence
+    /// past 2^53, two of them accepted, on a tree that already holds leaves.
+    fn sealed_batch() -> (Batch, Appended) {
+        use crate::domain::identifiers::LicenceId;
+        use crate::domain::licence::StatusAction;
+        use crate::log::merkle::Hash;
+        let vector: LicenceId =
+            "1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F"
+                .parse()
+                .expect("vector id");
+        let id = |n: u32| {
+            LicenceId::build(vector.type_code(), vector.issuer(), &n.to_string(), 1).expect("an id")
+        };
+        let licence = |n: u32| {
+            PendingItem::Licence(super::super::batch::NewLicence {
+                id: id(n),
+                schema_version: 1,
+                holder: "urn:holder".into(),
+                jurisdiction: "220100".into(),
+                valid_from: Utc::now(),
+                valid_until: Utc::now(),
+                digest: crate::crypto::digest::multibase_sha256(&n.to_be_bytes()),
+                status: Vec::new(),
+                document: super::super::batch::Packed::pack(b"{}"),
+            })
+        };
+        let status = PendingItem::Status(super::super::batch::NewStatusEvent {
+            licence: id(7),
+            action: StatusAction::Revoke,
+            reason: "r".into(),
+            effective_from: Utc::now(),
+            digest: "uEiStatus\"\u{1}é".into(),
+            previous: "uEiPrevious".into(),
+            document: super::super::batch::Packed::pack(b"{}"),
+        });
+        let envelope = |sequence: u64, items: Vec<PendingItem>| PendingEnvelope {
+            digest: format!("uEiEnvelope\u{7f}é{sequence}"),
+            issuer: "11220000013544541J".parse().expect("vector USCC"),
+            sequence,
+            previous: None,
+            document: String::new(),
+            items,
+            chains: Vec::new(),
+        };
+        let accepted_at = DateTime::from_timestamp_micros(1_796_000_000_123_456).unwrap();
+        let envelopes = vec![
+            envelope(3, vec![licence(1), status, licence(2)]),
+            envelope(4, vec![licence(3)]),
+            envelope(9_007_199_254_740_993, (10..50).map(licence).collect()),
+        ];
+        let leaves: Vec<Vec<String>> = envelopes
+            .iter()
+            .map(|env| {
+                env.items
+                    .iter()
+                    .map(|item| leaf_data(env, item, accepted_at))
+                    .collect()
+            })
+            .collect();
+        // Eleven leaves already in the tree; the second envelope was refused.
+        let (_, earlier) =
+            crate::log::plan::append_leaves(0, Vec::new(), &[leaves[1].as_slice(); 11])
+                .expect("appended");
+        let peaks: Vec<Hash> = crate::log::merkle::CompactRange::peak_ids(11)
+            .iter()
+            .map(|id| earlier.iter().find(|(n, _)| n == id).expect("a peak").1)
+            .collect();
+        let (mut appended, _) =
+            crate::log::plan::append_leaves(11, peaks, &[&leaves[0], &leaves[2]])
+                .expect("appended");
+        appended.envelopes[0].0 = 0;
+        appended.envelopes[1].0 = 2;
+        let batch = Batch {
+            accepted_at,
+            envelopes,
+            leaves,
+        };
+        (batch, appended)
+    }
+
+    #[test]
+    fn sealed_receipts_are_the_receipts_signed_as_values() {
+        let signer = Signer {
+            key: KeyPair::generate(),
+            origin: "registry.test/log".into(),
+            registry_did: "did:web:registry.test".into(),
+            did_host: "registry.test".into(),
+        };
+        let (batch, appended) = sealed_batch();
+        let sealed = signer.seal(&batch, &appended);
+        assert_eq!(sealed.receipts.len(), 2);
+        for (at, (i, leaves)) in appended.envelopes.iter().enumerate() {
+            let versions: Vec<(&str, u64)> = batch.envelopes[*i]
+                .items
+                .iter()
+                .zip(leaves)
+                .filter(|(item, _)| matches!(item, PendingItem::Licence(_)))
+                .map(|(item, leaf)| (item.digest(), leaf.index))
+                .collect();
+            let registrations = signer.registrations(&versions, batch.accepted_at);
+            let (answered, stored) = receipt_as_value(
+                &signer,
+                &batch,
+                &appended,
+                &sealed.checkpoint,
+                at,
+                &registrations,
+            );
+            assert_eq!(sealed.receipts[at], answered, "envelope {i}");
+            assert_eq!(sealed.stored[at], stored, "envelope {i}");
+            // And it verifies as any eddsa-jcs-2022 document does.
+            let receipt: serde_json::Value = serde_json::from_str(&sealed.receipts[at]).unwrap();
+            crate::crypto::proof::prepare(&receipt)
+                .unwrap()
+                .verify_with(&signer.key.verifying_key())
+                .expect("the receipt's signature verifies");
         }
     }
 
