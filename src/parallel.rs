@@ -2,7 +2,8 @@
 //! single writer's path ([`crate::log::receipt::Signer::seal`]) and the signature checks of a
 //! large envelope ([`crate::submissions`]). Both run on a thread that would otherwise do all of
 //! it alone while the other cores may wait (for the writer, or for a chain's next envelope):
-//! a scoped thread per other core takes a contiguous share, and the answers come back in order.
+//! a thread per other core (of two pools kept for the process, one at each priority) takes a
+//! contiguous share, and the answers come back in order.
 
 use std::num::NonZeroUsize;
 
@@ -19,11 +20,11 @@ pub enum Spread {
     /// All on this thread.
     Here,
     /// In contiguous chunks on up to as many threads as the machine has cores, this one among
-    /// them.
+    /// them, the others at the process's priority.
     Cores,
-    /// As [`Cores`](Self::Cores), but each chunk on a thread of its own that first lowers its
-    /// scheduling priority by [`CHECK_NICE`] ([`yield_to_writer`]), while this one waits (or
-    /// takes the first chunk, when it already runs that low): the signature checks of an
+    /// As [`Cores`](Self::Cores), but each chunk on a thread that runs [`CHECK_NICE`] steps
+    /// below the process's priority ([`yield_to_writer`]), while this one waits (or takes the
+    /// first chunk, when it already runs that low): the signature checks of an
     /// envelope's items, which must not take the cores from the single writer, whichever thread
     /// asks (`submissions::checks` explains why). Nice is a per-thread attribute on Linux;
     /// elsewhere, or if the call fails, nothing changes.
@@ -62,8 +63,8 @@ pub(crate) fn yield_to_writer() {
     }
 }
 
-/// This thread's nice value and the one checks run at, where both can be read (Linux).
-fn check_priority() -> Option<(i32, i32)> {
+/// This thread's nice value and the process's own, where both can be read (Linux).
+fn priorities() -> Option<(i32, i32)> {
     #[cfg(target_os = "linux")]
     {
         use std::sync::OnceLock;
@@ -74,10 +75,15 @@ fn check_priority() -> Option<(i32, i32)> {
             rustix::process::getpriority_process(Some(rustix::process::getpid())).unwrap_or(0)
         });
         let now = rustix::process::getpriority_process(Some(rustix::thread::gettid())).ok()?;
-        Some((now, (writer + CHECK_NICE).min(LOWEST_NICE)))
+        Some((now, writer))
     }
     #[cfg(not(target_os = "linux"))]
     None
+}
+
+/// This thread's nice value and the one checks run at, where both can be read (Linux).
+fn check_priority() -> Option<(i32, i32)> {
+    priorities().map(|(now, writer)| (now, (writer + CHECK_NICE).min(LOWEST_NICE)))
 }
 
 /// Whether this thread already runs at the check priority or below (a thread of the check
@@ -98,8 +104,67 @@ pub fn cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
 }
 
-/// `items` mapped by `f` in order, each thread with its own state from `init`, where `spread`
-/// says. A panic on another thread is raised again on this one.
+/// The threads that take the shares of [`map_with`] other than the caller's: kept for the life
+/// of the process rather than started for each call. A thread started per call cost its start,
+/// its stack's first pages and a fresh allocator heap, abandoned when it ended, several times an
+/// envelope (its forms, its items, the batch's seal).
+struct Pools {
+    /// At the process's priority ([`Spread::Cores`]).
+    cores: rayon::ThreadPool,
+    /// At the check priority ([`Spread::CoresBelowWriter`]).
+    below_writer: rayon::ThreadPool,
+}
+
+static POOLS: std::sync::OnceLock<Option<Pools>> = std::sync::OnceLock::new();
+
+/// Starts the threads [`map_with`] spreads work over, if they are not running yet. A thread
+/// starts at the priority of the thread that starts it, and none can raise its own again: call
+/// this from a thread at the process's priority (the service does, as it starts). Until then,
+/// [`map_with`] starts them itself only when asked from such a thread.
+pub fn start() {
+    pools();
+}
+
+/// The pools, started on first use from a thread at the process's priority; `None` before that,
+/// or if the system would not start their threads: then every share runs on the calling thread.
+fn pools() -> Option<&'static Pools> {
+    if let Some(pools) = POOLS.get() {
+        return pools.as_ref();
+    }
+    if priorities().is_some_and(|(now, process)| now != process) {
+        return None;
+    }
+    POOLS
+        .get_or_init(|| {
+            // As many threads as the most shares one call hands out besides its own.
+            let threads = cores().min(MAX_THREADS);
+            let pool = |name: &'static str, below_writer: bool| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(move |i| format!("{name}-{i}"))
+                    .start_handler(move |_| {
+                        if below_writer {
+                            yield_to_writer();
+                        }
+                    })
+                    .build()
+            };
+            match (pool("elicence-cores", false), pool("elicence-below", true)) {
+                (Ok(cores), Ok(below_writer)) => Some(Pools {
+                    cores,
+                    below_writer,
+                }),
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::warn!(error = %e, "no threads to spread work over; it runs where it is asked");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// `items` mapped by `f` in order, each share with its own state from `init`, where `spread`
+/// says. A panic in another share is raised again on this thread once every share has ended.
 pub fn map_with<T, S, R>(
     items: &[T],
     spread: Spread,
@@ -110,10 +175,6 @@ where
     T: Sync,
     R: Send,
 {
-    let threads = match spread {
-        Spread::Here => 1,
-        Spread::Cores | Spread::CoresBelowWriter => cores().min(MAX_THREADS),
-    };
     let run = |chunk: &[T]| {
         let mut state = init();
         chunk
@@ -121,39 +182,36 @@ where
             .map(|item| f(&mut state, item))
             .collect::<Vec<R>>()
     };
-    if spread == Spread::Here || items.len() < 2 {
+    let pool = match (spread, pools()) {
+        (Spread::Cores, Some(pools)) => &pools.cores,
+        (Spread::CoresBelowWriter, Some(pools)) => &pools.below_writer,
+        _ => return run(items),
+    };
+    if items.len() < 2 {
         return run(items);
     }
     let run = &run;
+    let threads = cores().min(MAX_THREADS);
     let mut chunks = items.chunks(items.len().div_ceil(threads));
-    // With `Cores`, this thread takes the first chunk itself; with `CoresBelowWriter` too when
-    // it already runs below the writer (a check thread), which saves a thread each call.
+    // With `Cores`, this thread takes the first share itself; with `CoresBelowWriter` too when
+    // it already runs below the writer (a check thread). Otherwise it waits for them all.
     let here = match spread {
         Spread::Cores => chunks.next().unwrap_or_default(),
         Spread::CoresBelowWriter if already_below_writer() => chunks.next().unwrap_or_default(),
         _ => &[],
     };
-    std::thread::scope(|scope| {
-        let others: Vec<_> = chunks
-            .map(|chunk| {
-                scope.spawn(move || {
-                    if spread == Spread::CoresBelowWriter {
-                        yield_to_writer();
-                    }
-                    run(chunk)
-                })
-            })
-            .collect();
-        let mut all = run(here);
-        all.reserve(items.len() - all.len());
-        for other in others {
-            match other.join() {
-                Ok(part) => all.extend(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
+    let mut others: Vec<Option<Vec<R>>> = chunks.clone().map(|_| None).collect();
+    let mut all = pool.in_place_scope(|scope| {
+        for (chunk, slot) in chunks.zip(others.iter_mut()) {
+            scope.spawn(move |_| *slot = Some(run(chunk)));
         }
-        all
-    })
+        run(here)
+    });
+    all.reserve(items.len() - all.len());
+    // Invariant: the scope returns only once every share has filled its slot (or re-raises
+    // the panic of one that did not).
+    all.extend(others.into_iter().flatten().flatten());
+    all
 }
 
 /// [`map_with`] without per-thread state.
@@ -225,6 +283,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_check_thread_takes_a_share_itself() {
+        start();
         std::thread::spawn(|| {
             let tid = || rustix::thread::gettid();
             yield_to_writer();

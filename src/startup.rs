@@ -181,6 +181,9 @@ async fn intake(
         registry_did: format!("did:web:{did_host}"),
         did_host: did_host.clone(),
     };
+    // From this thread, at the service's own priority: the threads the seal's signatures and
+    // the envelopes' checks are spread over start at the priority of the thread that starts them.
+    crate::parallel::start();
     Ok(Intake {
         sequencer: Sequencer::start_dedicated(&settings.database_url, signer).await?,
         store,
