@@ -2,7 +2,7 @@
 # Where ingest's CPU goes, per accepted licence and per server thread: a fresh release server on
 # a fresh SQLite data dir, one `bench submit` run against it, then each thread's CPU time (from
 # /proc/<pid>/task/*/stat, summed by thread name) and the whole process's (which also counts
-# threads that have ended, such as those `src/parallel.rs` starts) divided by the licences
+# threads that have ended) divided by the licences
 # accepted, and the bytes the server wrote per licence (/proc/<pid>/io, write-ahead log and
 # checkpoints included); then the process's kernel time per licence, and the single writer's
 # busy time per licence with its batches (`sequencer_batch_seconds` and
