@@ -274,7 +274,7 @@ mod tests {
             "{seen:?}"
         );
         assert_eq!(nice(), before);
-        // `Cores` leaves every thread at the caller's priority.
+        // `Cores` runs every share at the process's priority, the caller's here.
         assert!(map(&items, Spread::Cores, |()| nice())
             .iter()
             .all(|&n| n == before));
