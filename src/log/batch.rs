@@ -123,6 +123,27 @@ pub struct Batch {
     pub leaves: Vec<Vec<String>>,
 }
 
+impl Batch {
+    /// The batch of `envelopes` accepted at `accepted_at`, with each item's leaf data
+    /// ([`super::receipt::leaf_data`]).
+    pub fn new(accepted_at: DateTime<Utc>, envelopes: Vec<PendingEnvelope>) -> Self {
+        let leaves = envelopes
+            .iter()
+            .map(|env| {
+                env.items
+                    .iter()
+                    .map(|item| super::receipt::leaf_data(env, item, accepted_at))
+                    .collect()
+            })
+            .collect();
+        Self {
+            accepted_at,
+            envelopes,
+            leaves,
+        }
+    }
+}
+
 /// One appended leaf of an accepted envelope, with its proof against the new tree size.
 #[derive(Debug, Clone)]
 pub struct AppendedLeaf {

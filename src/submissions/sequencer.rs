@@ -15,7 +15,7 @@ use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::log::batch::{Appended, Batch, Outcome, PendingEnvelope, Sealer};
-use crate::log::receipt::{leaf_data, Signer};
+use crate::log::receipt::Signer;
 use crate::storage::{now_micros, Store, StoreError};
 
 /// Most envelopes in one transaction.
@@ -183,20 +183,7 @@ async fn commit(jobs: Vec<Job>, store: &dyn Store, signer: &Arc<Signer>) -> bool
     let accepted_at = now_micros(Utc::now());
     let (envelopes, replies): (Vec<_>, Vec<_>) =
         jobs.into_iter().map(|j| (j.envelope, j.reply)).unzip();
-    let leaves = envelopes
-        .iter()
-        .map(|env| {
-            env.items
-                .iter()
-                .map(|item| leaf_data(env, item, accepted_at))
-                .collect()
-        })
-        .collect();
-    let batch = Arc::new(Batch {
-        accepted_at,
-        envelopes,
-        leaves,
-    });
+    let batch = Arc::new(Batch::new(accepted_at, envelopes));
     let started = std::time::Instant::now();
     let result = store.append_batch(batch, sealer(signer)).await;
     metrics::histogram!("sequencer_batch_seconds").record(started.elapsed().as_secs_f64());

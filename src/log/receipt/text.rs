@@ -20,6 +20,7 @@ use base64::Engine as _;
 use crate::crypto::jcs::{write_number, write_string};
 use crate::log::batch::AppendedLeaf;
 use crate::log::merkle::Hash;
+use crate::verify::answer::array;
 
 /// The members of a receipt outside its items.
 pub(super) struct Head<'a> {
@@ -190,12 +191,5 @@ fn write_hash(out: &mut Vec<u8>, hash: &Hash) {
 }
 
 fn write_hashes(out: &mut Vec<u8>, hashes: &[Hash]) {
-    out.push(b'[');
-    for (i, hash) in hashes.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_hash(out, hash);
-    }
-    out.push(b']');
+    array(out, hashes, write_hash);
 }

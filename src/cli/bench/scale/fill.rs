@@ -25,7 +25,7 @@ use crate::log::batch::{
     Batch, LicenceChain, NewLicence, NewStatusEvent, Outcome, Packed, PendingEnvelope, PendingItem,
 };
 use crate::log::envelope::stored_document;
-use crate::log::receipt::{leaf_data, Signer};
+use crate::log::receipt::Signer;
 use crate::storage::Store;
 
 /// The type the bench issues (律师执业证, person-held) and its competent authority.
@@ -147,16 +147,7 @@ impl Issuer {
             chains,
         };
         let accepted_at = crate::storage::now_micros(Utc::now());
-        let leaves = vec![envelope
-            .items
-            .iter()
-            .map(|item| leaf_data(&envelope, item, accepted_at))
-            .collect()];
-        let batch = std::sync::Arc::new(Batch {
-            accepted_at,
-            envelopes: vec![envelope],
-            leaves,
-        });
+        let batch = std::sync::Arc::new(Batch::new(accepted_at, vec![envelope]));
         let outcome = store
             .append_batch(batch, crate::submissions::sequencer::sealer(signer))
             .await?;
