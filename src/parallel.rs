@@ -175,13 +175,21 @@ where
     T: Sync,
     R: Send,
 {
-    let run = |chunk: &[T]| {
+    map_chunks(items, spread, |chunk| {
         let mut state = init();
-        chunk
-            .iter()
-            .map(|item| f(&mut state, item))
-            .collect::<Vec<R>>()
-    };
+        chunk.iter().map(|item| f(&mut state, item)).collect()
+    })
+}
+
+/// The answers of `run` for contiguous shares of `items`, concatenated in order, where `spread`
+/// says: for work that is cheaper done a share at a time than an item at a time. `run` gives
+/// one answer per item of its share. A panic in another share is raised again on this thread
+/// once every share has ended.
+pub fn map_chunks<T, R>(items: &[T], spread: Spread, run: impl Fn(&[T]) -> Vec<R> + Sync) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+{
     let pool = match (spread, pools()) {
         (Spread::Cores, Some(pools)) => &pools.cores,
         (Spread::CoresBelowWriter, Some(pools)) => &pools.below_writer,
@@ -207,7 +215,7 @@ where
         }
         run(here)
     });
-    all.reserve(items.len() - all.len());
+    all.reserve(items.len().saturating_sub(all.len()));
     // Invariant: the scope returns only once every share has filled its slot (or re-raises
     // the panic of one that did not).
     all.extend(others.into_iter().flatten().flatten());
@@ -234,6 +242,31 @@ mod tests {
                     expected,
                     "{n} items, {spread:?}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn shares_are_contiguous_and_their_answers_concatenated_in_order() {
+        for n in [0usize, 1, 2, 5, 100] {
+            let items: Vec<usize> = (0..n).collect();
+            for spread in [Spread::Here, Spread::Cores, Spread::CoresBelowWriter] {
+                // Each answer: the item, and the first item of the share it was in.
+                let answers = map_chunks(&items, spread, |share| {
+                    share.iter().map(|&i| (i, share[0])).collect()
+                });
+                assert_eq!(
+                    answers.iter().map(|&(i, _)| i).collect::<Vec<_>>(),
+                    items,
+                    "{n} items, {spread:?}"
+                );
+                let firsts: std::collections::BTreeSet<usize> =
+                    answers.iter().map(|&(_, first)| first).collect();
+                assert!(firsts.len() <= cores().clamp(1, MAX_THREADS), "{firsts:?}");
+                // Contiguous: an item's share starts at or before it, after the previous share.
+                assert!(answers
+                    .windows(2)
+                    .all(|w| w[0].1 <= w[1].1 && w[1].1 <= w[1].0));
             }
         }
     }

@@ -19,13 +19,20 @@
 //! to `R`'s bytes (cofactorless). The tables are variable-time: they compute with public
 //! values only (keys, signatures, messages). Nothing here remembers an answer; only the
 //! multiples of a public key are kept.
+//!
+//! Encoding `[s]B − [h]A` takes its affine coordinates: one field inversion, about a quarter of
+//! what is left of a verification once the tables have done their part. Many signatures checked
+//! together ([`KeyTable::begin`], then [`settle`]) share one inversion for all of them
+//! (Montgomery's trick, curve25519-dalek 5's `compress_batch_alloc`), with the same answers.
+//! The arithmetic is curve25519-dalek 5's (the rest of the project is on 4, with
+//! ed25519-dalek 2): keys and signatures meet it only as bytes.
 
 use std::sync::LazyLock;
 
-use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
-use curve25519_dalek::edwards::EdwardsPoint;
-use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::Identity;
+use curve25519_dalek_5::constants::ED25519_BASEPOINT_POINT;
+use curve25519_dalek_5::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek_5::scalar::Scalar;
+use curve25519_dalek_5::traits::Identity;
 use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest, Sha512};
 
@@ -143,9 +150,14 @@ pub struct KeyTable {
 impl KeyTable {
     /// `key`'s table with windows of `width` bits; none for a weak key.
     pub fn new(key: &VerifyingKey, width: u32) -> Option<Self> {
-        (!key.is_weak()).then(|| Self {
+        if key.is_weak() {
+            return None;
+        }
+        // A `VerifyingKey` holds a point that decoded from these bytes.
+        let point = CompressedEdwardsY(key.to_bytes()).decompress()?;
+        Some(Self {
             key: *key,
-            comb: Comb::new(&key.to_edwards(), width),
+            comb: Comb::new(&point, width),
         })
     }
 
@@ -160,24 +172,51 @@ impl KeyTable {
 
     /// Whether `signature` on `message` verifies under this key, with exactly the answer of
     /// `VerifyingKey::verify_strict`.
-    #[allow(non_snake_case)] // R, A: the names of the Ed25519 equation.
     pub fn verify_strict(&self, message: &[u8], signature: &Signature) -> bool {
-        let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(*signature.s_bytes()))
-        else {
-            return false;
-        };
-        let R_bytes = signature.r_bytes();
-        let h = Scalar::from_hash(
-            Sha512::new()
-                .chain_update(R_bytes)
-                .chain_update(self.key.as_bytes())
-                .chain_update(message),
-        );
-        let R = base().mul(&s) - self.comb.mul(&h);
+        self.begin(message, signature)
+            .is_some_and(|pending| settle([&pending]).first() == Some(&true))
+    }
+
+    /// [`Self::verify_strict`] up to the encoding of `[s]B − [h]A`, which [`settle`] finishes
+    /// for many signatures at once; `None` when the signature already fails (`s` is not
+    /// canonical).
+    pub fn begin(&self, message: &[u8], signature: &Signature) -> Option<Pending> {
+        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(*signature.s_bytes()))?;
+        let r_bytes = *signature.r_bytes();
+        let hash: [u8; 64] = Sha512::new()
+            .chain_update(r_bytes)
+            .chain_update(self.key.as_bytes())
+            .chain_update(message)
+            .finalize()
+            .into();
+        let h = Scalar::from_bytes_mod_order_wide(&hash);
+        Some(Pending {
+            point: base().mul(&s) - self.comb.mul(&h),
+            r_bytes,
+        })
+    }
+}
+
+/// A signature checked by [`KeyTable::begin`] but for the last step: `[s]B − [h]A`, and the
+/// bytes of `R` its encoding must equal.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    point: EdwardsPoint,
+    r_bytes: [u8; 32],
+}
+
+/// The answers of [`KeyTable::verify_strict`] for the signatures `pending` began, in order, with
+/// one field inversion for them all.
+pub fn settle<'a>(pending: impl IntoIterator<Item = &'a Pending>) -> Vec<bool> {
+    let pending: Vec<&Pending> = pending.into_iter().collect();
+    let points: Vec<EdwardsPoint> = pending.iter().map(|p| p.point).collect();
+    EdwardsPoint::compress_batch_alloc(&points)
+        .iter()
+        .zip(pending)
         // `R`'s bytes encode the point computed (so they decode to it) and it is not of small
         // order: verify_strict's checks on the decoded R.
-        R.compress().as_bytes() == R_bytes && !R.is_small_order()
-    }
+        .map(|(encoded, p)| encoded.as_bytes() == &p.r_bytes && !p.point.is_small_order())
+        .collect()
 }
 
 #[cfg(test)]
@@ -193,7 +232,9 @@ mod tests {
 
     #[test]
     fn a_comb_multiplies_as_the_group_does() {
-        let point = signer(7).verifying_key().to_edwards();
+        let point = CompressedEdwardsY(signer(7).verifying_key().to_bytes())
+            .decompress()
+            .expect("a key decodes");
         let scalars = [
             Scalar::ZERO,
             Scalar::ONE,
@@ -253,6 +294,47 @@ mod tests {
         let wide_s = Signature::from_bytes(&bytes);
         assert!(key.verifying_key().verify_strict(b"m", &wide_s).is_err());
         assert!(!table.verify_strict(b"m", &wide_s));
+    }
+
+    #[test]
+    fn settled_together_each_gets_its_own_answer() {
+        let key = signer(9);
+        let table = KeyTable::new(&key.verifying_key(), NARROW).expect("not weak");
+        let mut small_order = [0u8; 64];
+        small_order[0] = 1; // R = the identity, s = 0
+        let mut checks: Vec<(Vec<u8>, Signature)> = Vec::new();
+        for i in 0u8..24 {
+            let message = vec![i; usize::from(i) * 3];
+            let mut bytes = key.sign(&message).to_bytes();
+            match i % 4 {
+                1 => bytes[usize::from(i)] ^= 0x10, // a bit of R
+                2 => bytes[40] ^= 1,                // a bit of s
+                3 if i == 7 => bytes = small_order,
+                _ => {}
+            }
+            checks.push((message, Signature::from_bytes(&bytes)));
+        }
+        // What verify_strict says, one by one; the table's single and settled answers must match.
+        let expected: Vec<bool> = checks
+            .iter()
+            .map(|(m, sig)| key.verifying_key().verify_strict(m, sig).is_ok())
+            .collect();
+        assert!(expected.iter().any(|&ok| ok) && expected.iter().any(|&ok| !ok));
+        let one_by_one: Vec<bool> = checks
+            .iter()
+            .map(|(m, sig)| table.verify_strict(m, sig))
+            .collect();
+        assert_eq!(one_by_one, expected);
+        let begun: Vec<Option<Pending>> =
+            checks.iter().map(|(m, sig)| table.begin(m, sig)).collect();
+        let pending: Vec<Pending> = begun.iter().flatten().cloned().collect();
+        let mut settled = settle(&pending).into_iter();
+        let together: Vec<bool> = begun
+            .iter()
+            .map(|b| b.is_some() && settled.next() == Some(true))
+            .collect();
+        assert_eq!(together, expected);
+        assert!(settle([]).is_empty());
     }
 
     proptest! {

@@ -275,6 +275,31 @@ pub fn check_prepared_proof(
     now: DateTime<Utc>,
     keys: &mut DecodedKeys,
 ) -> Result<Signed, ItemError> {
+    let begun = begin_prepared_proof(prepared, did, issuer, now, keys)?;
+    begun
+        .proof
+        .finish()
+        .map_err(|e| ItemError::new(e.code(), e.to_string()))?;
+    Ok(begun.signed)
+}
+
+/// A document's proof checked by [`begin_prepared_proof`] but for the end of its signature
+/// check ([`finish_prepared_proofs`]).
+#[derive(Debug)]
+pub struct BegunSigned {
+    proof: proof::BegunProof,
+    signed: Signed,
+}
+
+/// [`check_prepared_proof`] up to the end of the signature check, which
+/// [`finish_prepared_proofs`] does for many documents at once.
+pub fn begin_prepared_proof(
+    prepared: Result<proof::PreparedProof, proof::ProofError>,
+    did: &str,
+    issuer: &Issuer,
+    now: DateTime<Utc>,
+    keys: &mut DecodedKeys,
+) -> Result<BegunSigned, ItemError> {
     let prepared = prepared.map_err(|e| ItemError::new(e.code(), e.to_string()))?;
     if prepared.proof_purpose != "assertionMethod" {
         return Err(ItemError::new(
@@ -310,10 +335,45 @@ pub fn check_prepared_proof(
         .ok_or_else(|| ItemError::new("key_unknown", "the issuer key is not a Multikey"))?;
     // The digest is over the canonical form the signature check needs anyway.
     let digest = prepared.document_digest();
-    prepared
-        .verify_by(&public, table.as_deref())
-        .map_err(|e| ItemError::new(e.code(), e.to_string()))?;
-    Ok(Signed { created, digest })
+    Ok(BegunSigned {
+        proof: prepared.begin(&public, table.as_deref()),
+        signed: Signed { created, digest },
+    })
+}
+
+/// The answers of [`check_prepared_proof`] for documents whose checks
+/// [`begin_prepared_proof`] began, in order: the signature checks by comb tables share one
+/// field inversion ([`proof::finish_all`]).
+pub fn finish_prepared_proofs(
+    begun: Vec<Result<BegunSigned, ItemError>>,
+) -> Vec<Result<Signed, ItemError>> {
+    let mut proofs = Vec::with_capacity(begun.len());
+    let mut signed = Vec::with_capacity(begun.len());
+    for b in begun {
+        match b {
+            Ok(BegunSigned { proof, signed: s }) => {
+                proofs.push(proof);
+                signed.push(Ok(s));
+            }
+            Err(e) => signed.push(Err(e)),
+        }
+    }
+    let mut answers = proof::finish_all(proofs).into_iter();
+    signed
+        .into_iter()
+        .map(|s| {
+            let s = s?;
+            match answers.next() {
+                Some(Ok(_)) => Ok(s),
+                Some(Err(e)) => Err(ItemError::new(e.code(), e.to_string())),
+                // Invariant: one answer for every begun proof.
+                None => Err(ItemError::new(
+                    "signature_invalid",
+                    "the signature was not checked",
+                )),
+            }
+        })
+        .collect()
 }
 
 /// Splits an item into its kind and body: `{"licence": …}` or `{"statusChange": …}`.

@@ -29,8 +29,8 @@ use crate::domain::status_list::StatusSlot;
 use crate::domain::submission::licence::{self, LicenceClaims, Submitter};
 use crate::domain::submission::status::{self, StatusClaims};
 use crate::domain::submission::{
-    check_prepared_proof, item_kind, DecodedKeys, Envelope, EnvelopeError, ItemError, Signed,
-    SigningWindow,
+    begin_prepared_proof, check_prepared_proof, finish_prepared_proofs, item_kind, DecodedKeys,
+    Envelope, EnvelopeError, ItemError, Signed, SigningWindow,
 };
 use crate::log::batch::{
     ChainHead, LicenceChain, NewLicence, Outcome, Packed, PendingEnvelope, PendingItem,

@@ -39,24 +39,41 @@ impl Intake {
             let facts = &*facts;
             // Each licence's canonical forms were written for the envelope's signature.
             let with_forms: Vec<_> = parsed.iter().zip(forms).collect();
-            crate::parallel::map_with(
+            crate::parallel::map_chunks(
                 &with_forms,
                 Spread::CoresBelowWriter.when(licences >= PARALLEL_FROM),
-                || facts.keys.clone(),
-                |keys, (item, form)| match item {
-                    Ok(Parsed::Licence(_, body)) => Some(Verified {
-                        signed: check_prepared_proof(
-                            proof::prepare_with(body, |fields| {
-                                (*form).clone().or_else(|| canonicalize_signed(fields))
-                            }),
-                            by.issuer_did,
-                            &facts.issuer,
-                            now,
-                            keys,
-                        ),
-                        document: pack(body),
-                    }),
-                    _ => None,
+                |share| {
+                    let mut keys = facts.keys.clone();
+                    let mut begun = Vec::new();
+                    let documents: Vec<Option<Packed>> = share
+                        .iter()
+                        .map(|(item, form)| match item {
+                            Ok(Parsed::Licence(_, body)) => {
+                                begun.push(begin_prepared_proof(
+                                    proof::prepare_with(body, |fields| {
+                                        (*form).clone().or_else(|| canonicalize_signed(fields))
+                                    }),
+                                    by.issuer_did,
+                                    &facts.issuer,
+                                    now,
+                                    &mut keys,
+                                ));
+                                Some(pack(body))
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    // The share's signature checks end together (one field inversion).
+                    let mut signed = finish_prepared_proofs(begun).into_iter();
+                    documents
+                        .into_iter()
+                        .map(|document| {
+                            Some(Verified {
+                                document: document?,
+                                signed: signed.next()?,
+                            })
+                        })
+                        .collect()
                 },
             )
         };
