@@ -136,8 +136,12 @@ fn pools() -> Option<&'static Pools> {
     }
     POOLS
         .get_or_init(|| {
-            // As many threads as the most shares one call hands out besides its own.
-            let threads = cores().min(MAX_THREADS);
+            // As many threads as the shares one call hands out besides the caller's own (every
+            // caller takes a share: the seal's thread, and the check threads). A thread more
+            // would only wait: rayon's idle threads yield the core 32 times before they sleep,
+            // and with two threads a pool on two cores, that was 40,000 `sched_yield` calls
+            // for 40,000 licences, against 19,000 with one (BENCHMARKS.md).
+            let threads = cores().min(MAX_THREADS).saturating_sub(1).max(1);
             let pool = |name: &'static str, below_writer: bool| {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
