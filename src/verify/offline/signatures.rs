@@ -8,7 +8,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use serde_json::Value;
 
 use super::OfflineRegistry;
-use crate::crypto::batch;
+use crate::crypto::{batch, comb};
 use crate::log::registration::Registration;
 use crate::verify::signature::{Prepared, SignatureFailure};
 
@@ -18,8 +18,10 @@ pub(super) type Checked = (Result<(), SignatureFailure>, Option<[u8; 32]>);
 /// The credential's signature, and its receipt's when that one verifies: each by its key's comb
 /// table where there is one ([`comb`]: an offline answer checks two signatures where an online
 /// answer checks one, and with both keys known in advance each costs about half of a
-/// `verify_strict`). Returns the signature step's result and the digest the receipt's signature
-/// verified for; a receipt not checked here is checked in its own step, which tells its failure.
+/// `verify_strict`), the two tables' checks ending together ([`comb::settle`]: one field
+/// inversion for both). Returns the signature step's result and the digest the receipt's
+/// signature verified for; a receipt not checked here is checked in its own step, which tells
+/// its failure.
 pub(super) fn one(
     prepared: &Prepared<'_>,
     receipt: Option<&Registration>,
@@ -28,24 +30,36 @@ pub(super) fn one(
     let Some((message, signature, key)) = prepared.signature_input() else {
         return (prepared.check_single(), None);
     };
-    let valid = match registry.table(&key) {
-        Some(table) => table.verify_strict(&message, &signature),
-        None => key.verify_strict(&message, &signature).is_ok(),
+    let mut pending = Vec::with_capacity(2);
+    // The credential's answer when it is known already; `None` while its table's check waits.
+    let credential = match registry.table(&key) {
+        Some(table) => match table.begin(&message, &signature) {
+            Some(begun) => {
+                pending.push(begun);
+                None
+            }
+            None => Some(false),
+        },
+        None => Some(key.verify_strict(&message, &signature).is_ok()),
     };
-    let receipt_verified = || {
-        let table = registry.key_table.as_ref()?;
-        let digest = prepared.proof()?.document_sha256();
-        let (receipt_message, receipt_signature) = receipt?
-            .signed_parts(&registry.key, &registry.origin, &digest)
-            .ok()?;
-        table
-            .verify_strict(&receipt_message, &receipt_signature)
-            .then_some(digest)
+    // The receipt's check, begun beside a credential signature that may still verify.
+    let receipt = match credential {
+        Some(false) => None,
+        _ => (|| {
+            let table = registry.key_table.as_ref()?;
+            let digest = prepared.proof()?.document_sha256();
+            let (receipt_message, receipt_signature) = receipt?
+                .signed_parts(&registry.key, &registry.origin, &digest)
+                .ok()?;
+            pending.push(table.begin(&receipt_message, &receipt_signature)?);
+            Some(digest)
+        })(),
     };
-    (
-        prepared.outcome(valid),
-        valid.then(receipt_verified).flatten(),
-    )
+    // In the order begun: the credential's (when pending), then the receipt's.
+    let mut settled = comb::settle(&pending).into_iter();
+    let valid = credential.unwrap_or_else(|| settled.next() == Some(true));
+    let receipt = receipt.filter(|_| settled.next() == Some(true));
+    (prepared.outcome(valid), receipt.filter(|_| valid))
 }
 
 /// The signatures and receipts of many credentials (`prepared`, from `credentials` in order),
