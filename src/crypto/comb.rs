@@ -14,7 +14,7 @@
 //! doublings and 70 additions. The base point has such a table once per process
 //! ([`base`]); a key's table ([`KeyTable`]) is built once, when the key is first worth it.
 //!
-//! [`verify_strict`] answers exactly as `ed25519_dalek::VerifyingKey::verify_strict` does:
+//! [`KeyTable::verify_strict`] answers exactly as `ed25519_dalek::VerifyingKey::verify_strict` does:
 //! `s` canonical, the key and `R` not of small order, and the encoding of `[s]B − [h]A` equal
 //! to `R`'s bytes (cofactorless). The tables are variable-time: they compute with public
 //! values only (keys, signatures, messages). Nothing here remembers an answer; only the

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::crypto::comb::{self, KeyTable};
+use crate::crypto::comb::KeyTable;
 use crate::crypto::digest::multibase_of;
 use crate::crypto::jcs::{canonicalize_signed, SignedForms};
 use crate::crypto::strict_json::Member as _;
@@ -198,74 +198,6 @@ impl PreparedProof {
     ) -> Result<VerifiedProof, ProofError> {
         self.begin(key, table).finish()
     }
-
-    /// [`Self::verify_by`] but for the last step of a table's check, which [`finish_all`]
-    /// shares among many proofs.
-    pub fn begin(self, key: &VerifyingKey, table: Option<&KeyTable>) -> BegunProof {
-        let check = match table {
-            Some(table) if table.key() == key => table
-                .begin(&self.message, &self.signature)
-                .map_or(Check::Done(false), Check::Pending),
-            _ => Check::Done(key.verify_strict(&self.message, &self.signature).is_ok()),
-        };
-        BegunProof {
-            check,
-            verified: VerifiedProof {
-                verification_method: self.verification_method,
-                created: self.created,
-                proof_purpose: self.proof_purpose,
-            },
-        }
-    }
-}
-
-/// A proof whose signature check [`PreparedProof::begin`] began: what it asserts, once the
-/// check ends ([`Self::finish`], or [`finish_all`]) with the signature valid.
-#[derive(Debug, Clone)]
-pub struct BegunProof {
-    check: Check,
-    verified: VerifiedProof,
-}
-
-#[derive(Debug, Clone)]
-enum Check {
-    Done(bool),
-    Pending(comb::Pending),
-}
-
-impl BegunProof {
-    /// [`PreparedProof::verify_by`]'s answer.
-    pub fn finish(self) -> Result<VerifiedProof, ProofError> {
-        let valid = match &self.check {
-            Check::Done(valid) => *valid,
-            Check::Pending(pending) => comb::settle([pending]).first() == Some(&true),
-        };
-        valid
-            .then_some(self.verified)
-            .ok_or(ProofError::SignatureInvalid)
-    }
-}
-
-/// [`BegunProof::finish`] of every proof in `begun`, in order: the checks by comb tables share
-/// one field inversion ([`comb::settle`]).
-pub fn finish_all(begun: Vec<BegunProof>) -> Vec<Result<VerifiedProof, ProofError>> {
-    let pending = begun.iter().filter_map(|b| match &b.check {
-        Check::Pending(pending) => Some(pending),
-        Check::Done(_) => None,
-    });
-    let mut settled = comb::settle(pending).into_iter();
-    begun
-        .into_iter()
-        .map(|b| {
-            let valid = match b.check {
-                Check::Done(valid) => valid,
-                Check::Pending(_) => settled.next() == Some(true),
-            };
-            valid
-                .then_some(b.verified)
-                .ok_or(ProofError::SignatureInvalid)
-        })
-        .collect()
 }
 
 /// Checks the proof's shape and computes the signed message, leaving key
@@ -407,8 +339,10 @@ fn decode_proof_value(proof_value: &str) -> Result<Signature, ProofError> {
     Ok(Signature::from_bytes(&bytes))
 }
 
+mod check;
 mod sign;
 
+pub use check::{finish_all, BegunProof};
 pub use sign::{hash_data, sign, sign_owned, Stamp};
 
 #[cfg(test)]

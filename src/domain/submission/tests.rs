@@ -12,6 +12,7 @@ use crate::crypto::digest::digest_value;
 use crate::crypto::keys::KeyPair;
 use crate::crypto::proof::{sign, ProofOptions};
 use crate::domain::identifiers::LicenceId;
+use crate::domain::issuer::Issuer;
 use crate::domain::issuer::{IssuerKey, IssuerStatus};
 use crate::domain::licence::LicenceChain;
 use crate::domain::licence::LicenceState;
