@@ -45,13 +45,9 @@ enum Check {
 impl BegunProof {
     /// [`PreparedProof::verify_by`]'s answer.
     pub fn finish(self) -> Result<VerifiedProof, ProofError> {
-        let valid = match &self.check {
-            Check::Done(valid) => *valid,
-            Check::Pending(pending) => comb::settle([pending]).first() == Some(&true),
-        };
-        valid
-            .then_some(self.verified)
-            .ok_or(ProofError::SignatureInvalid)
+        finish_all(vec![self])
+            .pop()
+            .unwrap_or(Err(ProofError::SignatureInvalid))
     }
 }
 

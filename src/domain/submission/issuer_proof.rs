@@ -85,11 +85,15 @@ pub fn check_prepared_proof(
     keys: &mut DecodedKeys,
 ) -> Result<Signed, ItemError> {
     let begun = begin_prepared_proof(prepared, did, issuer, now, keys)?;
-    begun
-        .proof
-        .finish()
-        .map_err(|e| ItemError::new(e.code(), e.to_string()))?;
+    begun.proof.finish()?;
     Ok(begun.signed)
+}
+
+impl From<proof::ProofError> for ItemError {
+    /// A proof's refusal as the item's, with its stable code.
+    fn from(e: proof::ProofError) -> Self {
+        ItemError::new(e.code(), e.to_string())
+    }
 }
 
 /// A document's proof checked by [`begin_prepared_proof`] but for the end of its signature
@@ -109,7 +113,7 @@ pub fn begin_prepared_proof(
     now: DateTime<Utc>,
     keys: &mut DecodedKeys,
 ) -> Result<BegunSigned, ItemError> {
-    let prepared = prepared.map_err(|e| ItemError::new(e.code(), e.to_string()))?;
+    let prepared = prepared?;
     if prepared.proof_purpose != "assertionMethod" {
         return Err(ItemError::new(
             "proof_purpose",
@@ -174,7 +178,7 @@ pub fn finish_prepared_proofs(
             let s = s?;
             match answers.next() {
                 Some(Ok(_)) => Ok(s),
-                Some(Err(e)) => Err(ItemError::new(e.code(), e.to_string())),
+                Some(Err(e)) => Err(e.into()),
                 // Invariant: one answer for every begun proof.
                 None => Err(ItemError::new(
                     "signature_invalid",
